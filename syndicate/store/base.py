@@ -1,0 +1,85 @@
+"""The `Store` protocol every database backend implements, and the SQL they share in spirit.
+
+Times are passed in (`now`), never read from the clock inside a query, so tests and the
+scheduler agree on what "released" means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from syndicate.model import Article, Change, PutResult, Role, Token
+
+
+class Store(Protocol):
+    """Validated articles, their change log, partner/editor tokens and generation state."""
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations (append-only, numbered)."""
+
+    async def close(self) -> None: ...
+
+    # -- articles -------------------------------------------------------------
+    async def put(
+        self, record: dict[str, Any], *, expected_version: int | None = None, now: datetime
+    ) -> PutResult:
+        """Create or replace by id. Identical content -> `unchanged`, same version.
+
+        `record` must already be validated and sanitised. With `expected_version` set and
+        different from the stored version, raise `PreconditionFailed`. A withdrawn article
+        that is put again is published again (a new version).
+        """
+
+    async def put_many(self, records: Sequence[dict[str, Any]], *, now: datetime) -> list[PutResult]:
+        """Store many validated records in one transaction (bulk ingest)."""
+
+    async def get(self, article_id: str) -> Article | None: ...
+
+    async def withdraw(self, article_id: str, *, now: datetime) -> Article:
+        """Mark withdrawn (the record stays); raises `NotFound`. Idempotent."""
+
+    async def latest(self, section: str | None, limit: int, *, now: datetime) -> list[Article]:
+        """Newest first by `published`, leaving out withdrawn, embargoed and future articles.
+
+        `section=None` is every section. Cost is independent of the store's size (indexed).
+        """
+
+    async def count(self, section: str | None, *, now: datetime) -> int:
+        """How many public articles a section has (for status)."""
+
+    # -- change log (partners) ------------------------------------------------
+    async def changes_since(
+        self, section: str, after_seq: int, limit: int, *, include_held: bool
+    ) -> list[Change]:
+        """Changes touching `section` with seq > `after_seq`, oldest first, at most `limit`."""
+
+    async def max_seq(self) -> int:
+        """The newest change's seq (0 for an empty store)."""
+
+    async def release_due(self, *, now: datetime) -> list[Article]:
+        """Write a `released` change for each held article whose release time has come.
+
+        Exactly once per release, even with several processes; returns the released articles.
+        """
+
+    async def pending_releases(self) -> list[tuple[str, datetime, tuple[str, ...]]]:
+        """(id, release time, sections) of every article still held back, soonest first."""
+
+    async def section_seqs(self) -> dict[str, int]:
+        """Per section, the seq of the newest change that touched it (for dirty tracking)."""
+
+    # -- tokens ---------------------------------------------------------------
+    async def add_token(
+        self,
+        *,
+        name: str,
+        role: Role,
+        token_hash: str,
+        sections: Sequence[str] = (),
+        embargoed: bool = False,
+        now: datetime,
+    ) -> Token: ...
+
+    async def find_token(self, token_hash: str) -> Token | None: ...

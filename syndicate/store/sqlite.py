@@ -1,0 +1,515 @@
+"""SQLite store: WAL, one writer connection (`BEGIN IMMEDIATE`), one reader; both off the loop.
+
+Articles keep a pointer to their newest change; the change log holds every version's record,
+so partners can replay changes in order and feeds read one indexed range per section.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from syndicate.errors import NotFound, PreconditionFailed, StoreError
+from syndicate.model import (
+    PUBLISHED,
+    WITHDRAWN,
+    Article,
+    Change,
+    PutResult,
+    Role,
+    Token,
+    content_hash,
+    format_time,
+    parse_time,
+)
+
+# Append-only: never edit a migration that has shipped; add the next one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        article_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        held INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        first_created TEXT NOT NULL,
+        version_created TEXT NOT NULL
+    );
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL REFERENCES changes(seq),
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        published_ts REAL NOT NULL,
+        release_ts REAL NOT NULL,
+        release_pending INTEGER NOT NULL,
+        first_created TEXT NOT NULL,
+        sections TEXT NOT NULL
+    );
+    CREATE INDEX articles_public ON articles (status, published_ts DESC, id);
+    CREATE INDEX articles_pending ON articles (release_ts) WHERE release_pending = 1;
+    CREATE TABLE article_sections (
+        section TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        published_ts REAL NOT NULL,
+        release_ts REAL NOT NULL,
+        status TEXT NOT NULL,
+        PRIMARY KEY (section, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_sections_latest
+        ON article_sections (section, status, published_ts DESC, article_id);
+    CREATE TABLE change_sections (
+        section TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (section, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE section_changes (
+        section TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL
+    );
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        sections TEXT NOT NULL,
+        embargoed INTEGER NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL
+    );
+    """,
+)
+
+_ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
+
+
+def _path_from_url(url: str) -> str:
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        return ":memory:"
+    if not url.startswith("sqlite:///"):
+        raise StoreError(f"store: expected sqlite:///path, got {url!r}")
+    return url[len("sqlite:///") :]
+
+
+def _article(row: Sequence[Any]) -> Article:
+    record, version, status, first_created, version_created = row[:5]
+    return Article.from_record(
+        json.loads(record),
+        version=version,
+        status=status,
+        first_created=parse_time(first_created),
+        version_created=parse_time(version_created),
+    )
+
+
+def _ts(value: datetime) -> float:
+    return value.timestamp()
+
+
+class SQLiteStore:
+    """The embedded default store (`sqlite:///var/syndicate.db`)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.path = _path_from_url(database_url)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+
+    # -- lifecycle ------------------------------------------------------------
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._writer.execute("PRAGMA journal_mode=WAL")
+            await self._writer.execute("PRAGMA synchronous=NORMAL")
+            await self._writer.execute("PRAGMA busy_timeout=10000")
+            await self._migrate(self._writer)
+            if self.path == ":memory:":
+                self._reader = self._writer
+            else:
+                self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+                await self._reader.execute("PRAGMA busy_timeout=10000")
+                await self._reader.execute("PRAGMA query_only=1")
+        except aiosqlite.Error as exc:
+            raise StoreError(f"store: cannot open SQLite database {self.path}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._reader is not None and self._reader is not self._writer:
+            await self._reader.close()
+        if self._writer is not None:
+            await self._writer.close()
+        self._reader = self._writer = None
+
+    async def _migrate(self, db: aiosqlite.Connection) -> None:
+        await db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            async with db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
+                row = await cur.fetchone()
+            done = int(row[0]) if row else 0
+            for number, script in enumerate(MIGRATIONS, start=1):
+                if number <= done:
+                    continue
+                for statement in script.split(";"):
+                    if statement.strip():
+                        await db.execute(statement)
+                await db.execute("INSERT INTO schema_migrations (version) VALUES (?)", (number,))
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise StoreError("store: not open")
+        return self._writer
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise StoreError("store: not open")
+        return self._reader
+
+    # -- writes ---------------------------------------------------------------
+    async def put(
+        self, record: dict[str, Any], *, expected_version: int | None = None, now: datetime
+    ) -> PutResult:
+        return (await self._put_all([record], now, expected_version))[0]
+
+    async def put_many(self, records: Sequence[dict[str, Any]], *, now: datetime) -> list[PutResult]:
+        if not records:
+            return []
+        return await self._put_all(records, now, None)
+
+    async def _put_all(
+        self, records: Sequence[dict[str, Any]], now: datetime, expected_version: int | None
+    ) -> list[PutResult]:
+        db = self.writer
+        results: list[PutResult] = []
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for record in records:
+                results.append(await self._put_one(db, record, now, expected_version))
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        return results
+
+    async def _put_one(
+        self,
+        db: aiosqlite.Connection,
+        record: dict[str, Any],
+        now: datetime,
+        expected_version: int | None,
+    ) -> PutResult:
+        article_id = record["id"]
+        digest = content_hash(record)
+        async with db.execute(
+            "SELECT version, status, content_hash, first_created, sections, seq "
+            "FROM articles WHERE id = ?",
+            (article_id,),
+        ) as cur:
+            old = await cur.fetchone()
+        if expected_version is not None:
+            current = old[0] if old else None
+            if current != expected_version:
+                raise PreconditionFailed(
+                    f"article {article_id} is at version {current}, not {expected_version}"
+                )
+        if old is not None and old[1] == PUBLISHED and old[2] == digest:
+            async with db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM changes c WHERE c.seq = ?", (old[5],)
+            ) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            return PutResult("unchanged", _article(row))
+
+        version = old[0] + 1 if old else 1
+        first_created = old[3] if old else format_time(now)
+        stamp = format_time(now)
+        article = Article.from_record(
+            record,
+            version=version,
+            status=PUBLISHED,
+            first_created=parse_time(first_created),
+            version_created=now,
+        )
+        held = article.release_at > now
+        kind = "updated" if old else "created"
+        old_sections: list[str] = json.loads(old[4]) if old else []
+        seq = await self._append_change(
+            db, article, kind, held, first_created, stamp, set(old_sections) | set(article.sections)
+        )
+        await db.execute(
+            "INSERT INTO articles (id, seq, version, status, content_hash, published_ts, "
+            "release_ts, release_pending, first_created, sections) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
+            "status = excluded.status, content_hash = excluded.content_hash, "
+            "published_ts = excluded.published_ts, release_ts = excluded.release_ts, "
+            "release_pending = excluded.release_pending, sections = excluded.sections",
+            (
+                article_id,
+                seq,
+                version,
+                PUBLISHED,
+                digest,
+                _ts(article.published),
+                _ts(article.release_at),
+                1 if held else 0,
+                first_created,
+                json.dumps(list(article.sections)),
+            ),
+        )
+        if old_sections:
+            await db.execute("DELETE FROM article_sections WHERE article_id = ?", (article_id,))
+        await db.executemany(
+            "INSERT INTO article_sections (section, article_id, published_ts, release_ts, status) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (s, article_id, _ts(article.published), _ts(article.release_at), PUBLISHED)
+                for s in article.sections
+            ],
+        )
+        return PutResult(kind, article)
+
+    async def _append_change(
+        self,
+        db: aiosqlite.Connection,
+        article: Article,
+        kind: str,
+        held: bool,
+        first_created: str,
+        version_created: str,
+        sections: set[str],
+    ) -> int:
+        cur = await db.execute(
+            "INSERT INTO changes (article_id, version, status, kind, held, record, "
+            "first_created, version_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.id,
+                article.version,
+                article.status,
+                kind,
+                1 if held else 0,
+                json.dumps(dict(article.record), ensure_ascii=False, separators=(",", ":")),
+                first_created,
+                version_created,
+            ),
+        )
+        seq = cur.lastrowid
+        await cur.close()
+        assert seq is not None
+        ordered = sorted(sections)
+        await db.executemany(
+            "INSERT INTO change_sections (section, seq) VALUES (?, ?)", [(s, seq) for s in ordered]
+        )
+        await db.executemany(
+            "INSERT INTO section_changes (section, seq) VALUES (?, ?) "
+            "ON CONFLICT (section) DO UPDATE SET seq = excluded.seq",
+            [(s, seq) for s in ordered],
+        )
+        return seq
+
+    async def withdraw(self, article_id: str, *, now: datetime) -> Article:
+        db = self.writer
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            async with db.execute(
+                f"SELECT {_ARTICLE_COLUMNS}, a.release_pending FROM articles a "
+                "JOIN changes c ON c.seq = a.seq WHERE a.id = ?",
+                (article_id,),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                raise NotFound(f"no article with id {article_id!r}")
+            current = _article(row)
+            if current.status == WITHDRAWN:
+                await db.execute("COMMIT")
+                return current
+            stamp = format_time(now)
+            withdrawn = Article.from_record(
+                current.record,
+                version=current.version + 1,
+                status=WITHDRAWN,
+                first_created=current.first_created,
+                version_created=now,
+            )
+            # Withdrawing a story nobody outside has seen must not reveal it to them.
+            held = bool(row[5])
+            assert current.first_created is not None
+            seq = await self._append_change(
+                db,
+                withdrawn,
+                "withdrawn",
+                held,
+                format_time(current.first_created),
+                stamp,
+                set(current.sections),
+            )
+            await db.execute(
+                "UPDATE articles SET seq = ?, version = ?, status = ?, release_pending = 0 "
+                "WHERE id = ?",
+                (seq, withdrawn.version, WITHDRAWN, article_id),
+            )
+            await db.execute(
+                "UPDATE article_sections SET status = ? WHERE article_id = ?",
+                (WITHDRAWN, article_id),
+            )
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        return withdrawn
+
+    async def release_due(self, *, now: datetime) -> list[Article]:
+        db = self.writer
+        released: list[Article] = []
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            async with db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
+                "WHERE a.release_pending = 1 AND a.release_ts <= ? ORDER BY a.release_ts, a.id",
+                (_ts(now),),
+            ) as cur:
+                rows = await cur.fetchall()
+            for row in rows:
+                article = _article(row)
+                assert article.first_created is not None and article.version_created is not None
+                seq = await self._append_change(
+                    db,
+                    article,
+                    "released",
+                    False,
+                    format_time(article.first_created),
+                    format_time(article.version_created),
+                    set(article.sections),
+                )
+                await db.execute(
+                    "UPDATE articles SET release_pending = 0, seq = ? WHERE id = ?",
+                    (seq, article.id),
+                )
+                released.append(article)
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        return released
+
+    # -- reads ----------------------------------------------------------------
+    async def get(self, article_id: str) -> Article | None:
+        async with self.reader.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
+            "WHERE a.id = ?",
+            (article_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return _article(row) if row else None
+
+    async def latest(self, section: str | None, limit: int, *, now: datetime) -> list[Article]:
+        if section is None:
+            sql = (
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
+                "WHERE a.status = 'published' AND a.release_ts <= ? "
+                "ORDER BY a.published_ts DESC, a.id LIMIT ?"
+            )
+            params: tuple[Any, ...] = (_ts(now), limit)
+        else:
+            sql = (
+                f"SELECT {_ARTICLE_COLUMNS} FROM article_sections s "
+                "JOIN articles a ON a.id = s.article_id JOIN changes c ON c.seq = a.seq "
+                "WHERE s.section = ? AND s.status = 'published' AND s.release_ts <= ? "
+                "ORDER BY s.published_ts DESC, s.article_id LIMIT ?"
+            )
+            params = (section, _ts(now), limit)
+        async with self.reader.execute(sql, params) as cur:
+            rows = await cur.fetchall()
+        return [_article(r) for r in rows]
+
+    async def count(self, section: str | None, *, now: datetime) -> int:
+        if section is None:
+            sql = "SELECT COUNT(*) FROM articles WHERE status = 'published' AND release_ts <= ?"
+            params: tuple[Any, ...] = (_ts(now),)
+        else:
+            sql = (
+                "SELECT COUNT(*) FROM article_sections "
+                "WHERE section = ? AND status = 'published' AND release_ts <= ?"
+            )
+            params = (section, _ts(now))
+        async with self.reader.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def changes_since(
+        self, section: str, after_seq: int, limit: int, *, include_held: bool
+    ) -> list[Change]:
+        async with self.reader.execute(
+            f"SELECT {_ARTICLE_COLUMNS}, c.seq, c.kind, c.held FROM change_sections cs "
+            "JOIN changes c ON c.seq = cs.seq "
+            "WHERE cs.section = ? AND cs.seq > ? AND (c.held = 0 OR ?) "
+            "ORDER BY cs.seq LIMIT ?",
+            (section, after_seq, 1 if include_held else 0, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [Change(seq=r[5], kind=r[6], article=_article(r), held=bool(r[7])) for r in rows]
+
+    async def max_seq(self) -> int:
+        async with self.reader.execute("SELECT COALESCE(MAX(seq), 0) FROM changes") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def pending_releases(self) -> list[tuple[str, datetime, tuple[str, ...]]]:
+        async with self.reader.execute(
+            "SELECT id, release_ts, sections FROM articles WHERE release_pending = 1 "
+            "ORDER BY release_ts, id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            (r[0], datetime.fromtimestamp(r[1], UTC), tuple(json.loads(r[2]))) for r in rows
+        ]
+
+    async def section_seqs(self) -> dict[str, int]:
+        async with self.reader.execute("SELECT section, seq FROM section_changes") as cur:
+            rows = await cur.fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    # -- tokens ---------------------------------------------------------------
+    async def add_token(
+        self,
+        *,
+        name: str,
+        role: Role,
+        token_hash: str,
+        sections: Sequence[str] = (),
+        embargoed: bool = False,
+        now: datetime,
+    ) -> Token:
+        cur = await self.writer.execute(
+            "INSERT INTO tokens (name, role, sections, embargoed, token_hash, created) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (name, role, json.dumps(list(sections)), 1 if embargoed else 0, token_hash,
+             format_time(now)),
+        )
+        token_id = cur.lastrowid
+        await cur.close()
+        assert token_id is not None
+        return Token(token_id, name, role, tuple(sections), embargoed)
+
+    async def find_token(self, token_hash: str) -> Token | None:
+        async with self.reader.execute(
+            "SELECT id, name, role, sections, embargoed FROM tokens WHERE token_hash = ?",
+            (token_hash,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Token(row[0], row[1], row[2], tuple(json.loads(row[3])), bool(row[4]))
