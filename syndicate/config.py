@@ -236,7 +236,9 @@ def settings_from_mapping(
         base_url=str(values.get("base_url", defaults.base_url)).rstrip("/"),
         host=str(values.get("host", defaults.host)),
         port=_int(values.get("port", defaults.port), "port", 0),
-        regen_interval=_int(values.get("regen_interval", defaults.regen_interval), "regen_interval", 1),
+        regen_interval=_int(
+            values.get("regen_interval", defaults.regen_interval), "regen_interval", 1
+        ),
         safety_interval=_int(
             values.get("safety_interval", defaults.safety_interval), "safety_interval", 1
         ),

@@ -229,3 +229,17 @@ class Token:
 
     def may_read(self, section: str) -> bool:
         return self.role == "partner" and section in self.sections
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDocument:
+    """One rendered feed as published: `feeds/{section}/{name}` and its bytes.
+
+    Kept in the store as well as on disk so every process of a scale-out serves the same
+    bytes; `generated` is when those bytes were first produced (for Last-Modified).
+    """
+
+    section: str
+    name: str
+    body: bytes
+    generated: datetime

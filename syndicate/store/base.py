@@ -6,11 +6,11 @@ scheduler agree on what "released" means.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from syndicate.model import Article, Change, PutResult, Role, Token
+from syndicate.model import Article, Change, FeedDocument, PutResult, Role, Token
 
 
 class Store(Protocol):
@@ -32,7 +32,9 @@ class Store(Protocol):
         that is put again is published again (a new version).
         """
 
-    async def put_many(self, records: Sequence[dict[str, Any]], *, now: datetime) -> list[PutResult]:
+    async def put_many(
+        self, records: Sequence[dict[str, Any]], *, now: datetime
+    ) -> list[PutResult]:
         """Store many validated records in one transaction (bulk ingest)."""
 
     async def get(self, article_id: str) -> Article | None: ...
@@ -83,3 +85,26 @@ class Store(Protocol):
     ) -> Token: ...
 
     async def find_token(self, token_hash: str) -> Token | None: ...
+
+    # -- published feeds and scale-out ------------------------------------------
+    async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
+        """Upsert rendered documents by (section, name) and tell other processes (NOTIFY)."""
+
+    async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
+        """Every stored document (or one section's), for a process filling its memory."""
+
+    async def subscribe_feeds(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(section)` when another process saved that section's feeds.
+
+        A no-op for a store that only one process uses (SQLite).
+        """
+
+    async def try_lead(self) -> bool:
+        """Try to become (or stay) the one process that runs the timer; True if we are.
+
+        Cheap enough to call every few seconds. If the holder dies, another process's
+        call succeeds within seconds (PostgreSQL: a session advisory lock).
+        """
+
+    async def resign(self) -> None:
+        """Give up the timer if we hold it (at shutdown)."""

@@ -7,10 +7,10 @@ so partners can replay changes in order and feeds read one indexed range per sec
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -20,6 +20,7 @@ from syndicate.model import (
     WITHDRAWN,
     Article,
     Change,
+    FeedDocument,
     PutResult,
     Role,
     Token,
@@ -85,6 +86,15 @@ MIGRATIONS: tuple[str, ...] = (
         created TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE feeds (
+        section TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body BLOB NOT NULL,
+        generated TEXT NOT NULL,
+        PRIMARY KEY (section, name)
+    );
+    """,
 )
 
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
@@ -148,7 +158,9 @@ class SQLiteStore:
         self._reader = self._writer = None
 
     async def _migrate(self, db: aiosqlite.Connection) -> None:
-        await db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+        await db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"
+        )
         await db.execute("BEGIN IMMEDIATE")
         try:
             async with db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
@@ -184,7 +196,9 @@ class SQLiteStore:
     ) -> PutResult:
         return (await self._put_all([record], now, expected_version))[0]
 
-    async def put_many(self, records: Sequence[dict[str, Any]], *, now: datetime) -> list[PutResult]:
+    async def put_many(
+        self, records: Sequence[dict[str, Any]], *, now: datetime
+    ) -> list[PutResult]:
         if not records:
             return []
         return await self._put_all(records, now, None)
@@ -244,7 +258,7 @@ class SQLiteStore:
             version_created=now,
         )
         held = article.release_at > now
-        kind = "updated" if old else "created"
+        kind: Literal["created", "updated"] = "updated" if old else "created"
         old_sections: list[str] = json.loads(old[4]) if old else []
         seq = await self._append_change(
             db, article, kind, held, first_created, stamp, set(old_sections) | set(article.sections)
@@ -473,9 +487,7 @@ class SQLiteStore:
             "ORDER BY release_ts, id"
         ) as cur:
             rows = await cur.fetchall()
-        return [
-            (r[0], datetime.fromtimestamp(r[1], UTC), tuple(json.loads(r[2]))) for r in rows
-        ]
+        return [(r[0], datetime.fromtimestamp(r[1], UTC), tuple(json.loads(r[2]))) for r in rows]
 
     async def section_seqs(self) -> dict[str, int]:
         async with self.reader.execute("SELECT section, seq FROM section_changes") as cur:
@@ -496,8 +508,14 @@ class SQLiteStore:
         cur = await self.writer.execute(
             "INSERT INTO tokens (name, role, sections, embargoed, token_hash, created) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (name, role, json.dumps(list(sections)), 1 if embargoed else 0, token_hash,
-             format_time(now)),
+            (
+                name,
+                role,
+                json.dumps(list(sections)),
+                1 if embargoed else 0,
+                token_hash,
+                format_time(now),
+            ),
         )
         token_id = cur.lastrowid
         await cur.close()
@@ -513,3 +531,41 @@ class SQLiteStore:
         if row is None:
             return None
         return Token(row[0], row[1], row[2], tuple(json.loads(row[3])), bool(row[4]))
+
+    # -- published feeds and scale-out ------------------------------------------
+    async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
+        if not documents:
+            return
+        db = self.writer
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await db.executemany(
+                "INSERT INTO feeds (section, name, body, generated) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
+                "generated = excluded.generated",
+                [(d.section, d.name, d.body, format_time(d.generated)) for d in documents],
+            )
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+
+    async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
+        sql = "SELECT section, name, body, generated FROM feeds"
+        params: tuple[Any, ...] = ()
+        if section is not None:
+            sql += " WHERE section = ?"
+            params = (section,)
+        async with self.reader.execute(sql + " ORDER BY section, name", params) as cur:
+            rows = await cur.fetchall()
+        return [FeedDocument(r[0], r[1], bytes(r[2]), parse_time(r[3])) for r in rows]
+
+    async def subscribe_feeds(self, callback: Callable[[str], None]) -> None:
+        # One SQLite file serves one process: nobody else to hear from.
+        return None
+
+    async def try_lead(self) -> bool:
+        return True
+
+    async def resign(self) -> None:
+        return None
