@@ -226,6 +226,7 @@ class Token:
     role: Role
     sections: tuple[str, ...] = ()
     embargoed: bool = False  # partner may receive embargoed items early
+    token_hash: str = field(default="", repr=False)
 
     def may_read(self, section: str) -> bool:
         return self.role == "partner" and section in self.sections

@@ -13,3 +13,7 @@ from syndicate.config import Settings
 def validate_record(raw: Any, settings: Settings) -> dict[str, Any]:
     """Return the normalised record (body sanitised) or raise `InvalidArticle`."""
     raise NotImplementedError
+
+
+def check_record(raw: Any, settings: Settings) -> tuple[dict[str, Any] | None, list[Any]]:
+    raise NotImplementedError

@@ -520,17 +520,18 @@ class SQLiteStore:
         token_id = cur.lastrowid
         await cur.close()
         assert token_id is not None
-        return Token(token_id, name, role, tuple(sections), embargoed)
+        return Token(token_id, name, role, tuple(sections), embargoed, token_hash)
 
     async def find_token(self, token_hash: str) -> Token | None:
         async with self.reader.execute(
-            "SELECT id, name, role, sections, embargoed FROM tokens WHERE token_hash = ?",
+            "SELECT id, name, role, sections, embargoed, token_hash FROM tokens "
+            "WHERE token_hash = ?",
             (token_hash,),
         ) as cur:
             row = await cur.fetchone()
         if row is None:
             return None
-        return Token(row[0], row[1], row[2], tuple(json.loads(row[3])), bool(row[4]))
+        return Token(row[0], row[1], row[2], tuple(json.loads(row[3])), bool(row[4]), row[5])
 
     # -- published feeds and scale-out ------------------------------------------
     async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:

@@ -1,0 +1,410 @@
+"""The `syndicate` command: serve, ingest, validate, regenerate, status, token, demo, bench.
+
+Exit codes: 0 success, 1 when any record was rejected (or a section failed), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from syndicate.config import Settings, load_settings
+from syndicate.errors import ConfigError, SyndicateError
+from syndicate.store import open_store
+from syndicate.store.base import Store
+
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj["settings"]
+    return settings
+
+
+class _Stored:
+    """An open store for the length of one command."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.store: Store = open_store(settings.database_url)
+
+    async def __aenter__(self) -> Store:
+        await self.store.open()
+        return self.store
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.store.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="SYNDICATE_CONFIG",
+    help="Path to syndicate.toml (default: ./syndicate.toml when present).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail to stderr.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """Syndicate: validated articles in; RSS, Atom, JSON Feed and NewsML-G2 out."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        ctx.obj = {"settings": load_settings(config_path)}
+    except ConfigError as exc:
+        raise click.UsageError(f"configuration: {exc.message}") from None
+
+
+# -- serve -----------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default from settings).")
+@click.option("--port", type=int, default=None, help="Port (default from settings).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the feeds, the editor API and the partner API."""
+    from aiohttp import web
+
+    from syndicate.web.app import create_app
+
+    settings = _settings(ctx)
+    host = host or settings.host
+    port = settings.port if port is None else port
+    app = create_app(settings)
+    click.echo(f"Syndicate serving on http://{host}:{port}/ (feeds under /feeds/)", err=True)
+    try:
+        import uvloop
+
+        runner: Any = uvloop.run
+    except ImportError:  # pragma: no cover - uvloop is a dependency; keep serving without it
+        runner = asyncio.run
+
+    async def serve_forever() -> None:
+        web_runner = web.AppRunner(app, access_log=None, handle_signals=True)
+        await web_runner.setup()
+        site = web.TCPSite(web_runner, host, port, backlog=1024, reuse_address=True)
+        await site.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await web_runner.cleanup()
+
+    with contextlib.suppress(KeyboardInterrupt, web.GracefulExit):
+        runner(serve_forever())
+
+
+# -- ingest / validate ------------------------------------------------------------------
+def _read_inputs(files: tuple[str, ...]) -> list[tuple[str, str]]:
+    texts = []
+    for name in files:
+        if name == "-":
+            texts.append(("<stdin>", sys.stdin.read()))
+            continue
+        try:
+            texts.append((name, Path(name).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise click.BadParameter(f"no such file: {name}", param_hint="FILE") from None
+        except UnicodeDecodeError:
+            raise click.BadParameter(f"{name} is not UTF-8 text", param_hint="FILE") from None
+    return texts
+
+
+def _print_result(result: Any, as_json: bool, quiet: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    if quiet and result.outcome != "rejected":
+        return
+    where = f"{result.source}:{result.line}" if result.source else str(result.line)
+    line = f"{where}\t{result.id or '-'}\t{result.outcome}"
+    if result.errors:
+        line += "\t" + "; ".join(f"{e.path or '/'}: {e.message}" for e in result.errors)
+    click.echo(line)
+
+
+async def _ingest_files(
+    settings: Settings,
+    files: tuple[str, ...],
+    *,
+    write: bool,
+    as_json: bool,
+    quiet: bool,
+) -> dict[str, int]:
+    from tqdm import tqdm
+
+    from syndicate.ingest import ingest, parse_records, summarise
+
+    inputs = _read_inputs(files)
+    totals: dict[str, int] = {}
+    # A progress bar on a terminal only; piped output stays clean.
+    with tqdm(
+        unit="rec", desc="ingest" if write else "validate", disable=None, file=sys.stderr
+    ) as bar:
+
+        def on_result(result: Any) -> None:
+            bar.update(1)
+            _print_result(result, as_json, quiet)
+
+        async def run(store: Store | None) -> None:
+            for source, text in inputs:
+                results = await ingest(
+                    parse_records(text), settings, store, source=source, on_result=on_result
+                )
+                for key, n in summarise(results).items():
+                    totals[key] = totals.get(key, 0) + n
+
+        if write:
+            async with _Stored(settings) as store:
+                await run(store)
+        else:
+            await run(None)
+    return totals
+
+
+def _summary_line(totals: dict[str, int]) -> str:
+    shown = {k: v for k, v in totals.items() if v or k == "rejected"}
+    return "summary: " + ", ".join(f"{k} {v}" for k, v in shown.items())
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON result per record (NDJSON).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only rejected records and the summary.")
+@click.pass_context
+def ingest(ctx: click.Context, files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+    """Validate and store articles from FILE(s): JSON object, array or NDJSON ('-': stdin)."""
+    totals = _run(_ingest_files(_settings(ctx), files, write=True, as_json=as_json, quiet=quiet))
+    click.echo(_summary_line(totals), err=as_json)
+    ctx.exit(1 if totals.get("rejected") else 0)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON result per record (NDJSON).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only rejected records and the summary.")
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+    """Check articles in FILE(s) without writing anything."""
+    totals = _run(_ingest_files(_settings(ctx), files, write=False, as_json=as_json, quiet=quiet))
+    click.echo(_summary_line(totals), err=as_json)
+    ctx.exit(1 if totals.get("rejected") else 0)
+
+
+# -- regenerate / status ------------------------------------------------------------------
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [headers, *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option(
+    "--section", "sections", multiple=True, help="A section slug (repeatable); default all."
+)
+@click.pass_context
+def regenerate(ctx: click.Context, sections: tuple[str, ...]) -> None:
+    """Render the feeds now and print what changed."""
+    from syndicate.regenerate import Regenerator
+    from syndicate.served import FeedCache
+
+    settings = _settings(ctx)
+
+    async def run() -> list[Any]:
+        async with _Stored(settings) as store:
+            regenerator = Regenerator(settings, store, FeedCache())
+            await regenerator.load_published()
+            return await regenerator.regenerate(list(sections))
+
+    try:
+        results = _run(run())
+    except SyndicateError as exc:
+        raise click.UsageError(exc.message) from None
+    rows = []
+    for r in results:
+        if r.error:
+            rows.append([r.section, "-", "-", "-", "error", f"{r.milliseconds:.1f}", r.error])
+        for f in r.formats:
+            rows.append(
+                [
+                    r.section,
+                    f.format,
+                    f.items,
+                    f.bytes,
+                    "yes" if f.changed else "no",
+                    f"{r.milliseconds:.1f}",
+                    "",
+                ]
+            )
+    click.echo(_table(["section", "format", "items", "bytes", "changed", "ms", "error"], rows))
+    ctx.exit(1 if any(r.error for r in results) else 0)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Sections, item counts, stored feeds and pending embargo releases (from the store)."""
+    from syndicate.config import ALL_SECTION
+
+    settings = _settings(ctx)
+
+    async def run() -> dict[str, Any]:
+        async with _Stored(settings) as store:
+            now = datetime.now(UTC)
+            docs = {(d.section, d.name): d for d in await store.load_feeds()}
+            sections = []
+            for slug in [*settings.section_slugs, ALL_SECTION]:
+                generated = [d.generated for (s, _), d in docs.items() if s == slug]
+                sections.append(
+                    {
+                        "section": slug,
+                        "items": await store.count(None if slug == ALL_SECTION else slug, now=now),
+                        "feeds": sorted(n for (s, n) in docs if s == slug),
+                        "last_change": max(generated).isoformat() if generated else None,
+                    }
+                )
+            pending = [
+                {"id": i, "release_at": w.isoformat(), "sections": list(s)}
+                for i, w, s in await store.pending_releases()
+            ]
+            return {
+                "sections": sections,
+                "pending_releases": pending,
+                "max_seq": await store.max_seq(),
+            }
+
+    body = _run(run())
+    if as_json:
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        _table(
+            ["section", "items", "feeds", "last change"],
+            [
+                [s["section"], s["items"], len(s["feeds"]), s["last_change"] or "never"]
+                for s in body["sections"]
+            ],
+        )
+    )
+    click.echo(f"\npending embargo releases: {len(body['pending_releases'])}")
+    for p in body["pending_releases"]:
+        click.echo(f"  {p['release_at']}  {p['id']}  ({', '.join(p['sections'])})")
+
+
+# -- tokens -------------------------------------------------------------------------------
+@main.group()
+def token() -> None:
+    """Manage API tokens."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(["editor", "partner"]), required=True)
+@click.option("--name", required=True, help="Who the token is for.")
+@click.option("--sections", default="", help="Partner: entitled sections, comma-separated.")
+@click.option("--embargoed", is_flag=True, help="Partner: may receive embargoed items early.")
+@click.pass_context
+def token_create(ctx: click.Context, role: str, name: str, sections: str, embargoed: bool) -> None:
+    """Create a token and print it (alone on stdout, once: only its hash is kept)."""
+    from syndicate.tokens import new_token
+
+    settings = _settings(ctx)
+    slugs = [s.strip() for s in sections.split(",") if s.strip()]
+    if role == "partner":
+        if not slugs:
+            raise click.UsageError("a partner token needs --sections a,b")
+        unknown = [s for s in slugs if settings.section(s) is None]
+        if unknown:
+            raise click.UsageError(f"undeclared section(s): {', '.join(unknown)}")
+    elif slugs or embargoed:
+        raise click.UsageError("--sections and --embargoed are for partner tokens")
+    secret, digest = new_token()
+
+    async def run() -> None:
+        async with _Stored(settings) as store:
+            await store.add_token(
+                name=name,
+                role=role,  # type: ignore[arg-type]
+                token_hash=digest,
+                sections=slugs,
+                embargoed=embargoed,
+                now=datetime.now(UTC),
+            )
+
+    _run(run())
+    click.echo(secret)
+
+
+# -- demo ---------------------------------------------------------------------------------
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Load the demo articles (idempotent), generate the feeds, print a token and URLs."""
+    from syndicate.ingest import ingest as ingest_records
+    from syndicate.ingest import parse_records, summarise
+    from syndicate.regenerate import Regenerator
+    from syndicate.served import FeedCache
+    from syndicate.tokens import new_token
+
+    settings = _settings(ctx)
+    text = resources.files("syndicate").joinpath("demo/articles.json").read_text("utf-8")
+    secret, digest = new_token()
+
+    async def run() -> dict[str, int]:
+        async with _Stored(settings) as store:
+            results = await ingest_records(parse_records(text), settings, store, source="demo")
+            regenerator = Regenerator(settings, store, FeedCache())
+            await regenerator.load_published()
+            await regenerator.regenerate()
+            await store.add_token(
+                name="demo editor", role="editor", token_hash=digest, now=datetime.now(UTC)
+            )
+            return summarise(results)
+
+    totals = _run(run())
+    base = settings.base_url
+    click.echo(f"Demo articles: {_summary_line(totals)[9:]}")
+    click.echo(f"Editor token (shown once): {secret}")
+    click.echo("Try:")
+    click.echo(f"  {base}/                      the feeds, by section")
+    click.echo(f"  {base}/feeds/global/rss.xml  the Hindi 'Global' section as RSS")
+    click.echo(f"  {base}/feeds/all/feed.json   every section as JSON Feed")
+    click.echo(f"  curl -H 'Authorization: Bearer {secret}' {base}/api/status")
+    if totals.get("rejected"):
+        ctx.exit(1)
+
+
+# -- bench --------------------------------------------------------------------------------
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--quick", is_flag=True, help="A small run that finishes in under a minute.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write figures here.")
+@click.option("--articles", type=int, default=None, help="Corpus size (default 20,000).")
+@click.option("--seed", type=int, default=1, help="Seed of the synthetic corpus.")
+@click.pass_context
+def bench(
+    ctx: click.Context, quick: bool, json_path: str | None, articles: int | None, seed: int
+) -> None:
+    """Measure ingest, regeneration and serving on a temporary store; print a table."""
+    from syndicate.bench import run_bench
+
+    code = run_bench(_settings(ctx), quick=quick, json_path=json_path, articles=articles, seed=seed)
+    ctx.exit(code)

@@ -1,0 +1,149 @@
+"""Ingest: turn files or request bodies (JSON object, JSON array, NDJSON) into stored records.
+
+Each record is validated on its own; valid ones are stored in batches even when others are
+rejected, and every record gets a result naming its line (or position) and its errors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from syndicate.config import Settings
+from syndicate.errors import FieldError
+from syndicate.store.base import Store
+from syndicate.validate import check_record
+
+Outcome = Literal["created", "updated", "unchanged", "rejected", "valid"]
+BATCH = 500
+
+
+@dataclass(slots=True)
+class RecordResult:
+    """What happened to one submitted record; `line` is 1-based (position in an array)."""
+
+    line: int
+    id: str | None
+    outcome: Outcome
+    errors: list[FieldError] = field(default_factory=list)
+    version: int | None = None
+    source: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"line": self.line, "id": self.id, "outcome": self.outcome}
+        if self.version is not None:
+            out["version"] = self.version
+        if self.errors:
+            out["errors"] = [e.as_dict() for e in self.errors]
+        if self.source is not None:
+            out["source"] = self.source
+        return out
+
+
+@dataclass(slots=True)
+class Parsed:
+    """One record as read from input, or the reason it could not be read."""
+
+    line: int
+    value: Any = None
+    error: str | None = None
+
+
+def parse_records(text: str) -> Iterator[Parsed]:
+    """JSON object, JSON array, or NDJSON (one object per line; blank lines skipped)."""
+    stripped = text.lstrip()
+    if not stripped:
+        return
+    if stripped[0] == "[":
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield Parsed(exc.lineno, error=f"malformed JSON: {exc.msg}")
+            return
+        for index, value in enumerate(values, start=1):
+            yield Parsed(index, value)
+        return
+    if stripped[0] == "{":
+        # A single (possibly pretty-printed) object, or NDJSON: try the whole text first.
+        try:
+            yield Parsed(1, json.loads(text))
+            return
+        except json.JSONDecodeError:
+            pass
+    yield from parse_ndjson(text)
+
+
+def parse_ndjson(text: str) -> Iterator[Parsed]:
+    """NDJSON strictly: one JSON value per line, numbered from 1; blank lines skipped."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield Parsed(number, json.loads(line))
+        except json.JSONDecodeError as exc:
+            yield Parsed(number, error=f"malformed JSON: {exc.msg} (column {exc.colno})")
+
+
+def _record_id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        found = value.get("id")
+        if isinstance(found, str):
+            return found
+    return None
+
+
+async def ingest(
+    records: Iterable[Parsed],
+    settings: Settings,
+    store: Store | None,
+    *,
+    source: str | None = None,
+    on_result: Callable[[RecordResult], None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> list[RecordResult]:
+    """Validate every record and store the valid ones (`store=None`: validate only)."""
+    results: list[RecordResult] = []
+    batch: list[tuple[RecordResult, dict[str, Any]]] = []
+
+    async def flush() -> None:
+        if not batch:
+            return
+        assert store is not None
+        stored = await store.put_many([record for _, record in batch], now=now())
+        for (result, _), put in zip(batch, stored, strict=True):
+            result.outcome = put.outcome
+            result.version = put.article.version
+            if on_result:
+                on_result(result)
+        batch.clear()
+
+    for parsed in records:
+        result = RecordResult(parsed.line, _record_id(parsed.value), "rejected", source=source)
+        results.append(result)
+        if parsed.error is not None:
+            result.errors = [FieldError("", parsed.error)]
+        else:
+            record, errors = check_record(parsed.value, settings)
+            if record is None:
+                result.errors = errors
+            elif store is None:
+                result.outcome = "valid"
+            else:
+                batch.append((result, record))
+                if len(batch) >= BATCH:
+                    await flush()
+                continue
+        if on_result:
+            on_result(result)
+    await flush()
+    return results
+
+
+def summarise(results: Iterable[RecordResult]) -> dict[str, int]:
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0, "valid": 0}
+    for result in results:
+        counts[result.outcome] += 1
+    return counts

@@ -1,0 +1,67 @@
+"""Prometheus metrics for one process: regenerations, feed requests, ingest outcomes.
+
+Each app gets its own registry (no process globals), rendered at `GET /metrics`.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.regenerations = Counter(
+            "syndicate_regenerations",
+            "Section regenerations by outcome (changed, unchanged, error)",
+            ["section", "outcome"],
+            registry=self.registry,
+        )
+        self.regeneration_seconds = Histogram(
+            "syndicate_regeneration_seconds",
+            "Time to regenerate one section's feeds",
+            ["section"],
+            buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )
+        self.feed_requests = Counter(
+            "syndicate_feed_requests",
+            "Feed requests by HTTP status",
+            ["status"],
+            registry=self.registry,
+        )
+        self.ingest = Counter(
+            "syndicate_ingested_records",
+            "Records submitted by outcome (created, updated, unchanged, rejected)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.websub = Counter(
+            "syndicate_websub_pings",
+            "WebSub publish notifications by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.pending_releases = Gauge(
+            "syndicate_pending_embargo_releases",
+            "Articles held back by an embargo or a future publication time",
+            registry=self.registry,
+        )
+        # Labelled children looked up once: the feed path is hot.
+        self._feed_status = {s: self.feed_requests.labels(str(s)) for s in (200, 304, 404)}
+
+    def feed_request(self, status: int) -> None:
+        child = self._feed_status.get(status)
+        if child is None:
+            child = self._feed_status[status] = self.feed_requests.labels(str(status))
+        child.inc()
+
+    def ingested(self, outcome: str, n: int = 1) -> None:
+        self.ingest.labels(outcome).inc(n)
+
+    def regenerated(self, section: str, outcome: str, seconds: float) -> None:
+        self.regenerations.labels(section, outcome).inc()
+        self.regeneration_seconds.labels(section).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

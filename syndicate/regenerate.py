@@ -1,0 +1,254 @@
+"""The ONE regeneration path: timer, editor API and CLI all call `Regenerator.regenerate`.
+
+For each section: read its newest articles (one indexed query), render every reader format,
+publish changed documents atomically, keep them in the store and in the serving cache.
+A section that fails keeps its last good feeds; its error is recorded and the rest go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from syndicate import publish
+from syndicate.config import ALL_SECTION, Section, Settings
+from syndicate.errors import NotFound
+from syndicate.model import Article, FeedDocument
+from syndicate.render import FORMATS, FeedContext, render_feed
+from syndicate.served import FeedCache
+from syndicate.store.base import Store
+
+log = logging.getLogger("syndicate.regenerate")
+
+
+@dataclass(slots=True)
+class FormatResult:
+    format: str
+    items: int
+    bytes: int
+    changed: bool
+    etag: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "format": self.format,
+            "items": self.items,
+            "bytes": self.bytes,
+            "changed": self.changed,
+            "etag": self.etag,
+        }
+
+
+@dataclass(slots=True)
+class SectionResult:
+    """The outcome of regenerating one section (what the API, CLI and status show)."""
+
+    section: str
+    formats: list[FormatResult] = field(default_factory=list)
+    milliseconds: float = 0.0
+    generated_at: datetime | None = None
+    error: str | None = None
+    coalesced: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return any(f.changed for f in self.formats)
+
+    @property
+    def items(self) -> int:
+        return max((f.items for f in self.formats), default=0)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "section": self.section,
+            "items": self.items,
+            "changed": self.changed,
+            "milliseconds": round(self.milliseconds, 2),
+            "generated_at": self.generated_at.isoformat() if self.generated_at else None,
+            "error": self.error,
+            "coalesced": self.coalesced,
+            "formats": [f.as_dict() for f in self.formats],
+        }
+
+
+ChangeListener = Callable[[str, list[str]], Awaitable[None]]
+Observer = Callable[["SectionResult"], None]
+
+
+class Regenerator:
+    """Regenerates sections; one run per section at a time, concurrent callers share it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        cache: FeedCache,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.cache = cache
+        self.clock = clock
+        self.context = FeedContext.from_settings(settings)
+        self.last: dict[str, SectionResult] = {}
+        self.generated_seq: dict[str, int] = {}
+        self._running: dict[str, asyncio.Future[SectionResult]] = {}
+        # Called after every section run (metrics), and after runs that changed a feed (WebSub).
+        self.observers: list[Observer] = []
+        self.listeners: list[ChangeListener] = []
+
+    @property
+    def feeds_dir(self) -> Path:
+        return self.settings.feeds_dir
+
+    def all_slugs(self) -> list[str]:
+        return [*self.settings.section_slugs, ALL_SECTION]
+
+    def resolve(self, sections: Sequence[str] | None) -> list[str]:
+        """Requested slugs checked against the config; empty or None means every section."""
+        if not sections:
+            return self.all_slugs()
+        unknown = [s for s in sections if self.settings.feed_section(s) is None]
+        if unknown:
+            raise NotFound(f"no such section: {', '.join(unknown)}")
+        return list(dict.fromkeys(sections))
+
+    async def dirty_sections(self) -> list[str]:
+        """Sections whose content changed (in the store) since we last generated them."""
+        seqs = await self.store.section_seqs()
+        dirty = [
+            s for s in self.settings.section_slugs if seqs.get(s, 0) > self.generated_seq.get(s, -1)
+        ]
+        newest = max(seqs.values(), default=0)
+        if dirty or newest > self.generated_seq.get(ALL_SECTION, -1):
+            dirty.append(ALL_SECTION)
+        return dirty
+
+    async def regenerate(
+        self, sections: Sequence[str] | None = None, *, only_changed: bool = False
+    ) -> list[SectionResult]:
+        """Regenerate the given sections (None/empty: all); `only_changed`: just dirty ones."""
+        slugs = self.resolve(sections)
+        if only_changed:
+            dirty = set(await self.dirty_sections())
+            slugs = [s for s in slugs if s in dirty]
+        results = []
+        for slug in slugs:
+            results.append(await self._regenerate_shared(slug))
+        return results
+
+    async def _regenerate_shared(self, slug: str) -> SectionResult:
+        running = self._running.get(slug)
+        if running is not None:
+            result = await asyncio.shield(running)
+            return _coalesced(result)
+        future: asyncio.Future[SectionResult] = asyncio.get_running_loop().create_future()
+        self._running[slug] = future
+        try:
+            result = await self._regenerate_one(slug)
+            future.set_result(result)
+            return result
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._running[slug]
+
+    async def _regenerate_one(self, slug: str) -> SectionResult:
+        section = self.settings.feed_section(slug)
+        assert section is not None
+        started = time.perf_counter()
+        now = self.clock()
+        result = SectionResult(section=slug, generated_at=now)
+        try:
+            seqs = await self.store.section_seqs()
+            seq = max(seqs.values(), default=0) if slug == ALL_SECTION else seqs.get(slug, 0)
+            articles = await self.store.latest(
+                None if slug == ALL_SECTION else slug, section.limit, now=now
+            )
+            documents = self._render(section, articles, now)
+            changed_docs: list[FeedDocument] = []
+            for fmt_name, (doc, items) in documents.items():
+                current = self.cache.get(slug, doc.name)
+                changed = current is None or current.body != doc.body
+                if changed:
+                    changed_docs.append(doc)
+                served = self.cache.get(slug, doc.name) if not changed else None
+                result.formats.append(
+                    FormatResult(
+                        fmt_name, items, len(doc.body), changed, served.etag if served else ""
+                    )
+                )
+            # Files are checked every run (publish skips identical bytes), so a deleted or
+            # stale feeds/ folder heals itself; the store is written only on real change.
+            await asyncio.to_thread(self._publish_files, [doc for doc, _ in documents.values()])
+            if changed_docs:
+                await self.store.save_feeds(changed_docs)
+                for doc in changed_docs:
+                    served = self.cache.put(doc)
+                    for fr in result.formats:
+                        if FORMATS[fr.format].filename == doc.name:
+                            fr.etag = served.etag
+            self.generated_seq[slug] = seq
+        except Exception as exc:  # one bad section must not stop the others
+            log.exception("regenerate: section %s failed", slug)
+            result.error = f"{type(exc).__name__}: {exc}"
+        result.milliseconds = (time.perf_counter() - started) * 1000
+        self.last[slug] = result
+        log.info(
+            "regenerated section=%s items=%d changed=%s ms=%.1f error=%s",
+            slug,
+            result.items,
+            result.changed,
+            result.milliseconds,
+            result.error,
+        )
+        for observer in self.observers:
+            observer(result)
+        if result.changed:
+            names = [f.format for f in result.formats if f.changed]
+            for listener in self.listeners:
+                try:
+                    await listener(slug, names)
+                except Exception:
+                    log.exception("regenerate: change listener failed for %s", slug)
+        return result
+
+    def _render(
+        self, section: Section, articles: list[Article], now: datetime
+    ) -> dict[str, tuple[FeedDocument, int]]:
+        out: dict[str, tuple[FeedDocument, int]] = {}
+        for name, fmt in FORMATS.items():
+            body, items = render_feed(fmt, self.context, section, articles)
+            # `generated` only matters when the bytes changed: it is when they were first made.
+            out[name] = (FeedDocument(section.slug, fmt.filename, body, now), items)
+        return out
+
+    def _publish_files(self, documents: list[FeedDocument]) -> None:
+        for doc in documents:
+            publish.publish(self.feeds_dir, doc.section, doc.name, doc.body)
+
+    async def load_published(self, section: str | None = None) -> int:
+        """Fill the serving cache from the store (at start, or when another process wrote)."""
+        docs = await self.store.load_feeds(section)
+        for doc in docs:
+            self.cache.put(doc)
+        return len(docs)
+
+
+def _coalesced(result: SectionResult) -> SectionResult:
+    return SectionResult(
+        section=result.section,
+        formats=result.formats,
+        milliseconds=result.milliseconds,
+        generated_at=result.generated_at,
+        error=result.error,
+        coalesced=True,
+    )

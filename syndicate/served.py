@@ -1,0 +1,71 @@
+"""The feeds a process serves, held in memory with their precompressed copies and ETags.
+
+Regeneration fills it; the web layer only reads it. Bytes are compressed once here, never
+per request.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+
+import brotli
+
+from syndicate.model import FeedDocument
+
+
+@dataclass(frozen=True, slots=True)
+class ServedFeed:
+    """One document ready to answer a request: identity, gzip and brotli bodies."""
+
+    section: str
+    name: str
+    body: bytes
+    gzip: bytes
+    br: bytes
+    etag: str  # strong, quoted: a hash of the bytes, the same on every instance
+    last_modified: datetime
+    last_modified_http: str
+
+    @classmethod
+    def from_document(cls, doc: FeedDocument) -> ServedFeed:
+        digest = hashlib.sha256(doc.body).hexdigest()[:32]
+        # Whole seconds: HTTP dates carry no fractions, and If-Modified-Since compares them.
+        modified = doc.generated.replace(microsecond=0)
+        return cls(
+            section=doc.section,
+            name=doc.name,
+            body=doc.body,
+            gzip=gzip.compress(doc.body, compresslevel=6, mtime=0),
+            br=brotli.compress(doc.body, quality=5),
+            etag=f'"{digest}"',
+            last_modified=modified,
+            last_modified_http=format_datetime(modified, usegmt=True),
+        )
+
+
+class FeedCache:
+    """(section, name) -> ServedFeed; replaced whole per document, so readers never tear."""
+
+    def __init__(self) -> None:
+        self._feeds: dict[tuple[str, str], ServedFeed] = {}
+
+    def get(self, section: str, name: str) -> ServedFeed | None:
+        return self._feeds.get((section, name))
+
+    def put(self, doc: FeedDocument) -> ServedFeed:
+        current = self._feeds.get((doc.section, doc.name))
+        if current is not None and current.body == doc.body:
+            return current
+        served = ServedFeed.from_document(doc)
+        self._feeds[(doc.section, doc.name)] = served
+        return served
+
+    def sections(self) -> set[str]:
+        return {section for section, _ in self._feeds}
+
+    def __len__(self) -> int:
+        return len(self._feeds)

@@ -1,0 +1,62 @@
+"""What `GET /api/status` and `syndicate status` show: sections, generations, timer, releases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from syndicate.config import ALL_SECTION, Settings
+from syndicate.regenerate import Regenerator
+from syndicate.store.base import Store
+
+if TYPE_CHECKING:
+    from syndicate.schedule import Scheduler
+
+
+async def collect_status(
+    settings: Settings,
+    store: Store,
+    regenerator: Regenerator,
+    scheduler: Scheduler | None,
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    sections = []
+    for slug in [*settings.section_slugs, ALL_SECTION]:
+        last = regenerator.last.get(slug)
+        etags = {}
+        for name in ("rss.xml", "atom.xml", "feed.json"):
+            served = regenerator.cache.get(slug, name)
+            if served is not None:
+                etags[name] = served.etag
+        sections.append(
+            {
+                "section": slug,
+                "items": await store.count(None if slug == ALL_SECTION else slug, now=now),
+                "last_generation": last.generated_at.isoformat()
+                if last and last.generated_at
+                else None,
+                "milliseconds": round(last.milliseconds, 2) if last else None,
+                "changed": last.changed if last else None,
+                "last_error": last.error if last else None,
+                "etags": etags,
+            }
+        )
+    pending = await store.pending_releases()
+    body: dict[str, Any] = {
+        "now": now.isoformat(),
+        "sections": sections,
+        "pending_releases": [
+            {"id": article_id, "release_at": when.isoformat(), "sections": list(secs)}
+            for article_id, when, secs in pending
+        ],
+        "scheduler": None,
+    }
+    if scheduler is not None:
+        body["scheduler"] = {
+            "running": scheduler.started,
+            "leader": scheduler.is_leader,
+            "interval_seconds": settings.regen_interval,
+            "last_error": scheduler.last_error,
+            "jobs": scheduler.jobs(),
+        }
+    return body

@@ -1,0 +1,27 @@
+"""Bearer tokens: generated once, shown once, stored only as a SHA-256 hash.
+
+Tokens carry 256 bits of randomness, so a plain (unsalted) SHA-256 is enough to make the
+stored hash useless to a thief; lookups go by hash, then compare in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+PREFIX = "syn_"
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh secret and the hash to store."""
+    secret = PREFIX + secrets.token_urlsafe(32)
+    return secret, hash_token(secret)
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def same_hash(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("ascii"), b.encode("ascii"))

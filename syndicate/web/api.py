@@ -1,0 +1,203 @@
+"""Editor API: articles in (one, replace, withdraw, bulk NDJSON), regeneration, status."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from syndicate.errors import (
+    BadRequest,
+    FieldError,
+    InvalidArticle,
+    NotFound,
+    PreconditionFailed,
+    UnsupportedMediaType,
+)
+from syndicate.ingest import ingest, parse_ndjson, summarise
+from syndicate.model import Article
+from syndicate.validate import validate_record
+from syndicate.web.auth import require
+from syndicate.web.keys import METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE
+
+OPENAPI = Path(__file__).resolve().parents[2] / "schemas" / "openapi.yaml"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def _article_response(
+    article: Article, status: int = 200, outcome: str | None = None
+) -> web.Response:
+    body = article.as_record()
+    if outcome is not None:
+        body = {**body, "outcome": outcome}
+    return json_response(body, status, headers={"ETag": f'"{article.version}"'})
+
+
+async def _json_body(request: web.Request) -> Any:
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType(
+            f"expected Content-Type: application/json, got {request.content_type or 'none'}"
+        )
+    raw = await request.read()
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+
+
+def _count_ingest(request: web.Request, outcome: str, n: int = 1) -> None:
+    metrics = request.app.get(METRICS)
+    if metrics is not None:
+        metrics.ingested(outcome, n)
+
+
+async def create_article(request: web.Request) -> web.Response:
+    await require(request, "editor")
+    raw = await _json_body(request)
+    try:
+        record = validate_record(raw, request.app[SETTINGS])
+    except InvalidArticle:
+        _count_ingest(request, "rejected")
+        raise
+    result = await request.app[STORE].put(record, now=_now())
+    _count_ingest(request, result.outcome)
+    status = 201 if result.outcome == "created" else 200
+    return _article_response(result.article, status, result.outcome)
+
+
+async def get_article(request: web.Request) -> web.Response:
+    await require(request, "editor")
+    article = await request.app[STORE].get(request.match_info["id"])
+    if article is None:
+        raise NotFound(f"no article with id {request.match_info['id']!r}")
+    return _article_response(article)
+
+
+def _if_match(request: web.Request) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    text = header.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    try:
+        return int(text.strip('"'))
+    except ValueError:
+        raise BadRequest(
+            f'If-Match must be a version in quotes, like "3"; got {header!r}'
+        ) from None
+
+
+async def replace_article(request: web.Request) -> web.Response:
+    await require(request, "editor")
+    article_id = request.match_info["id"]
+    raw = await _json_body(request)
+    if isinstance(raw, dict):
+        raw.setdefault("id", article_id)
+        if raw.get("id") != article_id:
+            raise InvalidArticle([FieldError("/id", f"must match the URL's id {article_id!r}")])
+    expected = _if_match(request)
+    store = request.app[STORE]
+    if request.headers.get("If-Match", "").strip() == "*" and await store.get(article_id) is None:
+        raise PreconditionFailed(f"article {article_id!r} does not exist")
+    try:
+        record = validate_record(raw, request.app[SETTINGS])
+    except InvalidArticle:
+        _count_ingest(request, "rejected")
+        raise
+    result = await store.put(record, expected_version=expected, now=_now())
+    _count_ingest(request, result.outcome)
+    status = 201 if result.outcome == "created" else 200
+    return _article_response(result.article, status, result.outcome)
+
+
+async def withdraw_article(request: web.Request) -> web.Response:
+    await require(request, "editor")
+    article = await request.app[STORE].withdraw(request.match_info["id"], now=_now())
+    return _article_response(article)
+
+
+async def bulk_articles(request: web.Request) -> web.Response:
+    await require(request, "editor")
+    if request.content_type not in (
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+    ):
+        raise UnsupportedMediaType(
+            f"expected Content-Type: application/x-ndjson, got {request.content_type or 'none'}"
+        )
+    raw = await request.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8") from None
+    results = await ingest(parse_ndjson(text), request.app[SETTINGS], request.app[STORE])
+    counts = summarise(results)
+    for outcome, n in counts.items():
+        if n:
+            _count_ingest(request, outcome, n)
+    return json_response({"summary": counts, "results": [r.as_dict() for r in results]})
+
+
+async def regenerate(request: web.Request) -> web.Response:
+    await require(request, "editor")
+    sections: list[str] = []
+    if request.can_read_body:
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            raise BadRequest('expected an object like {"sections": ["global"]}')
+        value = body.get("sections", [])
+        if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+            raise InvalidArticle([FieldError("/sections", "expected an array of section slugs")])
+        sections = value
+    results = await request.app[REGENERATOR].regenerate(sections)
+    return json_response({"results": [r.as_dict() for r in results]})
+
+
+async def status(request: web.Request) -> web.Response:
+    await require(request, "editor")
+    from syndicate.status import collect_status
+
+    scheduler = request.app.get(SCHEDULER)
+    body = await collect_status(
+        request.app[SETTINGS], request.app[STORE], request.app[REGENERATOR], scheduler
+    )
+    return json_response(body)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(body=OPENAPI.read_bytes(), content_type="application/yaml", charset="utf-8")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/api/articles", create_article)
+    app.router.add_post("/api/articles/bulk", bulk_articles)
+    app.router.add_get("/api/articles/{id}", get_article, allow_head=False)
+    app.router.add_put("/api/articles/{id}", replace_article)
+    app.router.add_delete("/api/articles/{id}", withdraw_article)
+    app.router.add_post("/api/regenerate", regenerate)
+    app.router.add_get("/api/status", status, allow_head=False)
+    app.router.add_get("/api/openapi.yaml", openapi)

@@ -1,0 +1,102 @@
+"""The app factory: wires settings, store, serving cache, regenerator and scheduler.
+
+`create_app` only wires; resources open and close in cleanup contexts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
+
+from aiohttp import web
+
+from syndicate.config import Settings
+from syndicate.metrics import Metrics
+from syndicate.regenerate import Regenerator, SectionResult
+from syndicate.schedule import Scheduler
+from syndicate.served import FeedCache
+from syndicate.store import open_store
+from syndicate.store.base import Store
+from syndicate.web import api, feeds, partners
+from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE
+from syndicate.web.middleware import error_middleware
+
+log = logging.getLogger("syndicate.web")
+
+
+def create_app(
+    settings: Settings, *, store: Store | None = None, run_scheduler: bool | None = None
+) -> web.Application:
+    """The aiohttp application.
+
+    A passed-in `store` is used as is (the caller opens and closes it); otherwise one is
+    opened from `settings.database_url` for the app's lifetime. `run_scheduler` overrides
+    `settings.run_scheduler` (tests turn the timer off).
+    """
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=settings.max_request_bytes
+    )
+    owns_store = store is None
+    the_store = store if store is not None else open_store(settings.database_url)
+    cache = FeedCache()
+    metrics = Metrics()
+    regenerator = Regenerator(settings, the_store, cache)
+    regenerator.observers.append(
+        lambda r: metrics.regenerated(r.section, _outcome(r), r.milliseconds / 1000)
+    )
+    app[SETTINGS] = settings
+    app[STORE] = the_store
+    app[CACHE] = cache
+    app[METRICS] = metrics
+    app[REGENERATOR] = regenerator
+    tasks: set[asyncio.Task[Any]] = set()  # kept referenced until done
+
+    def spawn(coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        if owns_store:
+            await the_store.open()
+        try:
+            yield
+        finally:
+            if owns_store:
+                await the_store.close()
+
+    async def feeds_ctx(app: web.Application) -> AsyncIterator[None]:
+        loaded = await regenerator.load_published()
+        log.info("serving %d stored feed documents", loaded)
+        # Another process regenerated: take its bytes, so every process serves the same.
+        await the_store.subscribe_feeds(lambda section: spawn(regenerator.load_published(section)))
+        yield
+        for task in list(tasks):
+            task.cancel()
+
+    async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+        wanted = settings.run_scheduler if run_scheduler is None else run_scheduler
+        if not wanted:
+            yield
+            return
+        scheduler = Scheduler(settings, the_store, regenerator)
+        app[SCHEDULER] = scheduler
+        await scheduler.start()
+        try:
+            yield
+        finally:
+            await scheduler.stop()
+
+    app.cleanup_ctx.extend([store_ctx, feeds_ctx, scheduler_ctx])
+    feeds.setup(app, settings)
+    api.setup(app)
+    partners.setup(app)
+    return app
+
+
+def _outcome(result: SectionResult) -> str:
+    if result.error:
+        return "error"
+    return "changed" if result.changed else "unchanged"

@@ -1,0 +1,228 @@
+"""Public reader endpoints: feeds from memory with conditional GET, OPML, index, health.
+
+The feed handler is the hottest path in the system: a dict lookup, a header compare and
+bytes already compressed. Nothing here touches the store or the filesystem.
+"""
+
+from __future__ import annotations
+
+import html
+from email.utils import parsedate_to_datetime
+
+from aiohttp import web
+
+from syndicate.config import ALL_SECTION, Settings
+from syndicate.errors import NotFound
+from syndicate.render import FORMATS
+from syndicate.served import ServedFeed
+from syndicate.web.keys import CACHE, METRICS, SETTINGS
+
+_BY_FILENAME = {fmt.filename: fmt for fmt in FORMATS.values()}
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison: W/"x" matches "x"; `*` matches anything."""
+    if header.strip() == "*":
+        return True
+    for candidate in header.split(","):
+        tag = candidate.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag == etag:
+            return True
+    return False
+
+
+def _not_modified_since(header: str, feed: ServedFeed) -> bool:
+    try:
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:
+        return False
+    return feed.last_modified <= since
+
+
+def _encoding(accept: str) -> str:
+    """The best encoding we hold that the client accepts (br, then gzip, else identity)."""
+    if not accept:
+        return "identity"
+    offered: dict[str, float] = {}
+    for part in accept.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        q = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                q = float(params[2:])
+            except ValueError:
+                q = 0.0
+        offered[name.strip()] = q
+    star = offered.get("*", 0.0)
+    if offered.get("br", star) > 0:
+        return "br"
+    if offered.get("gzip", offered.get("x-gzip", star)) > 0:
+        return "gzip"
+    return "identity"
+
+
+def cache_control(settings: Settings) -> str:
+    # Readers may keep a copy for as long as the timer leaves it unchanged, never longer.
+    return f"public, max-age={min(settings.regen_interval, 3600)}"
+
+
+async def serve_feed(request: web.Request) -> web.Response:
+    app = request.app
+    section = request.match_info["section"]
+    name = request.match_info["name"]
+    feed = app[CACHE].get(section, name)
+    metrics = app[METRICS]
+    if feed is None:
+        metrics.feed_request(404)
+        settings = app[SETTINGS]
+        if settings.feed_section(section) is None:
+            raise NotFound(f"no such section: {section!r}")
+        if name not in _BY_FILENAME:
+            raise NotFound(f"no such feed: {name!r}")
+        raise NotFound(f"the {section} feeds have not been generated yet")
+    fmt = _BY_FILENAME[name]
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": feed.last_modified_http,
+        "Cache-Control": app[_CACHE_CONTROL],
+        "Vary": "Accept-Encoding",
+    }
+    link = app[_LINKS].get((section, name))
+    if link:
+        headers["Link"] = link
+    inm = request.headers.get("If-None-Match")
+    if inm is not None:
+        not_modified = _etag_matches(inm, feed.etag)
+    else:
+        ims = request.headers.get("If-Modified-Since")
+        not_modified = ims is not None and _not_modified_since(ims, feed)
+    if not_modified:
+        metrics.feed_request(304)
+        return web.Response(status=304, headers=headers)
+    encoding = _encoding(request.headers.get("Accept-Encoding", ""))
+    if encoding == "br":
+        body = feed.br
+        headers["Content-Encoding"] = "br"
+    elif encoding == "gzip":
+        body = feed.gzip
+        headers["Content-Encoding"] = "gzip"
+    else:
+        body = feed.body
+    headers["Content-Type"] = fmt.media_type
+    metrics.feed_request(200)
+    return web.Response(body=body, headers=headers)
+
+
+_CACHE_CONTROL = web.AppKey("cache_control", str)
+_LINKS = web.AppKey("feed_links", dict[tuple[str, str], str])
+
+
+def _feed_links(settings: Settings) -> dict[tuple[str, str], str]:
+    """WebSub discovery as HTTP Link headers (hub and self), when a hub is configured."""
+    if not settings.websub_hub:
+        return {}
+    links = {}
+    for slug in [*settings.section_slugs, ALL_SECTION]:
+        for fmt in FORMATS.values():
+            self_url = f"{settings.base_url}/feeds/{slug}/{fmt.filename}"
+            links[(slug, fmt.filename)] = (
+                f'<{settings.websub_hub}>; rel="hub", <{self_url}>; rel="self"'
+            )
+    return links
+
+
+def index_page(settings: Settings) -> bytes:
+    """A small page listing every section's feeds, with autodiscovery links."""
+    esc = html.escape
+    head_links = []
+    rows = []
+    for slug in [*settings.section_slugs, ALL_SECTION]:
+        section = settings.feed_section(slug)
+        assert section is not None
+        title = section.title_in(section.language)
+        links = []
+        for fmt in FORMATS.values():
+            url = f"{settings.base_url}/feeds/{slug}/{fmt.filename}"
+            mime = fmt.media_type.split(";")[0]
+            head_links.append(
+                f'<link rel="alternate" type="{mime}" title="{esc(title)} ({fmt.label})" '
+                f'href="{esc(url)}">'
+            )
+            links.append(f'<a href="{esc(url)}">{fmt.label}</a>')
+        lang = esc(section.language)
+        rows.append(
+            f'<li id="{esc(slug)}"><strong lang="{lang}">{esc(title)}</strong> '
+            f'<span lang="{lang}">{esc(section.description_in(section.language))}</span> — '
+            + " · ".join(links)
+            + "</li>"
+        )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{esc(settings.site_title)} feeds</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        + "".join(head_links)
+        + f'<link rel="outline" type="text/x-opml" href="{esc(settings.base_url)}/feeds/opml.xml">'
+        "</head><body>"
+        f"<h1>{esc(settings.site_title)}</h1><p>Feeds by section "
+        f'(<a href="{esc(settings.base_url)}/feeds/opml.xml">OPML</a> with all of them):</p><ul>'
+        + "".join(rows)
+        + "</ul></body></html>\n"
+    )
+    return page.encode("utf-8")
+
+
+_INDEX = web.AppKey("index_page", bytes)
+_OPML = web.AppKey("opml", bytes)
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request.app[_INDEX],
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "public, max-age=300",
+        },
+    )
+
+
+async def opml(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request.app[_OPML],
+        headers={
+            "Content-Type": "text/x-opml; charset=utf-8",
+            "Cache-Control": "public, max-age=300",
+        },
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(
+        body=b'{"status": "ok"}', headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request.app[METRICS].render(),
+        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+    )
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    from syndicate.render import FeedContext
+    from syndicate.render.opml import render_opml
+
+    app[_CACHE_CONTROL] = cache_control(settings)
+    app[_LINKS] = _feed_links(settings)
+    app[_INDEX] = index_page(settings)
+    app[_OPML] = render_opml(FeedContext.from_settings(settings), settings)
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/feeds/opml.xml", opml)
+    app.router.add_get(r"/feeds/{section:[a-z0-9][a-z0-9-]{0,63}}/{name}", serve_feed)

@@ -1,0 +1,19 @@
+"""Typed application keys: the one way handlers reach settings, store, cache and services."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from syndicate.config import Settings
+from syndicate.metrics import Metrics
+from syndicate.regenerate import Regenerator
+from syndicate.schedule import Scheduler
+from syndicate.served import FeedCache
+from syndicate.store.base import Store
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+CACHE = web.AppKey("cache", FeedCache)
+REGENERATOR = web.AppKey("regenerator", Regenerator)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
+METRICS = web.AppKey("metrics", Metrics)

@@ -1,0 +1,70 @@
+"""One error shape for every failure: handlers raise, this middleware renders JSON errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from syndicate.errors import SyndicateError
+
+log = logging.getLogger("syndicate.web")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_REASONS = {
+    400: "malformed request",
+    401: "authentication required",
+    403: "not allowed",
+    404: "not found",
+    405: "method not allowed",
+    413: "request body too large",
+    415: "unsupported media type",
+}
+
+
+def error_response(
+    status: int, body: dict[str, object], headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except SyndicateError as exc:
+        if exc.status >= 500:
+            log.error("request failed: %s %s: %s", request.method, request.path, exc.message)
+        else:
+            log.info(
+                "rejected request: %s %s status=%d %s",
+                request.method,
+                request.path,
+                exc.status,
+                exc.message,
+            )
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.as_body(), headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = _REASONS.get(exc.status, exc.reason)
+        if exc.status == 413:
+            message = f"request body too large: {exc.text}" if exc.text else message
+        log.info("rejected request: %s %s status=%d", request.method, request.path, exc.status)
+        headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        return error_response(
+            exc.status, {"errors": [{"path": "", "message": message}]}, headers or None
+        )
+    except Exception:
+        log.exception("unhandled error: %s %s", request.method, request.path)
+        return error_response(500, {"errors": [{"path": "", "message": "internal error"}]})
