@@ -64,6 +64,11 @@ class FeedCache:
         self._feeds[(doc.section, doc.name)] = served
         return served
 
+    def drop(self, section: str) -> None:
+        """Forget a section's documents (the benchmark uses it to force a full render)."""
+        for key in [k for k in self._feeds if k[0] == section]:
+            del self._feeds[key]
+
     def sections(self) -> set[str]:
         return {section for section, _ in self._feeds}
 
