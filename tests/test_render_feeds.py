@@ -203,7 +203,7 @@ def test_atom_feed_level() -> None:
 
 def test_atom_entries() -> None:
     entries = xml("atom").findall("a:entry", A)
-    first, second, third = entries
+    first, second, _third = entries
     assert first.findtext("a:id", None, A) == URN + "hi-2024-0001"
     assert first.findtext("a:title", None, A) == HINDI_HEADLINE
     assert first.findtext("a:published", None, A) == "2024-05-01T10:00:00+05:30"
