@@ -20,6 +20,9 @@ from syndicate.config import ALL_SECTION, SLUG_RE
 _FILENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
 COMPRESSED_SUFFIXES = (".gz", ".br")
 MODE = 0o644
+# Quality 11 costs ~370 ms per 300 KB feed on a 2-core box (vs ~14 ms at 9) for ~11% fewer
+# bytes; a regeneration writes up to 22 files, so 9 keeps it well under a second.
+BROTLI_QUALITY = 9
 
 
 def _check_slug(section_slug: str | None) -> None:
@@ -49,7 +52,7 @@ def gzip_bytes(data: bytes) -> bytes:
 
 
 def brotli_bytes(data: bytes) -> bytes:
-    return bytes(brotli.compress(data, mode=brotli.MODE_TEXT, quality=11))
+    return bytes(brotli.compress(data, mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY))
 
 
 def _read(path: Path) -> bytes | None:
