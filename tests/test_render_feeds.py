@@ -197,6 +197,7 @@ def test_atom_feed_level() -> None:
         ("alternate", f"{BASE}/#global", "text/html"),
         ("hub", HUB, None),
     ]
+    assert feed.findtext("a:author/a:name", None, A) == "Syndicate News"
     generator = feed.find("a:generator", A)
     assert generator is not None and generator.text == "Syndicate"
 
@@ -452,7 +453,10 @@ def rss_problems(data: bytes) -> list[str]:
 def atom_problems(data: bytes) -> list[str]:
     problems = []
     feed = etree.fromstring(data)
-    for node in [feed, *feed.findall("a:entry", A)]:
+    entries = feed.findall("a:entry", A)
+    if feed.find("a:author", A) is None and any(e.find("a:author", A) is None for e in entries):
+        problems.append("feed without author while an entry has none")
+    for node in [feed, *entries]:
         where = node.findtext("a:id", "feed", A)
         for child in ("id", "title", "updated"):
             if not node.findtext(f"a:{child}", None, A):

@@ -91,6 +91,8 @@ def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> b
     fg.link(href=ctx.home_url(section.slug), rel="alternate", type="text/html")
     if ctx.websub_hub:
         fg.link(href=ctx.websub_hub, rel="hub")
+    # RFC 4287 needs a feed-level author unless every entry has one; the site is always true.
+    fg.author({"name": ctx.site_title, "uri": f"{ctx.base_url}/"})
     fg.language(section.language)
     fg.generator(ctx.generator, version=ctx.generator_version)
     fg.updated(feed_updated(articles))
