@@ -10,7 +10,6 @@ from pathlib import Path
 import brotli
 import pytest
 
-from syndicate import publish as publish_module
 from syndicate.publish import gzip_bytes, publish, read_published
 
 DATA = "<rss>वैश्विक 📈</rss>".encode()
@@ -99,7 +98,7 @@ def test_failed_write_leaves_old_file_and_no_temp(
     def broken(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(publish_module.os, "replace", broken)
+    monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(OSError):
         publish(tmp_path, "global", "rss.xml", DATA + b"new")
     assert (tmp_path / "global" / "rss.xml").read_bytes() == DATA
