@@ -1,0 +1,128 @@
+"""Atomic, skip-if-unchanged writes of rendered feeds into `feeds/`, with .gz and .br copies.
+
+Readers never see a half-written file: each file is written to a temp file in the same
+folder, fsynced, made 0644 and renamed over the old one. No rendering, no store here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import brotli
+
+from syndicate.config import ALL_SECTION, SLUG_RE
+
+_FILENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
+COMPRESSED_SUFFIXES = (".gz", ".br")
+MODE = 0o644
+# Quality 11 costs ~370 ms per 300 KB feed on a 2-core box (vs ~14 ms at 9) for ~11% fewer
+# bytes; a regeneration writes up to 22 files, so 9 keeps it well under a second.
+BROTLI_QUALITY = 9
+
+
+def _check_slug(section_slug: str | None) -> None:
+    if section_slug is None:
+        return
+    if section_slug != ALL_SECTION and not SLUG_RE.match(section_slug):
+        raise ValueError(f"publish: not a section slug: {section_slug!r}")
+
+
+def _check_filename(filename: str) -> None:
+    # One plain name: no separators, no `..`, no leading dot (temp files start with one).
+    if len(filename) > 128 or not _FILENAME_RE.match(filename):
+        raise ValueError(f"publish: not a plain file name: {filename!r}")
+
+
+def feed_path(feeds_dir: Path, section_slug: str | None, filename: str) -> Path:
+    """`feeds_dir/section/filename` (or `feeds_dir/filename` for None), validated."""
+    _check_slug(section_slug)
+    _check_filename(filename)
+    folder = feeds_dir if section_slug is None else feeds_dir / section_slug
+    return folder / filename
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """Deterministic gzip (level 9, mtime 0, no file name): same input, same bytes."""
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def brotli_bytes(data: bytes) -> bytes:
+    return bytes(brotli.compress(data, mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY))
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that readers see either the old or the new bytes."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+            os.fchmod(fh.fileno(), MODE)  # mkstemp creates 0600; feeds are public
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the renames durable; not every platform can open a directory.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def publish(feeds_dir: Path, section_slug: str | None, filename: str, data: bytes) -> bool:
+    """Write a feed and its `.gz`/`.br` copies; False (nothing written) if already current.
+
+    `section_slug` None publishes at the top of `feeds_dir` (e.g. `opml.xml`). The copies are
+    written before the main file, so an unchanged main file means the copies are current too.
+    """
+    path = feed_path(feeds_dir, section_slug, filename)
+    copies = [
+        (path.with_name(path.name + ".gz"), gzip_bytes),
+        (path.with_name(path.name + ".br"), brotli_bytes),
+    ]
+    if _read(path) == data and all(p.is_file() for p, _ in copies):
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for copy_path, compress in copies:
+        write_atomic(copy_path, compress(data))
+    write_atomic(path, data)
+    _fsync_dir(path.parent)
+    return True
+
+
+def read_published(feeds_dir: Path) -> dict[tuple[str | None, str], bytes]:
+    """Every published file, keyed by (section or None for top level, file name).
+
+    Compressed copies are included under their own names (`rss.xml.gz`); temp files and
+    anything that is not a valid section/file name are skipped.
+    """
+    found: dict[tuple[str | None, str], bytes] = {}
+    if not feeds_dir.is_dir():
+        return found
+    for entry in sorted(feeds_dir.iterdir()):
+        if entry.is_file() and _FILENAME_RE.match(entry.name):
+            found[(None, entry.name)] = entry.read_bytes()
+        elif entry.is_dir() and (entry.name == ALL_SECTION or SLUG_RE.match(entry.name)):
+            for file in sorted(entry.iterdir()):
+                if file.is_file() and _FILENAME_RE.match(file.name):
+                    found[(entry.name, file.name)] = file.read_bytes()
+    return found

@@ -1,0 +1,129 @@
+"""publish(): atomic writes, compressed copies, skip-if-unchanged, paths kept inside feeds/."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+from pathlib import Path
+
+import brotli
+import pytest
+
+from syndicate.publish import gzip_bytes, publish, read_published
+
+DATA = "<rss>वैश्विक 📈</rss>".encode()
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_publish_writes_file_and_compressed_copies(tmp_path: Path) -> None:
+    assert publish(tmp_path, "global", "rss.xml", DATA) is True
+    folder = tmp_path / "global"
+    assert _files(folder) == ["rss.xml", "rss.xml.br", "rss.xml.gz"]
+    assert (folder / "rss.xml").read_bytes() == DATA
+    assert gzip.decompress((folder / "rss.xml.gz").read_bytes()) == DATA
+    assert brotli.decompress((folder / "rss.xml.br").read_bytes()) == DATA
+    for name in _files(folder):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o644
+
+
+def test_unchanged_bytes_write_nothing(tmp_path: Path) -> None:
+    publish(tmp_path, "global", "rss.xml", DATA)
+    folder = tmp_path / "global"
+    before = {n: (folder / n).stat() for n in _files(folder)}
+    assert publish(tmp_path, "global", "rss.xml", DATA) is False
+    after = {n: (folder / n).stat() for n in _files(folder)}
+    assert {n: (s.st_ino, s.st_mtime_ns) for n, s in before.items()} == {
+        n: (s.st_ino, s.st_mtime_ns) for n, s in after.items()
+    }
+
+
+def test_changed_bytes_replace_all_three(tmp_path: Path) -> None:
+    publish(tmp_path, "global", "rss.xml", DATA)
+    assert publish(tmp_path, "global", "rss.xml", DATA + b"!") is True
+    folder = tmp_path / "global"
+    assert (folder / "rss.xml").read_bytes() == DATA + b"!"
+    assert gzip.decompress((folder / "rss.xml.gz").read_bytes()) == DATA + b"!"
+    assert brotli.decompress((folder / "rss.xml.br").read_bytes()) == DATA + b"!"
+
+
+def test_missing_copy_is_restored(tmp_path: Path) -> None:
+    publish(tmp_path, "global", "rss.xml", DATA)
+    (tmp_path / "global" / "rss.xml.gz").unlink()
+    assert publish(tmp_path, "global", "rss.xml", DATA) is True
+    assert (tmp_path / "global" / "rss.xml.gz").is_file()
+
+
+def test_gzip_copy_is_deterministic() -> None:
+    first = gzip_bytes(DATA)
+    assert gzip_bytes(DATA) == first
+    assert first[4:8] == b"\0\0\0\0"  # mtime field zero
+
+
+def test_top_level_file_for_opml(tmp_path: Path) -> None:
+    assert publish(tmp_path, None, "opml.xml", b"<opml/>") is True
+    assert (tmp_path / "opml.xml").read_bytes() == b"<opml/>"
+
+
+@pytest.mark.parametrize(
+    ("section", "filename"),
+    [
+        ("..", "rss.xml"),
+        ("global", ".."),
+        ("global", "../rss.xml"),
+        ("global", "a/b.xml"),
+        ("global", "/etc/passwd"),
+        ("/tmp", "rss.xml"),
+        ("Global", "rss.xml"),
+        ("global/../x", "rss.xml"),
+        ("global", ""),
+        ("global", ".hidden"),
+        ("", "rss.xml"),
+    ],
+)
+def test_paths_cannot_leave_feeds_dir(tmp_path: Path, section: str, filename: str) -> None:
+    with pytest.raises(ValueError):
+        publish(tmp_path / "feeds", section, filename, DATA)
+    assert not (tmp_path / "feeds").exists()
+
+
+def test_failed_write_leaves_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(tmp_path, "global", "rss.xml", DATA)
+
+    def broken(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError):
+        publish(tmp_path, "global", "rss.xml", DATA + b"new")
+    assert (tmp_path / "global" / "rss.xml").read_bytes() == DATA
+    assert _files(tmp_path / "global") == ["rss.xml", "rss.xml.br", "rss.xml.gz"]
+
+
+def test_read_published_loads_what_was_written(tmp_path: Path) -> None:
+    publish(tmp_path, "global", "rss.xml", DATA)
+    publish(tmp_path, "all", "feed.json", b"{}")
+    publish(tmp_path, None, "opml.xml", b"<opml/>")
+    (tmp_path / ".gitkeep").touch()
+    (tmp_path / "global" / ".rss.xml.abc.tmp").write_bytes(b"partial")
+    found = read_published(tmp_path)
+    assert found[("global", "rss.xml")] == DATA
+    assert gzip.decompress(found[("global", "rss.xml.gz")]) == DATA
+    assert found[("all", "feed.json")] == b"{}"
+    assert found[(None, "opml.xml")] == b"<opml/>"
+    assert not any(name.startswith(".") for _, name in found)
+    assert read_published(tmp_path / "missing") == {}
+
+
+def test_umask_does_not_change_the_mode(tmp_path: Path) -> None:
+    old = os.umask(0o077)
+    try:
+        publish(tmp_path, "global", "atom.xml", DATA)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "global" / "atom.xml").stat().st_mode) == 0o644
