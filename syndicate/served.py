@@ -6,15 +6,13 @@ per request.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 
-import brotli
-
 from syndicate.model import FeedDocument
+from syndicate.publish import brotli_bytes, gzip_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +37,8 @@ class ServedFeed:
             section=doc.section,
             name=doc.name,
             body=doc.body,
-            gzip=gzip.compress(doc.body, compresslevel=6, mtime=0),
-            br=brotli.compress(doc.body, quality=5),
+            gzip=gzip_bytes(doc.body),
+            br=brotli_bytes(doc.body),
             etag=f'"{digest}"',
             last_modified=modified,
             last_modified_http=format_datetime(modified, usegmt=True),
@@ -63,6 +61,9 @@ class FeedCache:
         served = ServedFeed.from_document(doc)
         self._feeds[(doc.section, doc.name)] = served
         return served
+
+    def set(self, served: ServedFeed) -> None:
+        self._feeds[(served.section, served.name)] = served
 
     def drop(self, section: str) -> None:
         """Forget a section's documents (the benchmark uses it to force a full render)."""

@@ -23,7 +23,9 @@ __all__ = [
     "feed_sections",
     "feed_updated",
     "fit",
+    "fit_counted",
     "render_feed",
+    "render_feed_counted",
 ]
 
 Renderer = Callable[[FeedContext, Section, Sequence[Article]], bytes]
@@ -49,6 +51,13 @@ FORMATS: dict[str, Format] = {
 def fit(
     renderer: Renderer, ctx: FeedContext, section: Section, articles: Sequence[Article]
 ) -> bytes:
+    """The document of `fit_counted`, without the item count."""
+    return fit_counted(renderer, ctx, section, articles)[0]
+
+
+def fit_counted(
+    renderer: Renderer, ctx: FeedContext, section: Section, articles: Sequence[Article]
+) -> tuple[bytes, int]:
     """Render at most `section.limit` items and at most `section.max_bytes` bytes.
 
     `articles` come newest first, so the oldest are dropped until the document fits. The
@@ -58,7 +67,7 @@ def fit(
     items = [a for a in articles if a.status == PUBLISHED][: section.limit]
     data = renderer(ctx, section, items)
     if len(data) <= section.max_bytes or not items:
-        return data
+        return data, len(items)
     # The largest count that fits lies in [low, high]; `high` items are known not to fit.
     low, high = 0, len(items) - 1
     best: tuple[int, bytes] | None = None
@@ -70,8 +79,8 @@ def fit(
         else:
             high = middle - 1
     if best is not None and best[0] == low:
-        return best[1]
-    return renderer(ctx, section, items[:low])
+        return best[1], low
+    return renderer(ctx, section, items[:low]), low
 
 
 def render_feed(
@@ -79,6 +88,13 @@ def render_feed(
 ) -> bytes:
     """Render one format (`rss`, `atom`, `json`) for a section, within its limits."""
     return fit(FORMATS[name].render, ctx, section, articles)
+
+
+def render_feed_counted(
+    name: str, ctx: FeedContext, section: Section, articles: Sequence[Article]
+) -> tuple[bytes, int]:
+    """`render_feed` plus how many items made it in."""
+    return fit_counted(FORMATS[name].render, ctx, section, articles)
 
 
 def feed_sections(settings: Settings) -> tuple[Section, ...]:
