@@ -104,9 +104,12 @@ def require_conformance(path: Path) -> None:
 class _LocalXmlXsd(etree.Resolver):
     """Maps the schema's `xml.xsd` import onto the local copy: no network, ever."""
 
-    def resolve(self, url: str | None, pubid: str | None, context: Any) -> Any:
+    # lxml-stubs declare an older two-argument signature; lxml calls it with `context`.
+    def resolve(  # type: ignore[override]
+        self, url: str | None, pubid: str | None, context: Any
+    ) -> Any:
         if url is not None and url.endswith("xml.xsd"):
-            return self.resolve_filename(str(NEWSML_DIR / "xml.xsd"), context)
+            return self.resolve_filename(str(NEWSML_DIR / "xml.xsd"), context)  # type: ignore[attr-defined]
         return None
 
 
@@ -131,7 +134,7 @@ def newsml_errors(data: bytes) -> list[str]:
     doc = parse_xml(data)
     if schema.validate(doc.getroottree()):
         return []
-    return [f"{e.line}: {e.message}" for e in schema.error_log]
+    return [f"{e.line}: {e.message}" for e in schema.error_log]  # type: ignore[attr-defined]
 
 
 @cache
