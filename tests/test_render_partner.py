@@ -458,3 +458,11 @@ def test_missing_conformance_files_skip_or_fail(
     monkeypatch.setenv("SYNDICATE_REQUIRE_CONFORMANCE", "1")
     with pytest.raises(pytest.fail.Exception, match="SYNDICATE_REQUIRE_CONFORMANCE=1"):
         require_conformance(missing)
+
+
+@conformance
+def test_the_ninjs_check_is_live_it_rejects_bad_uris_and_unknown_properties() -> None:
+    item = render_ninjs_item(CTX, ARTICLES[0])
+    assert ninjs_errors({**item, "uri": "not a uri at all"}) != []
+    assert ninjs_errors({**item, "versioncreated": "2024-06-19T09:30:00"}) != []
+    assert ninjs_errors({**item, "body_html": "<p>x</p>"}) != []
