@@ -19,8 +19,8 @@ from syndicate import publish
 from syndicate.config import ALL_SECTION, Section, Settings
 from syndicate.errors import NotFound
 from syndicate.model import Article, FeedDocument
-from syndicate.render import FORMATS, FeedContext, render_feed
-from syndicate.served import FeedCache
+from syndicate.render import FORMATS, FeedContext, render_feed_counted
+from syndicate.served import FeedCache, ServedFeed
 from syndicate.store.base import Store
 
 log = logging.getLogger("syndicate.regenerate")
@@ -174,28 +174,31 @@ class Regenerator:
                 None if slug == ALL_SECTION else slug, section.limit, now=now
             )
             documents = self._render(section, articles, now)
-            changed_docs: list[FeedDocument] = []
+            served: list[ServedFeed] = []
+            fresh: list[FeedDocument] = []
             for fmt_name, (doc, items) in documents.items():
                 current = self.cache.get(slug, doc.name)
                 changed = current is None or current.body != doc.body
                 if changed:
-                    changed_docs.append(doc)
-                served = self.cache.get(slug, doc.name) if not changed else None
-                result.formats.append(
-                    FormatResult(
-                        fmt_name, items, len(doc.body), changed, served.etag if served else ""
-                    )
-                )
+                    fresh.append(doc)
+                result.formats.append(FormatResult(fmt_name, items, len(doc.body), changed, ""))
+                if current is not None and not changed:
+                    served.append(current)
+            # Compression releases the GIL: the changed documents compress in parallel.
+            made = await asyncio.gather(
+                *(asyncio.to_thread(ServedFeed.from_document, doc) for doc in fresh)
+            )
+            served.extend(made)
             # Files are checked every run (publish skips identical bytes), so a deleted or
             # stale feeds/ folder heals itself; the store is written only on real change.
-            await asyncio.to_thread(self._publish_files, [doc for doc, _ in documents.values()])
-            if changed_docs:
-                await self.store.save_feeds(changed_docs)
-                for doc in changed_docs:
-                    served = self.cache.put(doc)
-                    for fr in result.formats:
-                        if FORMATS[fr.format].filename == doc.name:
-                            fr.etag = served.etag
+            await asyncio.to_thread(self._publish_files, served)
+            if fresh:
+                await self.store.save_feeds(fresh)
+            for item in made:
+                self.cache.put_served(item)
+            etags = {s.name: s.etag for s in served}
+            for fr in result.formats:
+                fr.etag = etags.get(FORMATS[fr.format].filename, "")
             self.generated_seq[slug] = seq
         except Exception as exc:  # one bad section must not stop the others
             log.exception("regenerate: section %s failed", slug)
@@ -226,14 +229,14 @@ class Regenerator:
     ) -> dict[str, tuple[FeedDocument, int]]:
         out: dict[str, tuple[FeedDocument, int]] = {}
         for name, fmt in FORMATS.items():
-            body, items = render_feed(fmt, self.context, section, articles)
+            body, items = render_feed_counted(name, self.context, section, articles)
             # `generated` only matters when the bytes changed: it is when they were first made.
             out[name] = (FeedDocument(section.slug, fmt.filename, body, now), items)
         return out
 
-    def _publish_files(self, documents: list[FeedDocument]) -> None:
+    def _publish_files(self, documents: list[ServedFeed]) -> None:
         for doc in documents:
-            publish.publish(self.feeds_dir, doc.section, doc.name, doc.body)
+            publish.publish(self.feeds_dir, doc.section, doc.name, doc.body, gz=doc.gzip, br=doc.br)
 
     async def load_published(self, section: str | None = None) -> int:
         """Fill the serving cache from the store (at start, or when another process wrote)."""

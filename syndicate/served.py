@@ -62,7 +62,7 @@ class FeedCache:
         self._feeds[(doc.section, doc.name)] = served
         return served
 
-    def set(self, served: ServedFeed) -> None:
+    def put_served(self, served: ServedFeed) -> None:
         self._feeds[(served.section, served.name)] = served
 
     def drop(self, section: str) -> None:

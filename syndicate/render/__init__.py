@@ -39,12 +39,13 @@ class Format:
     filename: str
     media_type: str
     render: Renderer
+    label: str = ""  # what people call it: "RSS", "Atom", "JSON Feed"
 
 
 FORMATS: dict[str, Format] = {
-    "rss": Format("rss", rss.FILENAME, rss.MEDIA_TYPE, rss.render),
-    "atom": Format("atom", atom.FILENAME, atom.MEDIA_TYPE, atom.render),
-    "json": Format("json", jsonfeed.FILENAME, jsonfeed.MEDIA_TYPE, jsonfeed.render),
+    "rss": Format("rss", rss.FILENAME, rss.MEDIA_TYPE, rss.render, "RSS"),
+    "atom": Format("atom", atom.FILENAME, atom.MEDIA_TYPE, atom.render, "Atom"),
+    "json": Format("json", jsonfeed.FILENAME, jsonfeed.MEDIA_TYPE, jsonfeed.render, "JSON Feed"),
 }
 
 

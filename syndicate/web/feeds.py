@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import html
 from email.utils import parsedate_to_datetime
+from importlib import resources
 
 from aiohttp import web
 
 from syndicate.config import ALL_SECTION, Settings
 from syndicate.errors import NotFound
-from syndicate.render import FORMATS
+from syndicate.render import FORMATS, FeedContext, feed_sections
+from syndicate.render.opml import render_opml
 from syndicate.served import ServedFeed
 from syndicate.web.keys import CACHE, METRICS, SETTINGS
 
+_XSL = resources.files("syndicate").joinpath("web/static/feed.xsl").read_bytes()
 _BY_FILENAME = {fmt.filename: fmt for fmt in FORMATS.values()}
 
 
@@ -200,6 +203,16 @@ async def opml(request: web.Request) -> web.Response:
     )
 
 
+async def stylesheet(request: web.Request) -> web.Response:
+    return web.Response(
+        body=_XSL,
+        headers={
+            "Content-Type": "text/xsl; charset=utf-8",
+            "Cache-Control": "public, max-age=86400",
+        },
+    )
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.Response(
         body=b'{"status": "ok"}', headers={"Content-Type": "application/json; charset=utf-8"}
@@ -214,15 +227,13 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application, settings: Settings) -> None:
-    from syndicate.render import FeedContext
-    from syndicate.render.opml import render_opml
-
     app[_CACHE_CONTROL] = cache_control(settings)
     app[_LINKS] = _feed_links(settings)
     app[_INDEX] = index_page(settings)
-    app[_OPML] = render_opml(FeedContext.from_settings(settings), settings)
+    app[_OPML] = render_opml(FeedContext.from_settings(settings), feed_sections(settings))
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/feeds/opml.xml", opml)
     app.router.add_get(r"/feeds/{section:[a-z0-9][a-z0-9-]{0,63}}/{name}", serve_feed)
+    app.router.add_get("/static/feed.xsl", stylesheet)
