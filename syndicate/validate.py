@@ -20,7 +20,7 @@ from jsonschema import ValidationError
 from syndicate.config import Settings
 from syndicate.errors import FieldError, InvalidArticle
 from syndicate.model import STORE_FIELDS, parse_time
-from syndicate.schema import fast_check, validator
+from syndicate.schema import fast_check, load_schema, validator
 
 MAX_HEADLINE_CHARS = 300
 MAX_BODY_BYTES = 1024 * 1024
@@ -41,6 +41,7 @@ _PATTERN_HINTS = {
     "^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$": "is not a BCP 47 language tag (e.g. 'hi', 'en-GB')",
     "^[a-z0-9][a-z0-9-]{0,63}$": "is not a section slug (lowercase letters, digits, '-')",
     "^medtop:[0-9]{8}$": "must be an IPTC Media Topic qcode like 'medtop:11000000'",
+    "^image/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$": "must be an image media type like image/jpeg",
     "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$": "is not an e-mail address",
 }
 _TYPE_WORDS = {
@@ -160,6 +161,16 @@ def _error(path: str, message: str) -> FieldError:
     return FieldError(_safe(path), _safe(message))
 
 
+@functools.cache
+def _pattern_hints() -> dict[str, str]:
+    shared = load_schema()["$defs"]
+    return {
+        **_PATTERN_HINTS,
+        shared["date_time"]["pattern"]: _TIME_HINT,
+        shared["http_url"]["pattern"]: "must be an absolute http(s) URL",
+    }
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -184,9 +195,7 @@ def _describe(error: ValidationError) -> Iterator[FieldError]:
     elif keyword == "maxLength":
         yield _error(path, f"is too long: {len(value)} characters, at most {expected}")
     elif keyword == "pattern":
-        hint = _TIME_HINT if "[Tt]" in expected else _PATTERN_HINTS.get(expected)
-        if hint is None and expected.startswith("^[Hh][Tt][Tt][Pp]"):
-            hint = "must be an absolute http(s) URL"
+        hint = _pattern_hints().get(expected)
         yield _error(path, f"{hint or 'does not match ' + expected} (got {_short(value)})")
     elif keyword == "minItems":
         yield _error(path, "must not be empty" if expected == 1 else f"needs {expected}+ items")
