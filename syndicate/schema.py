@@ -1,0 +1,200 @@
+"""The JSON Schemas in `schemas/`: loading them, the cached jsonschema validator, a fast verdict.
+
+The fast verdict interprets the small keyword subset our schemas use; it only says yes or no.
+Errors always come from jsonschema, so the schema file stays the one source of truth.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+# The single copy lives at the top of the repository (DESIGN.md: `schemas/`).
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+ARTICLE_SCHEMA = "article.schema.json"
+
+Check = Callable[[Any], bool]
+
+# Keywords that never change a verdict.
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$defs", "title", "description", "format", "readOnly", "examples"}
+)
+_SUPPORTED = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "enum",
+        "$ref",
+    }
+)
+
+
+@functools.cache
+def load_schema(name: str = ARTICLE_SCHEMA) -> Mapping[str, Any]:
+    """A schema from `schemas/`, parsed once and checked against its meta-schema."""
+    with open(SCHEMA_DIR / name, encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
+@functools.cache
+def validator(name: str = ARTICLE_SCHEMA) -> Draft202012Validator:
+    """The jsonschema validator for a schema, compiled once (formats are annotations only)."""
+    return Draft202012Validator(load_schema(name))
+
+
+@functools.cache
+def fast_check(name: str = ARTICLE_SCHEMA) -> Check:
+    """A predicate equivalent to `validator(name).is_valid`, about 15x faster.
+
+    Raises `ValueError` at build time if the schema uses a keyword it does not understand,
+    so that a schema edit cannot silently weaken validation.
+    """
+    root = load_schema(name)
+    return _compile(root, root)
+
+
+def _is_integer(value: Any) -> bool:
+    # JSON Schema: 1.0 is an integer; booleans are not numbers.
+    if type(value) is int:
+        return True
+    return type(value) is float and value.is_integer()
+
+
+_TYPES: dict[str, Check] = {
+    "string": lambda v: type(v) is str,
+    "integer": _is_integer,
+    "number": lambda v: type(v) in (int, float),
+    "object": lambda v: type(v) is dict,
+    "array": lambda v: type(v) is list,
+    "boolean": lambda v: type(v) is bool,
+    "null": lambda v: v is None,
+}
+
+
+def _compile(node: Mapping[str, Any], root: Mapping[str, Any]) -> Check:
+    unknown = set(node) - _ANNOTATIONS - _SUPPORTED
+    if unknown:
+        raise ValueError(f"schema: fast check does not understand {sorted(unknown)}")
+    checks: list[Check] = []
+    if "$ref" in node:
+        checks.append(_compile(_resolve(node["$ref"], root), root))
+    if "type" in node:
+        checks.append(_TYPES[node["type"]])
+    if "enum" in node:
+        allowed = list(node["enum"])
+        checks.append(lambda v: any(type(v) is type(a) and v == a for a in allowed))
+    checks.extend(_string_checks(node))
+    checks.extend(_number_checks(node))
+    checks.extend(_array_checks(node, root))
+    checks.extend(_object_checks(node, root))
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(value: Any) -> bool:  # a plain loop: all(genexpr) costs ~30% more here
+        for one in checks:  # noqa: SIM110
+            if not one(value):
+                return False
+        return True
+
+    return check
+
+
+def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not ref.startswith("#/"):
+        raise ValueError(f"schema: fast check resolves local references only, not {ref}")
+    target: Any = root
+    for part in ref[2:].split("/"):
+        target = target[part.replace("~1", "/").replace("~0", "~")]
+    return dict(target)
+
+
+def _string_checks(node: Mapping[str, Any]) -> list[Check]:
+    checks: list[Check] = []
+    low = node.get("minLength")
+    high = node.get("maxLength")
+    if low is not None or high is not None:
+        lo, hi = low or 0, high if high is not None else float("inf")
+        checks.append(lambda v: type(v) is not str or lo <= len(v) <= hi)
+    if "pattern" in node:
+        search = re.compile(node["pattern"]).search
+        checks.append(lambda v: type(v) is not str or search(v) is not None)
+    return checks
+
+
+def _number_checks(node: Mapping[str, Any]) -> list[Check]:
+    checks: list[Check] = []
+    if "minimum" in node:
+        low = node["minimum"]
+        checks.append(lambda v: type(v) not in (int, float) or v >= low)
+    if "maximum" in node:
+        high = node["maximum"]
+        checks.append(lambda v: type(v) not in (int, float) or v <= high)
+    return checks
+
+
+def _array_checks(node: Mapping[str, Any], root: Mapping[str, Any]) -> list[Check]:
+    checks: list[Check] = []
+    low = node.get("minItems")
+    high = node.get("maxItems")
+    if low is not None or high is not None:
+        lo, hi = low or 0, high if high is not None else float("inf")
+        checks.append(lambda v: type(v) is not list or lo <= len(v) <= hi)
+    if node.get("uniqueItems"):
+        checks.append(lambda v: type(v) is not list or _unique(v))
+    if "items" in node:
+        item = _compile(node["items"], root)
+        checks.append(lambda v: type(v) is not list or all(item(x) for x in v))
+    return checks
+
+
+def _unique(items: list[Any]) -> bool:
+    if all(type(x) is str for x in items):
+        return len(set(items)) == len(items)
+    # Rare and small: leave the subtle equality rules (1 vs 1.0 vs true) to jsonschema.
+    return False
+
+
+def _object_checks(node: Mapping[str, Any], root: Mapping[str, Any]) -> list[Check]:
+    checks: list[Check] = []
+    required = tuple(node.get("required", ()))
+    if required:
+        checks.append(lambda v: type(v) is not dict or all(k in v for k in required))
+    if "properties" in node or "additionalProperties" in node:
+        props = {k: _compile(sub, root) for k, sub in node.get("properties", {}).items()}
+        extra = node.get("additionalProperties", True)
+        if extra is not False and extra is not True:
+            raise ValueError("schema: fast check supports additionalProperties true/false only")
+
+        def check_properties(value: Any) -> bool:
+            if type(value) is not dict:
+                return True
+            for key, item in value.items():
+                sub = props.get(key)
+                if sub is None:
+                    if not extra:
+                        return False
+                elif not sub(item):
+                    return False
+            return True
+
+        checks.append(check_properties)
+    return checks
