@@ -7,6 +7,7 @@ Benchmarks are not tests: nothing here asserts; targets are shown beside the fig
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import platform
@@ -355,7 +356,7 @@ def run_bench(
         )
     figures["total_seconds"] = time.perf_counter() - started
     report = {
-        "plan": plan.__dict__,
+        "plan": dataclasses.asdict(plan),
         "store": "postgresql" if database_url else "sqlite",
         "machine": machine(),
         "figures": figures,

@@ -66,6 +66,8 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    # APScheduler logs every job run at INFO: once a second with the release sync.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
     try:
         ctx.obj = {"settings": load_settings(config_path)}
     except ConfigError as exc:
