@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from syndicate.errors import NotFound, PreconditionFailed
@@ -518,3 +519,42 @@ async def test_pg_release_due_from_two_processes_releases_once(pg_factory: PgFac
     assert sorted(released) == sorted(f"e{i}" for i in range(20))
     public = await first.changes_since("global", 0, 100, include_held=False)
     assert [c.kind for c in public] == ["released"] * 20
+
+
+async def _terminate_backend(pid: int | None) -> None:
+    """Kill one server session, as a network failure or a DBA would."""
+    assert pid is not None
+    conn = await asyncpg.connect(os.environ["SYNDICATE_TEST_DATABASE_URL"], timeout=5)
+    try:
+        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await conn.close()
+
+
+@pg
+async def test_pg_leader_whose_session_breaks_stops_leading(pg_factory: PgFactory) -> None:
+    first, second = pg_factory(), pg_factory()
+    await first.open()
+    await second.open()
+    assert await first.try_lead() is True
+    await _terminate_backend(first._leadership.server_pid if first._leadership else None)
+    deadline = asyncio.get_running_loop().time() + 10
+    while not await second.try_lead():
+        assert asyncio.get_running_loop().time() < deadline, "leadership did not move"
+        await asyncio.sleep(0.05)
+    assert await first.try_lead() is False
+    await second.resign()
+    assert await first.try_lead() is True
+
+
+@pg
+async def test_pg_feed_listener_reconnects_after_its_session_dies(pg_factory: PgFactory) -> None:
+    listener, saver = pg_factory(), pg_factory()
+    await listener.open()
+    await saver.open()
+    arrived = asyncio.Event()
+    await listener.subscribe_feeds(lambda section: arrived.set() if section == "tech" else None)
+    await _terminate_backend(listener._listener.server_pid if listener._listener else None)
+    # Sent while the listener may still be away: heard live, or through the resync after it.
+    await saver.save_feeds([FeedDocument("tech", "rss.xml", b"<rss/>", NOW)])
+    await asyncio.wait_for(arrived.wait(), timeout=15)

@@ -60,6 +60,11 @@ class Leadership:
         self._leading = False
         self._guard = asyncio.Lock()
 
+    @property
+    def server_pid(self) -> int | None:
+        """The backend holding (or contending for) the lock, for logs and tests."""
+        return None if self._conn is None else int(self._conn.get_server_pid())
+
     async def try_lead(self) -> bool:
         async with self._guard:
             try:
@@ -126,6 +131,12 @@ class FeedListener:
         self._callbacks: list[Callable[[str], None]] = []
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
+        self._conn: Any = None
+
+    @property
+    def server_pid(self) -> int | None:
+        """The backend that LISTENs, while connected; for logs and tests."""
+        return None if self._conn is None else int(self._conn.get_server_pid())
 
     async def add(self, callback: Callable[[str], None], *, wait: float = 10.0) -> None:
         """Register `callback`; on the first call, start listening and wait until we are."""
@@ -157,6 +168,7 @@ class FeedListener:
                 conn = await self._connect()
                 conn.add_termination_listener(lambda _c, event=lost: event.set())
                 await conn.add_listener(self._channel, self._notified)
+                self._conn = conn
                 self._listening.set()
                 delay = 1.0
                 if connected_before:
@@ -179,6 +191,7 @@ class FeedListener:
                     delay,
                 )
             finally:
+                self._conn = None
                 await _close_quietly(conn)
             await asyncio.sleep(delay)
             delay = min(delay * 2, _MAX_BACKOFF)

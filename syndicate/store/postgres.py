@@ -295,10 +295,13 @@ class PostgresStore:
                     )
 
     async def close(self) -> None:
-        if self._listener is not None:
-            await self._listener.close()
-        if self._leadership is not None:
-            await self._leadership.close()
+        # Dropped, not just closed: a closed store must not reconnect to contend for the timer.
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await listener.close()
+        leadership, self._leadership = self._leadership, None
+        if leadership is not None:
+            await leadership.close()
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
