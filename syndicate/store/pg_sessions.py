@@ -1,0 +1,205 @@
+"""PostgreSQL sessions that outlive a query: timer leadership and feed-change notifications.
+
+Each holds its own connection outside the pool (a session advisory lock and a LISTEN belong to
+one session). Only `syndicate.store.postgres` uses this module; it never touches tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+# What a lost server, a refused connection or a failed query raise through asyncpg.
+# (TimeoutError and ConnectionError are OSErrors.)
+DB_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+Connect = Callable[[], Awaitable[Any]]  # -> asyncpg.Connection (untyped library)
+
+_PING_TIMEOUT = 5.0
+_HEARTBEAT = 10.0
+_MAX_BACKOFF = 30.0
+
+
+async def _close_quietly(conn: Any) -> None:
+    if conn is None or conn.is_closed():
+        return
+    try:
+        await asyncio.wait_for(conn.close(), timeout=_PING_TIMEOUT)
+    except DB_ERRORS:
+        conn.terminate()
+    except asyncio.CancelledError:
+        conn.terminate()
+        raise
+
+
+class Leadership:
+    """A session-level `pg_try_advisory_lock` on a dedicated connection.
+
+    The lock lives exactly as long as the session: when the holder process dies (even by
+    SIGKILL) its socket closes, the backend exits and PostgreSQL releases the lock, so another
+    process's next `try_lead()` wins. If our own connection breaks we stop claiming to lead at
+    once (the server may already have handed the lock to someone else) and reconnect on the
+    next call.
+    """
+
+    def __init__(self, connect: Connect, key: int) -> None:
+        self._connect = connect
+        self._key = key
+        self._conn: Any = None
+        self._leading = False
+        self._guard = asyncio.Lock()
+
+    @property
+    def server_pid(self) -> int | None:
+        """The backend holding (or contending for) the lock, for logs and tests."""
+        return None if self._conn is None else int(self._conn.get_server_pid())
+
+    async def try_lead(self) -> bool:
+        async with self._guard:
+            try:
+                if self._conn is None or self._conn.is_closed():
+                    self._leading = False
+                    self._conn = await self._connect()
+                if self._leading:
+                    # A session lock cannot be lost while the session lives: a round trip
+                    # proves the session (and so the lock) is still ours.
+                    await self._conn.fetchval("SELECT 1", timeout=_PING_TIMEOUT)
+                else:
+                    self._leading = bool(
+                        await self._conn.fetchval(
+                            "SELECT pg_try_advisory_lock($1)", self._key, timeout=_PING_TIMEOUT
+                        )
+                    )
+                    if self._leading:
+                        log.info("store: this process now runs the timer")
+            except DB_ERRORS as exc:
+                if self._leading:
+                    log.warning("store: leadership connection lost, no longer leading: %s", exc)
+                else:
+                    log.warning("store: cannot reach PostgreSQL to contend for the timer: %s", exc)
+                self._leading = False
+                conn, self._conn = self._conn, None
+                await _close_quietly(conn)
+            return self._leading
+
+    async def resign(self) -> None:
+        async with self._guard:
+            if not self._leading:
+                return
+            self._leading = False
+            try:
+                await self._conn.fetchval(
+                    "SELECT pg_advisory_unlock($1)", self._key, timeout=_PING_TIMEOUT
+                )
+            except DB_ERRORS:
+                # Dropping the session releases the lock as well.
+                conn, self._conn = self._conn, None
+                await _close_quietly(conn)
+
+    async def close(self) -> None:
+        async with self._guard:
+            self._leading = False
+            conn, self._conn = self._conn, None
+            await _close_quietly(conn)
+
+
+class FeedListener:
+    """`LISTEN channel` on a dedicated connection, calling every callback with the payload.
+
+    Best effort: when the connection drops it logs, reconnects with backoff and then calls the
+    callbacks once for every section `resync()` names, since notifications sent while we were
+    away are lost for good.
+    """
+
+    def __init__(
+        self, connect: Connect, channel: str, resync: Callable[[], Awaitable[list[str]]]
+    ) -> None:
+        self._connect = connect
+        self._channel = channel
+        self._resync = resync
+        self._callbacks: list[Callable[[str], None]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        self._conn: Any = None
+
+    @property
+    def server_pid(self) -> int | None:
+        """The backend that LISTENs, while connected; for logs and tests."""
+        return None if self._conn is None else int(self._conn.get_server_pid())
+
+    async def add(self, callback: Callable[[str], None], *, wait: float = 10.0) -> None:
+        """Register `callback`; on the first call, start listening and wait until we are."""
+        self._callbacks.append(callback)
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="syndicate-feed-listener")
+        try:
+            await asyncio.wait_for(self._listening.wait(), timeout=wait)
+        except TimeoutError:
+            log.warning("store: not yet listening for feed changes; retrying in the background")
+
+    def _deliver(self, section: str) -> None:
+        for callback in list(self._callbacks):
+            try:
+                callback(section)
+            except Exception:
+                log.exception("store: feed-change callback failed for section %r", section)
+
+    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self._deliver(payload)
+
+    async def _run(self) -> None:
+        delay = 1.0
+        connected_before = False
+        while True:
+            conn: Any = None
+            lost = asyncio.Event()
+            try:
+                conn = await self._connect()
+                conn.add_termination_listener(lambda _c, event=lost: event.set())
+                await conn.add_listener(self._channel, self._notified)
+                self._conn = conn
+                self._listening.set()
+                delay = 1.0
+                if connected_before:
+                    log.info("store: listening for feed changes again")
+                    for section in await self._resync():
+                        self._deliver(section)
+                connected_before = True
+                while not lost.is_set():
+                    try:
+                        await asyncio.wait_for(lost.wait(), timeout=_HEARTBEAT)
+                    except TimeoutError:
+                        # A half-open TCP connection raises nothing by itself: probe it.
+                        await conn.fetchval("SELECT 1", timeout=_PING_TIMEOUT)
+                raise ConnectionError("connection closed")
+            except DB_ERRORS as exc:
+                self._listening.clear()
+                log.warning(
+                    "store: feed-change notifications interrupted (%s); reconnecting in %.0fs",
+                    exc,
+                    delay,
+                )
+            finally:
+                self._conn = None
+                await _close_quietly(conn)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_BACKOFF)
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._listening.clear()

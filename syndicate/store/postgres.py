@@ -1,0 +1,684 @@
+"""PostgreSQL store (asyncpg pool) for scale-out: several processes share one database.
+
+Same tables and semantics as `sqlite.py`. What only PostgreSQL needs is here too: a
+commit-ordered change log, exactly-once releases across processes, NOTIFY on saved feeds and a
+session advisory lock electing the process that runs the timer (see `pg_sessions.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+from syndicate.errors import NotFound, PreconditionFailed, StoreError
+from syndicate.model import (
+    PUBLISHED,
+    WITHDRAWN,
+    Article,
+    Change,
+    ChangeKind,
+    FeedDocument,
+    PutResult,
+    Role,
+    Token,
+    content_hash,
+)
+from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
+
+FEEDS_CHANNEL = "syndicate_feeds"
+
+# Append-only: never edit a migration that has shipped; add the next one. Numbered like the
+# SQLite ones so both stores describe the same history.
+# - `record` is text, not jsonb: jsonb reorders keys, and records round-trip byte-exact.
+# - Ids and sections sort with COLLATE "C" (bytewise, like SQLite), not the server's locale,
+#   so the `id` tiebreak in feeds is the same on every backend and every server.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE changes (
+        seq BIGINT PRIMARY KEY,
+        article_id TEXT COLLATE "C" NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        held BOOLEAN NOT NULL,
+        record TEXT NOT NULL,
+        first_created TIMESTAMPTZ NOT NULL,
+        version_created TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE articles (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        seq BIGINT NOT NULL REFERENCES changes (seq),
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        published TIMESTAMPTZ NOT NULL,
+        release_at TIMESTAMPTZ NOT NULL,
+        release_pending BOOLEAN NOT NULL,
+        first_created TIMESTAMPTZ NOT NULL,
+        sections TEXT[] NOT NULL
+    );
+    CREATE INDEX articles_public ON articles (published DESC, id) WHERE status = 'published';
+    CREATE INDEX articles_pending ON articles (release_at, id) WHERE release_pending;
+    CREATE TABLE article_sections (
+        section TEXT COLLATE "C" NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL REFERENCES articles (id),
+        published TIMESTAMPTZ NOT NULL,
+        release_at TIMESTAMPTZ NOT NULL,
+        status TEXT NOT NULL,
+        PRIMARY KEY (section, article_id)
+    );
+    CREATE INDEX article_sections_latest
+        ON article_sections (section, published DESC, article_id) WHERE status = 'published';
+    CREATE INDEX article_sections_article ON article_sections (article_id);
+    CREATE TABLE change_sections (
+        section TEXT COLLATE "C" NOT NULL,
+        seq BIGINT NOT NULL REFERENCES changes (seq),
+        PRIMARY KEY (section, seq)
+    );
+    CREATE TABLE section_changes (
+        section TEXT COLLATE "C" PRIMARY KEY,
+        seq BIGINT NOT NULL
+    );
+    CREATE TABLE tokens (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('editor', 'partner')),
+        sections TEXT[] NOT NULL,
+        embargoed BOOLEAN NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created TIMESTAMPTZ NOT NULL
+    );
+    """,
+    """
+    CREATE TABLE feeds (
+        section TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        body BYTEA NOT NULL,
+        generated TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (section, name)
+    );
+    """,
+)
+
+_ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
+_SEARCH_PATH_OPTION = re.compile(r"\s*-c\s*search_path\s*=\s*([^\s,]+)\s*")
+
+
+def split_url(database_url: str) -> tuple[str, str | None]:
+    """The DSN asyncpg should see, and the schema named by `?schema=` or `?options=`."""
+    parts = urlsplit(database_url)
+    schema: str | None = None
+    kept: list[tuple[str, str]] = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        match = _SEARCH_PATH_OPTION.fullmatch(value) if key == "options" else None
+        if key == "schema" and value:
+            schema = value
+        elif match is not None:
+            schema = match.group(1).strip('"')
+        else:
+            kept.append((key, value))
+    return urlunsplit(parts._replace(query=urlencode(kept))), schema
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lock_key(purpose: str, schema: str) -> int:
+    """A signed 64-bit advisory-lock key, one per purpose and schema.
+
+    Advisory locks are per database, not per schema: deployments (or test runs) sharing a
+    database in different schemas must not contend for each other's locks.
+    """
+    digest = hashlib.blake2b(f"syndicate:{purpose}:{schema}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _article(row: Any) -> Article:
+    return Article.from_record(
+        json.loads(row["record"]),
+        version=row["version"],
+        status=row["status"],
+        first_created=row["first_created"],
+        version_created=row["version_created"],
+    )
+
+
+def _dump(article: Article) -> str:
+    return json.dumps(dict(article.record), ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(slots=True)
+class _Current:
+    """An article's state as a write batch sees it (the stored one, or the batch's newest)."""
+
+    article: Article
+    digest: str
+    pending: bool
+
+
+@dataclass(slots=True)
+class _ChangeBatch:
+    """Change-log rows appended by one transaction, written with one statement per table."""
+
+    next_seq: int
+    changes: list[tuple[Any, ...]] = field(default_factory=list)
+    sections: list[tuple[str, int]] = field(default_factory=list)
+
+    def append(self, article: Article, kind: ChangeKind, held: bool, touched: set[str]) -> int:
+        seq = self.next_seq
+        self.next_seq += 1
+        self.changes.append(
+            (
+                seq,
+                article.id,
+                article.version,
+                article.status,
+                kind,
+                held,
+                _dump(article),
+                article.first_created,
+                article.version_created,
+            )
+        )
+        self.sections.extend((s, seq) for s in sorted(touched))
+        return seq
+
+    async def write(self, conn: Any) -> None:
+        if not self.changes:
+            return
+        await conn.execute(
+            "INSERT INTO changes (seq, article_id, version, status, kind, held, record, "
+            "first_created, version_created) SELECT * FROM unnest($1::bigint[], $2::text[], "
+            "$3::int[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::timestamptz[], "
+            "$9::timestamptz[])",
+            *zip(*self.changes, strict=True),
+        )
+        sections, seqs = zip(*self.sections, strict=True)
+        await conn.execute(
+            "INSERT INTO change_sections (section, seq) "
+            "SELECT * FROM unnest($1::text[], $2::bigint[])",
+            sections,
+            seqs,
+        )
+        await conn.execute(
+            "INSERT INTO section_changes (section, seq) "
+            "SELECT section, max(seq) FROM unnest($1::text[], $2::bigint[]) AS t (section, seq) "
+            "GROUP BY section ON CONFLICT (section) DO UPDATE SET seq = excluded.seq",
+            sections,
+            seqs,
+        )
+
+
+class PostgresStore:
+    """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
+
+    def __init__(
+        self, database_url: str, *, schema: str | None = None, max_connections: int = 10
+    ) -> None:
+        self._dsn, url_schema = split_url(database_url)
+        self.schema = schema or url_schema
+        self._max_connections = max_connections
+        self._pool: Any = None
+        self._leadership: Leadership | None = None
+        self._listener: FeedListener | None = None
+        self._change_lock = 0
+
+    # -- lifecycle ------------------------------------------------------------
+    def _settings(self) -> dict[str, str]:
+        settings = {"application_name": "syndicate"}
+        if self.schema:
+            settings["search_path"] = quote_ident(self.schema)
+        return settings
+
+    async def _connect(self) -> Any:
+        """A connection outside the pool, for sessions that hold a lock or a LISTEN."""
+        # Server-side keepalives: if our host vanishes, its session (and the timer lock)
+        # goes within about half a minute instead of the kernel's two hours.
+        settings = self._settings() | {
+            "tcp_keepalives_idle": "10",
+            "tcp_keepalives_interval": "5",
+            "tcp_keepalives_count": "3",
+        }
+        return await asyncpg.connect(self._dsn, server_settings=settings, timeout=10)
+
+    async def open(self) -> None:
+        try:
+            self._pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=1,
+                max_size=self._max_connections,
+                server_settings=self._settings(),
+                timeout=10,
+            )
+            async with self._pool.acquire() as conn:
+                if self.schema is None:
+                    self.schema = str(await conn.fetchval("SELECT current_schema()") or "public")
+                await self._migrate(conn, self.schema)
+        except DB_ERRORS as exc:
+            await self.close()
+            raise StoreError(f"store: cannot open PostgreSQL database: {exc}") from exc
+        self._change_lock = _lock_key("changes", self.schema)
+        self._leadership = Leadership(self._connect, _lock_key("timer", self.schema))
+        self._listener = FeedListener(self._connect, FEEDS_CHANNEL, self._feed_sections)
+
+    async def _migrate(self, conn: Any, schema: str) -> None:
+        # Processes starting together queue here; each then sees what the first one applied.
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key("migrate", schema))
+            exists = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema
+            )
+            if not exists:
+                await conn.execute(f"CREATE SCHEMA {quote_ident(schema)}")
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, applied TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            done = int(
+                await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            )
+            for number, script in enumerate(MIGRATIONS, start=1):
+                if number > done:
+                    await conn.execute(script)
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (version) VALUES ($1)", number
+                    )
+
+    async def close(self) -> None:
+        # Dropped, not just closed: a closed store must not reconnect to contend for the timer.
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await listener.close()
+        leadership, self._leadership = self._leadership, None
+        if leadership is not None:
+            await leadership.close()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    @property
+    def pool(self) -> Any:
+        if self._pool is None:
+            raise StoreError("store: not open")
+        return self._pool
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Any]:
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                yield conn
+        except DB_ERRORS as exc:
+            raise StoreError(f"store: PostgreSQL: {exc}") from exc
+
+    @asynccontextmanager
+    async def _appending(self) -> AsyncIterator[tuple[Any, _ChangeBatch]]:
+        """A transaction that appends to the change log, holding the change-log lock.
+
+        Partners pull "seq > cursor", so a seq must never become visible after a higher one:
+        with a plain sequence, writer A can take seq 10, writer B seq 11, B commits, a partner
+        reads up to 11, then A commits 10 and that partner never sees it. So every transaction
+        that appends takes one transaction-level advisory lock first and allocates seqs
+        (max + 1) under it. PostgreSQL makes a commit visible before it releases the
+        transaction's locks, so the next holder's seqs are higher and become visible later.
+        The price is that writers of the change log run one at a time (including across
+        processes) - fine for a newsroom's write rate, and `put_many` batches amortise it.
+        Readers never take the lock. Callers `batch.write(conn)` before touching rows that
+        refer to the new seqs.
+        """
+        async with self._transaction() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._change_lock)
+            next_seq = int(await conn.fetchval("SELECT COALESCE(MAX(seq), 0) FROM changes")) + 1
+            batch = _ChangeBatch(next_seq)
+            yield conn, batch
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        try:
+            return list(await self.pool.fetch(sql, *args))
+        except DB_ERRORS as exc:
+            raise StoreError(f"store: PostgreSQL: {exc}") from exc
+
+    # -- writes ---------------------------------------------------------------
+    async def put(
+        self, record: dict[str, Any], *, expected_version: int | None = None, now: datetime
+    ) -> PutResult:
+        return (await self._put_all([record], now, expected_version))[0]
+
+    async def put_many(
+        self, records: Sequence[dict[str, Any]], *, now: datetime
+    ) -> list[PutResult]:
+        if not records:
+            return []
+        return await self._put_all(records, now, None)
+
+    async def _put_all(
+        self, records: Sequence[dict[str, Any]], now: datetime, expected_version: int | None
+    ) -> list[PutResult]:
+        ids = list(dict.fromkeys(str(r["id"]) for r in records))
+        results: list[PutResult] = []
+        async with self._appending() as (conn, batch):
+            rows = await conn.fetch(
+                f"SELECT a.id, a.content_hash, a.release_pending, {_ARTICLE_COLUMNS} "
+                "FROM articles a JOIN changes c ON c.seq = a.seq WHERE a.id = ANY($1::text[])",
+                ids,
+            )
+            current = {
+                r["id"]: _Current(_article(r), r["content_hash"], r["release_pending"])
+                for r in rows
+            }
+            touched: dict[str, tuple[int, _Current]] = {}
+            for record in records:
+                result = self._put_one(record, now, expected_version, current, batch, touched)
+                results.append(result)
+            await batch.write(conn)
+            if touched:
+                await self._write_articles(conn, touched, replace=bool(rows))
+        return results
+
+    @staticmethod
+    def _put_one(
+        record: dict[str, Any],
+        now: datetime,
+        expected_version: int | None,
+        current: dict[str, _Current],
+        batch: _ChangeBatch,
+        touched: dict[str, tuple[int, _Current]],
+    ) -> PutResult:
+        article_id = str(record["id"])
+        old = current.get(article_id)
+        if expected_version is not None:
+            stored = old.article.version if old else None
+            if stored != expected_version:
+                raise PreconditionFailed(
+                    f"article {article_id} is at version {stored}, not {expected_version}"
+                )
+        digest = content_hash(record)
+        if old is not None and old.article.status == PUBLISHED and old.digest == digest:
+            return PutResult("unchanged", old.article)
+        article = Article.from_record(
+            record,
+            version=old.article.version + 1 if old else 1,
+            status=PUBLISHED,
+            first_created=old.article.first_created if old else now,
+            version_created=now,
+        )
+        held = article.release_at > now
+        kind: Literal["created", "updated"] = "updated" if old else "created"
+        old_sections = set(old.article.sections) if old else set()
+        seq = batch.append(article, kind, held, old_sections | set(article.sections))
+        state = _Current(article, digest, held)
+        current[article_id] = state
+        touched[article_id] = (seq, state)
+        return PutResult(kind, article)
+
+    @staticmethod
+    async def _write_articles(
+        conn: Any, touched: dict[str, tuple[int, _Current]], *, replace: bool
+    ) -> None:
+        rows = [
+            (
+                article_id,
+                seq,
+                state.article.version,
+                state.article.status,
+                state.digest,
+                state.article.published,
+                state.article.release_at,
+                state.pending,
+                state.article.first_created,
+                list(state.article.sections),
+            )
+            for article_id, (seq, state) in touched.items()
+        ]
+        await conn.executemany(
+            "INSERT INTO articles (id, seq, version, status, content_hash, published, "
+            "release_at, release_pending, first_created, sections) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
+            "status = excluded.status, content_hash = excluded.content_hash, "
+            "published = excluded.published, release_at = excluded.release_at, "
+            "release_pending = excluded.release_pending, sections = excluded.sections",
+            rows,
+        )
+        owners = [r[0] for r in rows for _ in r[9]]
+        sections = [s for r in rows for s in r[9]]
+        if replace:
+            await conn.execute(
+                "DELETE FROM article_sections WHERE article_id = ANY($1::text[])", list(touched)
+            )
+        published = {r[0]: (r[5], r[6]) for r in rows}
+        await conn.execute(
+            "INSERT INTO article_sections (section, article_id, published, release_at, status) "
+            "SELECT section, article_id, published, release_at, 'published' FROM unnest("
+            "$1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) "
+            "AS t (section, article_id, published, release_at)",
+            sections,
+            owners,
+            [published[o][0] for o in owners],
+            [published[o][1] for o in owners],
+        )
+
+    async def withdraw(self, article_id: str, *, now: datetime) -> Article:
+        async with self._appending() as (conn, batch):
+            row = await conn.fetchrow(
+                f"SELECT {_ARTICLE_COLUMNS}, a.release_pending FROM articles a "
+                "JOIN changes c ON c.seq = a.seq WHERE a.id = $1",
+                article_id,
+            )
+            if row is None:
+                raise NotFound(f"no article with id {article_id!r}")
+            current = _article(row)
+            if current.status == WITHDRAWN:
+                return current
+            withdrawn = Article.from_record(
+                current.record,
+                version=current.version + 1,
+                status=WITHDRAWN,
+                first_created=current.first_created,
+                version_created=now,
+            )
+            # Withdrawing a story nobody outside has seen must not reveal it to them.
+            held = bool(row["release_pending"])
+            seq = batch.append(withdrawn, "withdrawn", held, set(current.sections))
+            await batch.write(conn)
+            await conn.execute(
+                "UPDATE articles SET seq = $1, version = $2, status = $3, "
+                "release_pending = false WHERE id = $4",
+                seq,
+                withdrawn.version,
+                WITHDRAWN,
+                article_id,
+            )
+            await conn.execute(
+                "UPDATE article_sections SET status = $1 WHERE article_id = $2",
+                WITHDRAWN,
+                article_id,
+            )
+        return withdrawn
+
+    async def release_due(self, *, now: datetime) -> list[Article]:
+        # Exactly once: callers in every process queue on the change-log lock, and each reads
+        # `release_pending` only after the previous holder committed (READ COMMITTED takes a
+        # fresh snapshot per statement), so a release already written is not seen as due.
+        async with self._appending() as (conn, batch):
+            rows = await conn.fetch(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
+                "WHERE a.release_pending AND a.release_at <= $1 ORDER BY a.release_at, a.id",
+                now,
+            )
+            released = [_article(r) for r in rows]
+            seqs = [batch.append(a, "released", False, set(a.sections)) for a in released]
+            await batch.write(conn)
+            if released:
+                await conn.execute(
+                    "UPDATE articles a SET release_pending = false, seq = u.seq "
+                    "FROM unnest($1::text[], $2::bigint[]) AS u (id, seq) WHERE a.id = u.id",
+                    [a.id for a in released],
+                    seqs,
+                )
+        return released
+
+    # -- reads ----------------------------------------------------------------
+    async def get(self, article_id: str) -> Article | None:
+        rows = await self._fetch(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
+            "WHERE a.id = $1",
+            article_id,
+        )
+        return _article(rows[0]) if rows else None
+
+    async def latest(self, section: str | None, limit: int, *, now: datetime) -> list[Article]:
+        # `status = 'published'` is spelled as a literal so the partial indexes apply.
+        if section is None:
+            rows = await self._fetch(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
+                "WHERE a.status = 'published' AND a.release_at <= $1 "
+                "ORDER BY a.published DESC, a.id LIMIT $2",
+                now,
+                limit,
+            )
+        else:
+            rows = await self._fetch(
+                f"SELECT {_ARTICLE_COLUMNS} FROM article_sections s "
+                "JOIN articles a ON a.id = s.article_id JOIN changes c ON c.seq = a.seq "
+                "WHERE s.section = $1 AND s.status = 'published' AND s.release_at <= $2 "
+                "ORDER BY s.published DESC, s.article_id LIMIT $3",
+                section,
+                now,
+                limit,
+            )
+        return [_article(r) for r in rows]
+
+    async def count(self, section: str | None, *, now: datetime) -> int:
+        if section is None:
+            rows = await self._fetch(
+                "SELECT count(*) FROM articles WHERE status = 'published' AND release_at <= $1",
+                now,
+            )
+        else:
+            rows = await self._fetch(
+                "SELECT count(*) FROM article_sections "
+                "WHERE section = $1 AND status = 'published' AND release_at <= $2",
+                section,
+                now,
+            )
+        return int(rows[0][0])
+
+    async def changes_since(
+        self, section: str, after_seq: int, limit: int, *, include_held: bool
+    ) -> list[Change]:
+        rows = await self._fetch(
+            f"SELECT {_ARTICLE_COLUMNS}, c.seq, c.kind, c.held FROM change_sections cs "
+            "JOIN changes c ON c.seq = cs.seq "
+            "WHERE cs.section = $1 AND cs.seq > $2 AND (NOT c.held OR $3) "
+            "ORDER BY cs.seq LIMIT $4",
+            section,
+            after_seq,
+            include_held,
+            limit,
+        )
+        return [
+            Change(seq=r["seq"], kind=r["kind"], article=_article(r), held=r["held"]) for r in rows
+        ]
+
+    async def max_seq(self) -> int:
+        rows = await self._fetch("SELECT COALESCE(MAX(seq), 0) FROM changes")
+        return int(rows[0][0])
+
+    async def pending_releases(self) -> list[tuple[str, datetime, tuple[str, ...]]]:
+        rows = await self._fetch(
+            "SELECT id, release_at, sections FROM articles WHERE release_pending "
+            "ORDER BY release_at, id"
+        )
+        return [(r["id"], r["release_at"], tuple(r["sections"])) for r in rows]
+
+    async def section_seqs(self) -> dict[str, int]:
+        rows = await self._fetch("SELECT section, seq FROM section_changes")
+        return {r["section"]: int(r["seq"]) for r in rows}
+
+    # -- tokens ---------------------------------------------------------------
+    async def add_token(
+        self,
+        *,
+        name: str,
+        role: Role,
+        token_hash: str,
+        sections: Sequence[str] = (),
+        embargoed: bool = False,
+        now: datetime,
+    ) -> Token:
+        rows = await self._fetch(
+            "INSERT INTO tokens (name, role, sections, embargoed, token_hash, created) "
+            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            name,
+            role,
+            list(sections),
+            embargoed,
+            token_hash,
+            now,
+        )
+        return Token(int(rows[0]["id"]), name, role, tuple(sections), embargoed)
+
+    async def find_token(self, token_hash: str) -> Token | None:
+        rows = await self._fetch(
+            "SELECT id, name, role, sections, embargoed FROM tokens WHERE token_hash = $1",
+            token_hash,
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Token(int(r["id"]), r["name"], r["role"], tuple(r["sections"]), r["embargoed"])
+
+    # -- published feeds and scale-out ------------------------------------------
+    async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
+        if not documents:
+            return
+        async with self._transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO feeds (section, name, body, generated) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
+                "generated = excluded.generated",
+                [(d.section, d.name, d.body, d.generated) for d in documents],
+            )
+            # Delivered on commit, and only then: listeners never load half-saved feeds.
+            for section in sorted({d.section for d in documents}):
+                await conn.execute("SELECT pg_notify($1, $2)", FEEDS_CHANNEL, section)
+
+    async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
+        sql = "SELECT section, name, body, generated FROM feeds"
+        if section is None:
+            rows = await self._fetch(sql + " ORDER BY section, name")
+        else:
+            rows = await self._fetch(sql + " WHERE section = $1 ORDER BY name", section)
+        return [
+            FeedDocument(r["section"], r["name"], bytes(r["body"]), r["generated"]) for r in rows
+        ]
+
+    async def _feed_sections(self) -> list[str]:
+        rows = await self._fetch("SELECT DISTINCT section FROM feeds ORDER BY section")
+        return [r["section"] for r in rows]
+
+    async def subscribe_feeds(self, callback: Callable[[str], None]) -> None:
+        # Our own saves are heard too (the listener is a separate session): a reload of what
+        # we just wrote is cheap, and filtering by backend pid could drop a real notification.
+        if self._listener is None:
+            raise StoreError("store: not open")
+        await self._listener.add(callback)
+
+    async def try_lead(self) -> bool:
+        if self._leadership is None:
+            raise StoreError("store: not open")
+        return await self._leadership.try_lead()
+
+    async def resign(self) -> None:
+        if self._leadership is not None:
+            await self._leadership.resign()
