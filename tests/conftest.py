@@ -6,6 +6,9 @@ import pytest
 
 from syndicate.config import Settings, settings_from_mapping
 
+# The store backends (SQLite always; PostgreSQL when SYNDICATE_TEST_DATABASE_URL is set).
+pytest_plugins = ["tests.store_fixtures"]
+
 # The sections of syndicate.toml, declared here so tests do not depend on the cwd.
 SECTIONS = {
     "global": {"title": {"en": "Global", "hi": "वैश्विक"}, "language": "hi"},

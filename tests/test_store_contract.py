@@ -24,9 +24,6 @@ from syndicate.model import FeedDocument
 from syndicate.store.base import Store
 from syndicate.store.postgres import PostgresStore, split_url
 
-# Until `tests/conftest.py` names it in its own `pytest_plugins`.
-pytest_plugins = ["tests.store_fixtures"]
-
 NOW = datetime(2024, 6, 19, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
 StoreFactory = Callable[[], Store]
