@@ -235,7 +235,9 @@ def regenerate(ctx: click.Context, sections: tuple[str, ...]) -> None:
         async with _Stored(settings) as store:
             regenerator = Regenerator(settings, store, FeedCache())
             await regenerator.load_published()
-            return await regenerator.regenerate(list(sections))
+            results = await regenerator.regenerate(list(sections))
+            await regenerator.settle()
+            return results
 
     try:
         results = _run(run())
@@ -377,6 +379,7 @@ def demo(ctx: click.Context) -> None:
             regenerator = Regenerator(settings, store, FeedCache())
             await regenerator.load_published()
             await regenerator.regenerate()
+            await regenerator.settle()
             await store.add_token(
                 name="demo editor", role="editor", token_hash=digest, now=datetime.now(UTC)
             )

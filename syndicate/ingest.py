@@ -6,6 +6,7 @@ rejected, and every record gets a result naming its line (or position) and its e
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -107,38 +108,55 @@ async def ingest(
     """Validate every record and store the valid ones (`store=None`: validate only)."""
     results: list[RecordResult] = []
     batch: list[tuple[RecordResult, dict[str, Any]]] = []
+    # One batch is stored while the next is validated: the store works in its own thread
+    # (or server), so on two cores validation and storage overlap.
+    storing: asyncio.Task[None] | None = None
 
-    async def flush() -> None:
-        if not batch:
-            return
+    async def store_batch(items: list[tuple[RecordResult, dict[str, Any]]]) -> None:
         assert store is not None
-        stored = await store.put_many([record for _, record in batch], now=now())
-        for (result, _), put in zip(batch, stored, strict=True):
+        stored = await store.put_many([record for _, record in items], now=now())
+        for (result, _), put in zip(items, stored, strict=True):
             result.outcome = put.outcome
             result.version = put.article.version
             if on_result:
                 on_result(result)
-        batch.clear()
 
-    for parsed in records:
-        result = RecordResult(parsed.line, _record_id(parsed.value), "rejected", source=source)
-        results.append(result)
-        if parsed.error is not None:
-            result.errors = [FieldError("", parsed.error)]
-        else:
-            record, errors = check_record(parsed.value, settings)
-            if record is None:
-                result.errors = errors
-            elif store is None:
-                result.outcome = "valid"
+    async def flush() -> None:
+        nonlocal storing, batch
+        if storing is not None:
+            await storing
+            storing = None
+        if batch:
+            storing = asyncio.ensure_future(store_batch(batch))
+            batch = []
+
+    try:
+        for count, parsed in enumerate(records, start=1):
+            result = RecordResult(parsed.line, _record_id(parsed.value), "rejected", source=source)
+            results.append(result)
+            if parsed.error is not None:
+                result.errors = [FieldError("", parsed.error)]
             else:
-                batch.append((result, record))
-                if len(batch) >= BATCH:
-                    await flush()
-                continue
-        if on_result:
-            on_result(result)
-    await flush()
+                record, errors = check_record(parsed.value, settings)
+                if record is None:
+                    result.errors = errors
+                elif store is None:
+                    result.outcome = "valid"
+                else:
+                    batch.append((result, record))
+                    if len(batch) >= BATCH:
+                        await flush()
+                    elif storing is not None and count % 32 == 0:
+                        await asyncio.sleep(0)  # let the storing batch take its next step
+                    continue
+            if on_result:
+                on_result(result)
+        await flush()
+        if storing is not None:
+            await storing
+    finally:
+        if storing is not None and not storing.done():
+            storing.cancel()
     return results
 
 

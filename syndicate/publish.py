@@ -98,18 +98,22 @@ def publish(
     *,
     gz: bytes | None = None,
     br: bytes | None = None,
+    brotli_copy: bool = True,
 ) -> bool:
     """Write a feed and its `.gz`/`.br` copies; False (nothing written) if already current.
 
     `section_slug` None publishes at the top of `feeds_dir` (e.g. `opml.xml`). The copies are
     written before the main file, so an unchanged main file means the copies are current too.
     Pass `gz`/`br` when they are already made (the serving cache makes them) to compress once.
+    `brotli_copy=False` leaves the `.br` copy to a later `write_copy` (it is made off the
+    regeneration's critical path).
     """
     path = feed_path(feeds_dir, section_slug, filename)
     copies = [
         (path.with_name(path.name + ".gz"), gz, gzip_bytes),
-        (path.with_name(path.name + ".br"), br, brotli_bytes),
     ]
+    if brotli_copy:
+        copies.append((path.with_name(path.name + ".br"), br, brotli_bytes))
     if _read(path) == data and all(p.is_file() for p, _, _ in copies):
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +122,17 @@ def publish(
     write_atomic(path, data)
     _fsync_dir(path.parent)
     return True
+
+
+def write_copy(
+    feeds_dir: Path, section_slug: str | None, filename: str, suffix: str, data: bytes
+) -> None:
+    """Write one compressed copy (`.br`) of an already published feed, atomically."""
+    if suffix not in COMPRESSED_SUFFIXES:
+        raise ValueError(f"publish: not a compressed copy suffix: {suffix!r}")
+    path = feed_path(feeds_dir, section_slug, filename)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path.with_name(path.name + suffix), data)
 
 
 def read_published(feeds_dir: Path) -> dict[tuple[str | None, str], bytes]:

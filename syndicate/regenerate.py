@@ -102,6 +102,7 @@ class Regenerator:
         # Called after every section run (metrics), and after runs that changed a feed (WebSub).
         self.observers: list[Observer] = []
         self.listeners: list[ChangeListener] = []
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def feeds_dir(self) -> Path:
@@ -185,8 +186,12 @@ class Regenerator:
                 if current is not None and not changed:
                     served.append(current)
             # Compression releases the GIL: the changed documents compress in parallel.
+            # Brotli (slower, and only for browsers) follows in the background.
             made = await asyncio.gather(
-                *(asyncio.to_thread(ServedFeed.from_document, doc) for doc in fresh)
+                *(
+                    asyncio.to_thread(ServedFeed.from_document, doc, with_brotli=False)
+                    for doc in fresh
+                )
             )
             served.extend(made)
             # Files are checked every run (publish skips identical bytes), so a deleted or
@@ -196,6 +201,10 @@ class Regenerator:
                 await self.store.save_feeds(fresh)
             for item in made:
                 self.cache.put_served(item)
+            if made:
+                task = asyncio.ensure_future(self._add_brotli(made))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
             etags = {s.name: s.etag for s in served}
             for fr in result.formats:
                 fr.etag = etags.get(FORMATS[fr.format].filename, "")
@@ -236,7 +245,31 @@ class Regenerator:
 
     def _publish_files(self, documents: list[ServedFeed]) -> None:
         for doc in documents:
-            publish.publish(self.feeds_dir, doc.section, doc.name, doc.body, gz=doc.gzip, br=doc.br)
+            publish.publish(
+                self.feeds_dir,
+                doc.section,
+                doc.name,
+                doc.body,
+                gz=doc.gzip,
+                br=doc.br,
+                brotli_copy=doc.br is not None,
+            )
+
+    async def _add_brotli(self, documents: list[ServedFeed]) -> None:
+        for doc in documents:
+            try:
+                br = await asyncio.to_thread(publish.brotli_bytes, doc.body)
+                if self.cache.add_brotli(doc.section, doc.name, doc.body, br):
+                    await asyncio.to_thread(
+                        publish.write_copy, self.feeds_dir, doc.section, doc.name, ".br", br
+                    )
+            except Exception:  # a missing .br only costs bytes: gzip still serves
+                log.exception("regenerate: brotli copy of %s/%s failed", doc.section, doc.name)
+
+    async def settle(self) -> None:
+        """Wait for background work (brotli copies) to finish: before exit, or in tests."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def load_published(self, section: str | None = None) -> int:
         """Fill the serving cache from the store (at start, or when another process wrote)."""

@@ -7,7 +7,7 @@ per request.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import format_datetime
 
@@ -23,13 +23,13 @@ class ServedFeed:
     name: str
     body: bytes
     gzip: bytes
-    br: bytes
+    br: bytes | None  # made in the background after a change; gzip serves until then
     etag: str  # strong, quoted: a hash of the bytes, the same on every instance
     last_modified: datetime
     last_modified_http: str
 
     @classmethod
-    def from_document(cls, doc: FeedDocument) -> ServedFeed:
+    def from_document(cls, doc: FeedDocument, *, with_brotli: bool = True) -> ServedFeed:
         digest = hashlib.sha256(doc.body).hexdigest()[:32]
         # Whole seconds: HTTP dates carry no fractions, and If-Modified-Since compares them.
         modified = doc.generated.replace(microsecond=0)
@@ -38,7 +38,7 @@ class ServedFeed:
             name=doc.name,
             body=doc.body,
             gzip=gzip_bytes(doc.body),
-            br=brotli_bytes(doc.body),
+            br=brotli_bytes(doc.body) if with_brotli else None,
             etag=f'"{digest}"',
             last_modified=modified,
             last_modified_http=format_datetime(modified, usegmt=True),
@@ -64,6 +64,14 @@ class FeedCache:
 
     def put_served(self, served: ServedFeed) -> None:
         self._feeds[(served.section, served.name)] = served
+
+    def add_brotli(self, section: str, name: str, body: bytes, br: bytes) -> bool:
+        """Attach a brotli copy if the document is still the one it was made from."""
+        current = self._feeds.get((section, name))
+        if current is None or current.body != body:
+            return False
+        self._feeds[(section, name)] = replace(current, br=br)
+        return True
 
     def drop(self, section: str) -> None:
         """Forget a section's documents (the benchmark uses it to force a full render)."""

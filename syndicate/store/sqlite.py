@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import aiosqlite
 
@@ -94,6 +94,10 @@ MIGRATIONS: tuple[str, ...] = (
         generated TEXT NOT NULL,
         PRIMARY KEY (section, name)
     );
+    """,
+    # Re-placing or withdrawing an article finds its rows by id, not by a table scan.
+    """
+    CREATE INDEX article_sections_by_article ON article_sections (article_id);
     """,
 )
 
@@ -206,64 +210,138 @@ class SQLiteStore:
     async def _put_all(
         self, records: Sequence[dict[str, Any]], now: datetime, expected_version: int | None
     ) -> list[PutResult]:
+        """Store a batch in one transaction with a handful of statements, not a few per record.
+
+        Every statement is a hop to the connection's thread, so the batch is planned in
+        Python (outcomes, versions, seqs) and written with `executemany`.
+        """
         db = self.writer
-        results: list[PutResult] = []
         await db.execute("BEGIN IMMEDIATE")
         try:
-            for record in records:
-                results.append(await self._put_one(db, record, now, expected_version))
+            results = await self._write_batch(db, records, now, expected_version)
             await db.execute("COMMIT")
         except BaseException:
             await db.execute("ROLLBACK")
             raise
         return results
 
-    async def _put_one(
+    async def _write_batch(
         self,
         db: aiosqlite.Connection,
-        record: dict[str, Any],
+        records: Sequence[dict[str, Any]],
         now: datetime,
         expected_version: int | None,
-    ) -> PutResult:
-        article_id = record["id"]
-        digest = content_hash(record)
-        async with db.execute(
-            "SELECT version, status, content_hash, first_created, sections, seq "
-            "FROM articles WHERE id = ?",
-            (article_id,),
-        ) as cur:
-            old = await cur.fetchone()
-        if expected_version is not None:
-            current = old[0] if old else None
-            if current != expected_version:
-                raise PreconditionFailed(
-                    f"article {article_id} is at version {current}, not {expected_version}"
-                )
-        if old is not None and old[1] == PUBLISHED and old[2] == digest:
+    ) -> list[PutResult]:
+        ids = list(dict.fromkeys(r["id"] for r in records))
+        # id -> (version, status, content_hash, first_created, sections json, version_created)
+        state: dict[str, tuple[int, str, str, str, str, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
             async with db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM changes c WHERE c.seq = ?", (old[5],)
+                "SELECT a.id, a.version, a.status, a.content_hash, a.first_created, a.sections, "
+                f"c.version_created FROM articles a JOIN changes c ON c.seq = a.seq "
+                f"WHERE a.id IN ({marks})",
+                chunk,
             ) as cur:
-                row = await cur.fetchone()
-            assert row is not None
-            return PutResult("unchanged", _article(row))
+                for row in await cur.fetchall():
+                    state[row[0]] = (row[1], row[2], row[3], row[4], row[5], row[6])
+        async with db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes") as cur:
+            top = await cur.fetchone()
+        seq = int(top[0]) if top else 0
 
-        version = old[0] + 1 if old else 1
-        first_created = old[3] if old else format_time(now)
         stamp = format_time(now)
-        article = Article.from_record(
-            record,
-            version=version,
-            status=PUBLISHED,
-            first_created=parse_time(first_created),
-            version_created=now,
+        replaced = set(state)  # ids that already have section placements to clear
+        results: list[PutResult] = []
+        changes: list[tuple[Any, ...]] = []
+        change_sections: list[tuple[str, int]] = []
+        touched: dict[str, int] = {}
+        articles: dict[str, tuple[Any, ...]] = {}
+        placements: dict[str, list[tuple[Any, ...]]] = {}
+        for record in records:
+            article_id = record["id"]
+            old = state.get(article_id)
+            if expected_version is not None:
+                current = old[0] if old else None
+                if current != expected_version:
+                    raise PreconditionFailed(
+                        f"article {article_id} is at version {current}, not {expected_version}"
+                    )
+            digest = content_hash(record)
+            if old is not None and old[1] == PUBLISHED and old[2] == digest:
+                unchanged = Article.from_record(
+                    record,
+                    version=old[0],
+                    status=PUBLISHED,
+                    first_created=parse_time(old[3]),
+                    version_created=parse_time(old[5]),
+                )
+                results.append(PutResult("unchanged", unchanged))
+                continue
+            version = old[0] + 1 if old else 1
+            first_created = old[3] if old else stamp
+            article = Article.from_record(
+                record,
+                version=version,
+                status=PUBLISHED,
+                first_created=parse_time(first_created),
+                version_created=now,
+            )
+            held = article.release_at > now
+            seq += 1
+            sections = sorted(set(json.loads(old[4]) if old else ()) | set(article.sections))
+            changes.append(
+                (
+                    seq,
+                    article_id,
+                    version,
+                    PUBLISHED,
+                    "updated" if old else "created",
+                    1 if held else 0,
+                    json.dumps(dict(article.record), ensure_ascii=False, separators=(",", ":")),
+                    first_created,
+                    stamp,
+                )
+            )
+            change_sections.extend((s, seq) for s in sections)
+            for s in sections:
+                touched[s] = seq
+            published_ts = _ts(article.published)
+            release_ts = _ts(article.release_at)
+            sections_json = json.dumps(list(article.sections))
+            articles[article_id] = (
+                article_id,
+                seq,
+                version,
+                PUBLISHED,
+                digest,
+                published_ts,
+                release_ts,
+                1 if held else 0,
+                first_created,
+                sections_json,
+            )
+            placements[article_id] = [
+                (s, article_id, published_ts, release_ts, PUBLISHED) for s in article.sections
+            ]
+            state[article_id] = (version, PUBLISHED, digest, first_created, sections_json, stamp)
+            results.append(PutResult("updated" if old else "created", article))
+        if not changes:
+            return results
+        await db.executemany(
+            "INSERT INTO changes (seq, article_id, version, status, kind, held, record, "
+            "first_created, version_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            changes,
         )
-        held = article.release_at > now
-        kind: Literal["created", "updated"] = "updated" if old else "created"
-        old_sections: list[str] = json.loads(old[4]) if old else []
-        seq = await self._append_change(
-            db, article, kind, held, first_created, stamp, set(old_sections) | set(article.sections)
+        await db.executemany(
+            "INSERT INTO change_sections (section, seq) VALUES (?, ?)", change_sections
         )
-        await db.execute(
+        await db.executemany(
+            "INSERT INTO section_changes (section, seq) VALUES (?, ?) "
+            "ON CONFLICT (section) DO UPDATE SET seq = excluded.seq",
+            sorted(touched.items()),
+        )
+        await db.executemany(
             "INSERT INTO articles (id, seq, version, status, content_hash, published_ts, "
             "release_ts, release_pending, first_created, sections) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -271,30 +349,17 @@ class SQLiteStore:
             "status = excluded.status, content_hash = excluded.content_hash, "
             "published_ts = excluded.published_ts, release_ts = excluded.release_ts, "
             "release_pending = excluded.release_pending, sections = excluded.sections",
-            (
-                article_id,
-                seq,
-                version,
-                PUBLISHED,
-                digest,
-                _ts(article.published),
-                _ts(article.release_at),
-                1 if held else 0,
-                first_created,
-                json.dumps(list(article.sections)),
-            ),
+            list(articles.values()),
         )
-        if old_sections:
-            await db.execute("DELETE FROM article_sections WHERE article_id = ?", (article_id,))
+        moved = [(i,) for i in placements if i in replaced]
+        if moved:
+            await db.executemany("DELETE FROM article_sections WHERE article_id = ?", moved)
         await db.executemany(
             "INSERT INTO article_sections (section, article_id, published_ts, release_ts, status) "
             "VALUES (?, ?, ?, ?, ?)",
-            [
-                (s, article_id, _ts(article.published), _ts(article.release_at), PUBLISHED)
-                for s in article.sections
-            ],
+            [row for rows in placements.values() for row in rows],
         )
-        return PutResult(kind, article)
+        return results
 
     async def _append_change(
         self,

@@ -6,6 +6,7 @@ bytes already compressed. Nothing here touches the store or the filesystem.
 
 from __future__ import annotations
 
+import functools
 import html
 from email.utils import parsedate_to_datetime
 from importlib import resources
@@ -46,10 +47,9 @@ def _not_modified_since(header: str, feed: ServedFeed) -> bool:
     return feed.last_modified <= since
 
 
-def _encoding(accept: str) -> str:
-    """The best encoding we hold that the client accepts (br, then gzip, else identity)."""
-    if not accept:
-        return "identity"
+@functools.lru_cache(maxsize=512)
+def _accepts(accept: str) -> tuple[bool, bool]:
+    """(brotli, gzip) acceptable per an Accept-Encoding value; cached, the header is hot."""
     offered: dict[str, float] = {}
     for part in accept.lower().split(","):
         name, _, params = part.strip().partition(";")
@@ -62,11 +62,7 @@ def _encoding(accept: str) -> str:
                 q = 0.0
         offered[name.strip()] = q
     star = offered.get("*", 0.0)
-    if offered.get("br", star) > 0:
-        return "br"
-    if offered.get("gzip", offered.get("x-gzip", star)) > 0:
-        return "gzip"
-    return "identity"
+    return offered.get("br", star) > 0, offered.get("gzip", offered.get("x-gzip", star)) > 0
 
 
 def cache_control(settings: Settings) -> str:
@@ -107,11 +103,12 @@ async def serve_feed(request: web.Request) -> web.Response:
     if not_modified:
         metrics.feed_request(304)
         return web.Response(status=304, headers=headers)
-    encoding = _encoding(request.headers.get("Accept-Encoding", ""))
-    if encoding == "br":
+    accept = request.headers.get("Accept-Encoding", "")
+    brotli_ok, gzip_ok = _accepts(accept) if accept else (False, False)
+    if brotli_ok and feed.br is not None:
         body = feed.br
         headers["Content-Encoding"] = "br"
-    elif encoding == "gzip":
+    elif gzip_ok:
         body = feed.gzip
         headers["Content-Encoding"] = "gzip"
     else:
