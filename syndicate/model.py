@@ -64,11 +64,19 @@ class Rights:
     usage_terms: str | None = None
 
 
+def canonical_json(record: Mapping[str, Any]) -> str:
+    """The editorial content as compact JSON with sorted keys: the form stored and hashed."""
+    content = {k: v for k, v in record.items() if k not in STORE_FIELDS}
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def hash_canonical(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def content_hash(record: Mapping[str, Any]) -> str:
     """A hash of the editorial content: same record -> same hash, whatever the key order."""
-    content = {k: v for k, v in record.items() if k not in STORE_FIELDS}
-    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hash_canonical(canonical_json(record))
 
 
 @dataclass(frozen=True, slots=True)

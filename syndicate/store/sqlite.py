@@ -24,8 +24,9 @@ from syndicate.model import (
     PutResult,
     Role,
     Token,
-    content_hash,
+    canonical_json,
     format_time,
+    hash_canonical,
     parse_time,
 )
 
@@ -267,7 +268,7 @@ class SQLiteStore:
                     raise PreconditionFailed(
                         f"article {article_id} is at version {current}, not {expected_version}"
                     )
-            digest = content_hash(record)
+            digest = hash_canonical(canonical_json(record))
             if old is not None and old[1] == PUBLISHED and old[2] == digest:
                 unchanged = Article.from_record(
                     record,
@@ -298,6 +299,7 @@ class SQLiteStore:
                     PUBLISHED,
                     "updated" if old else "created",
                     1 if held else 0,
+                    # The editor's key order is kept: the record reads back as it was sent.
                     json.dumps(dict(article.record), ensure_ascii=False, separators=(",", ":")),
                     first_created,
                     stamp,
