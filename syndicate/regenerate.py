@@ -19,7 +19,8 @@ from syndicate import publish
 from syndicate.config import ALL_SECTION, Section, Settings
 from syndicate.errors import NotFound
 from syndicate.model import Article, FeedDocument
-from syndicate.render import FORMATS, FeedContext, render_feed_counted
+from syndicate.render import FORMATS, FeedContext, feed_sections, render_feed_counted
+from syndicate.render.opml import render_opml
 from syndicate.served import FeedCache, ServedFeed
 from syndicate.store.base import Store
 
@@ -96,6 +97,9 @@ class Regenerator:
         self.cache = cache
         self.clock = clock
         self.context = FeedContext.from_settings(settings)
+        # The OPML list depends on the configuration only: rendered once, published with
+        # every full regeneration (publish skips it when unchanged).
+        self.opml = render_opml(self.context, feed_sections(settings))
         self.last: dict[str, SectionResult] = {}
         self.generated_seq: dict[str, int] = {}
         self._running: dict[str, asyncio.Future[SectionResult]] = {}
@@ -136,6 +140,8 @@ class Regenerator:
     ) -> list[SectionResult]:
         """Regenerate the given sections (None/empty: all); `only_changed`: just dirty ones."""
         slugs = self.resolve(sections)
+        if not sections:
+            await asyncio.to_thread(publish.publish, self.feeds_dir, None, "opml.xml", self.opml)
         if only_changed:
             dirty = set(await self.dirty_sections())
             slugs = [s for s in slugs if s in dirty]

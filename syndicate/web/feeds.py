@@ -15,10 +15,9 @@ from aiohttp import web
 
 from syndicate.config import ALL_SECTION, Settings
 from syndicate.errors import NotFound
-from syndicate.render import FORMATS, FeedContext, feed_sections
-from syndicate.render.opml import render_opml
+from syndicate.render import FORMATS
 from syndicate.served import ServedFeed
-from syndicate.web.keys import CACHE, METRICS, SETTINGS
+from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SETTINGS
 
 _XSL = resources.files("syndicate").joinpath("web/static/feed.xsl").read_bytes()
 _BY_FILENAME = {fmt.filename: fmt for fmt in FORMATS.values()}
@@ -227,7 +226,7 @@ def setup(app: web.Application, settings: Settings) -> None:
     app[_CACHE_CONTROL] = cache_control(settings)
     app[_LINKS] = _feed_links(settings)
     app[_INDEX] = index_page(settings)
-    app[_OPML] = render_opml(FeedContext.from_settings(settings), feed_sections(settings))
+    app[_OPML] = app[REGENERATOR].opml
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
