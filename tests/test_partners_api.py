@@ -455,3 +455,22 @@ async def test_withdrawn_before_release_stays_unseen_by_plain_partners(
     assert (seen.version, seen.status) == (2, "canceled")
     items, _ = await pull_all(client, fmt, "global", early)
     assert [(p.version, p.status) for p in items] == [(1, "usable"), (2, "canceled")]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_item_strong_etag_304_and_private_caching(
+    make_client: MakeClient, store: Store, small: Settings, fmt: str
+) -> None:
+    client = await make_client()
+    headers = await bearer(store)
+    await store.put(record("a", small), now=NOW)
+    async with client.get(item_path(fmt, "a"), headers=headers) as resp:
+        assert resp.status == 200
+        etag = resp.headers["ETag"]
+        assert etag.startswith('"') and resp.headers["Cache-Control"] == "private, no-cache"
+        assert resp.headers["Vary"] == "Authorization"
+    async with client.get(item_path(fmt, "a"), headers={**headers, "If-None-Match": etag}) as resp:
+        assert resp.status == 304 and resp.headers["ETag"] == etag
+    await store.put(record("a", small, headline="Changed"), now=NOW)
+    async with client.get(item_path(fmt, "a"), headers={**headers, "If-None-Match": etag}) as resp:
+        assert resp.status == 200 and resp.headers["ETag"] != etag

@@ -161,10 +161,7 @@ async def _item(request: web.Request) -> tuple[Token, datetime, Article]:
 async def newsml_item(request: web.Request) -> web.Response:
     token, now, article = await _item(request)
     body = render_news_item(request.app[_CONTEXT], article, embargoed_view=token.embargoed, now=now)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    if _not_modified(request, etag):
-        return web.Response(status=304, headers={"ETag": etag})
-    return web.Response(body=body, headers={"ETag": etag, "Content-Type": NEWSITEM_TYPE})
+    return _item_response(request, body, NEWSITEM_TYPE)
 
 
 async def ninjs_item(request: web.Request) -> web.Response:
@@ -172,10 +169,17 @@ async def ninjs_item(request: web.Request) -> web.Response:
     held = is_held(article, now)
     document = render_ninjs_item(request.app[_CONTEXT], article, held=held)
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _item_response(request, body, NINJS_TYPE)
+
+
+def _item_response(request: web.Request, body: bytes, media_type: str) -> web.Response:
+    # An item's bytes carry no clock, so the tag is strong: a hash of the bytes.
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
     if _not_modified(request, etag):
-        return web.Response(status=304, headers={"ETag": etag})
-    return web.Response(body=body, headers={"ETag": etag, "Content-Type": NINJS_TYPE})
+        return web.Response(status=304, headers=headers)
+    headers["Content-Type"] = media_type
+    return web.Response(body=body, headers=headers)
 
 
 def setup(app: web.Application) -> None:
