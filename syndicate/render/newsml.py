@@ -254,7 +254,8 @@ def render_news_message(
     `destination`, and the cursor for the next pull as
     `<headerExtProperty reluri="{base_url}/partners/concepts/next-cursor" value="…"/>`.
     `items` must not be empty (an `itemSet` cannot be; answer 204 instead). Held changes
-    (`Change.held`, or release after `sent`) need `embargoed_view`, else `EmbargoLeak`.
+    (`Change.held`; a bare `Article` released after `sent`) need `embargoed_view`, else
+    `EmbargoLeak`.
     """
     if not items:
         raise ValueError("a newsMessage needs at least one item (answer 204 instead)")

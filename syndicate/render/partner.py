@@ -88,11 +88,17 @@ def embargo_time(article: Article, *, held: bool) -> datetime | None:
 def partner_items(
     items: Iterable[Article | Change], *, embargoed_view: bool, now: datetime | None
 ) -> Iterator[tuple[Article, bool]]:
-    """(article, held) for each item; `EmbargoLeak` if a held one would reach a plain view."""
+    """(article, held) for each item; `EmbargoLeak` if a held one would reach a plain view.
+
+    A `Change` is held when the change log says so: the log is the authority, because the
+    `released` change is written by whichever process runs the timer, by its clock. Judging
+    it again by this process's clock would turn a few seconds of clock skew into a failed
+    pull (or a release shown as still embargoed). A bare `Article` is judged at `now`.
+    """
     for item in items:
         if isinstance(item, Change):
             article = item.article
-            held = (item.held and article.status == PUBLISHED) or is_held(article, now)
+            held = item.held and article.status == PUBLISHED
         else:
             article = item
             held = is_held(article, now)

@@ -28,6 +28,14 @@ NEWSITEM_TYPE = "application/vnd.iptc.g2.newsitem+xml; charset=utf-8"
 NINJS_TYPE = "application/json; charset=utf-8"
 
 _CONTEXT = web.AppKey("partner_context", PartnerContext)
+Clock = Callable[[], datetime]
+# What "now" is for embargo checks and the `sent` time. Tests (and a process that must agree
+# with another's clock) replace it before the app starts; handlers never call datetime.now.
+CLOCK: web.AppKey[Clock] = web.AppKey("partner_clock")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _entitled(request: web.Request, token: Token, section: str) -> None:
@@ -50,12 +58,18 @@ async def _pull(request: web.Request) -> tuple[Token, str, list[Change], int, in
         if after > await store.max_seq():
             raise BadRequest("cursor: unknown (it points past the newest change)")
     limit = request.app[SETTINGS].partner_page_size
-    changes = await store.changes_since(section, after, limit, include_held=token.embargoed)
-    next_seq = changes[-1].seq if changes else after
-    if token.embargoed:
-        # They saw the held version already; the release itself is no new content for them.
-        changes = [c for c in changes if c.kind != "released"]
-    return token, section, changes, after, next_seq
+    next_seq = after
+    while True:
+        page = await store.changes_since(section, next_seq, limit, include_held=token.embargoed)
+        if not page:
+            return token, section, [], after, next_seq
+        next_seq = page[-1].seq
+        # Embargo partners saw the held version already; the release is no new content.
+        changes = [c for c in page if not (token.embargoed and c.kind == "released")]
+        # A full page of nothing but releases must not answer 204 ("nothing new") while
+        # newer changes wait behind it: read on. Each round moves past `limit` changes.
+        if changes or len(page) < limit:
+            return token, section, changes, after, next_seq
 
 
 def _headers(etag: str, cursor: str) -> dict[str, str]:
@@ -97,7 +111,7 @@ async def _section_pull(
         return web.Response(status=204, headers=headers)
     if _not_modified(request, etag):
         return web.Response(status=304, headers=headers)
-    body = render(request.app[_CONTEXT], changes, datetime.now(UTC), cursor, token.embargoed)
+    body = render(request.app[_CONTEXT], changes, request.app[CLOCK](), cursor, token.embargoed)
     headers["Content-Type"] = media_type
     return web.Response(body=body, headers=headers)
 
@@ -134,8 +148,10 @@ async def _item(request: web.Request) -> tuple[Token, datetime, Article]:
     token = await require(request, "partner")
     article_id = request.match_info["id"]
     article = await request.app[STORE].get(article_id)
-    now = datetime.now(UTC)
-    if article is None or (is_held(article, now) and not token.embargoed):
+    now = request.app[CLOCK]()
+    # Before its release an article does not exist for a plain partner, withdrawn or not
+    # (withdrawing a story nobody outside has seen must not reveal it).
+    if article is None or (article.release_at > now and not token.embargoed):
         raise NotFound(f"no article with id {article_id!r}")
     if not any(token.may_read(s) for s in article.sections):
         raise Forbidden(f"this partner is not entitled to any section of {article_id!r}")
@@ -145,10 +161,7 @@ async def _item(request: web.Request) -> tuple[Token, datetime, Article]:
 async def newsml_item(request: web.Request) -> web.Response:
     token, now, article = await _item(request)
     body = render_news_item(request.app[_CONTEXT], article, embargoed_view=token.embargoed, now=now)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    if _not_modified(request, etag):
-        return web.Response(status=304, headers={"ETag": etag})
-    return web.Response(body=body, headers={"ETag": etag, "Content-Type": NEWSITEM_TYPE})
+    return _item_response(request, body, NEWSITEM_TYPE)
 
 
 async def ninjs_item(request: web.Request) -> web.Response:
@@ -156,14 +169,22 @@ async def ninjs_item(request: web.Request) -> web.Response:
     held = is_held(article, now)
     document = render_ninjs_item(request.app[_CONTEXT], article, held=held)
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _item_response(request, body, NINJS_TYPE)
+
+
+def _item_response(request: web.Request, body: bytes, media_type: str) -> web.Response:
+    # An item's bytes carry no clock, so the tag is strong: a hash of the bytes.
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
     if _not_modified(request, etag):
-        return web.Response(status=304, headers={"ETag": etag})
-    return web.Response(body=body, headers={"ETag": etag, "Content-Type": NINJS_TYPE})
+        return web.Response(status=304, headers=headers)
+    headers["Content-Type"] = media_type
+    return web.Response(body=body, headers=headers)
 
 
 def setup(app: web.Application) -> None:
     app[_CONTEXT] = PartnerContext.from_settings(app[SETTINGS])
+    app[CLOCK] = _utc_now
     section = r"{section:[a-z0-9][a-z0-9-]{0,63}}"
     item = r"{id:[A-Za-z0-9._-]{1,128}}"
     app.router.add_get(f"/partners/newsml/items/{item}.xml", newsml_item)
