@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 from lxml import etree
 from partner_fixtures import parse_xml
 
 from syndicate.config import Settings
 from syndicate.cursor import decode_cursor
-from syndicate.model import Role, Token
+from syndicate.model import Role
 from syndicate.store.base import Store
 from syndicate.tokens import new_token
 from syndicate.validate import validate_record
@@ -30,26 +29,6 @@ NEXT_CURSOR_REL = "https://news.example/partners/concepts/next-cursor"
 NEWSML_MESSAGE = "application/vnd.iptc.g2.newsmessage+xml"
 NEWSML_ITEM = "application/vnd.iptc.g2.newsitem+xml"
 JSON = "application/json"
-
-
-def patch_missing_token_hash(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    """WORKAROUND, to remove when `PostgresStore.find_token` returns `token_hash`.
-
-    It selects every column but the hash, so `auth.require`'s constant-time comparison fails
-    and every token is refused with 401 on PostgreSQL. `test_a_partner_token_is_accepted_on_
-    every_backend` (strict xfail on PostgreSQL) shows the bug; this lets the partner tests
-    exercise everything behind authentication meanwhile. It only fills an empty hash with the
-    one the row was found by, so it changes nothing once the store is fixed.
-    """
-    original = store.find_token
-
-    async def find_token(token_hash: str) -> Token | None:
-        token = await original(token_hash)
-        if token is not None and not token.token_hash:
-            token = dataclasses.replace(token, token_hash=token_hash)
-        return token
-
-    monkeypatch.setattr(store, "find_token", find_token)
 
 
 def partner_settings(settings: Settings, page_size: int = 3) -> Settings:

@@ -23,7 +23,6 @@ from partner_http import (
     error_of,
     news_items,
     partner_settings,
-    patch_missing_token_hash,
     pull,
     pull_all,
     record,
@@ -32,7 +31,6 @@ from partner_http import (
 from syndicate.config import Settings
 from syndicate.cursor import encode_cursor
 from syndicate.store.base import Store
-from syndicate.store.postgres import PostgresStore
 from syndicate.validate import validate_record
 from syndicate.web import partners
 from syndicate.web.app import create_app
@@ -57,7 +55,6 @@ def make_client(
     aiohttp_client: Any, store: Store, small: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> MakeClient:
     """A test client on `store`; `clock` fixes the partner endpoints' "now"."""
-    patch_missing_token_hash(store, monkeypatch)
 
     async def make(clock: datetime | None = None, settings: Settings = small) -> Client:
         app = create_app(settings, store=store, run_scheduler=False)
@@ -109,16 +106,8 @@ async def validate_page(fmt: str, body: bytes) -> None:
 
 
 async def test_a_partner_token_is_accepted_on_every_backend(
-    aiohttp_client: Any, store: Store, small: Settings, request: pytest.FixtureRequest
+    aiohttp_client: Any, store: Store, small: Settings
 ) -> None:
-    if isinstance(store, PostgresStore):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="store/postgres.py find_token does not select token_hash: every "
-                "token is refused with 401 on PostgreSQL (reported; not ours to edit)",
-            )
-        )
     client = await aiohttp_client(create_app(small, store=store, run_scheduler=False))
     async with client.get("/partners/ninjs/global.json", headers=await bearer(store)) as resp:
         assert resp.status == 204

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from partner_http import bearer, partner_settings, patch_missing_token_hash, pull, record
+from partner_http import bearer, partner_settings, pull, record
 
 from syndicate.config import Settings
 from syndicate.store.base import Store
@@ -69,7 +69,6 @@ async def test_cursor_pull_during_a_concurrent_ingest_sees_each_change_once_in_o
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     small = partner_settings(settings, page_size=PAGE_SIZE)
-    patch_missing_token_hash(store, monkeypatch)
     client = await aiohttp_client(create_app(small, store=store, run_scheduler=False))
     headers = await bearer(store, ("global",))
     templates = [

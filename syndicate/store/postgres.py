@@ -107,6 +107,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (section, name)
     );
     """,
+    # A withdrawal asks whether the public ever saw the article: its changes, by id.
+    """
+    CREATE INDEX changes_by_article ON changes (article_id, held);
+    """,
 )
 
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
@@ -486,8 +490,12 @@ class PostgresStore:
                 first_created=current.first_created,
                 version_created=now,
             )
-            # Withdrawing a story nobody outside has seen must not reveal it to them.
-            held = bool(row["release_pending"])
+            # Withdrawing a story the public never saw must not reveal it to them; one they
+            # saw (even if a later version is held again) needs its kill notice everywhere.
+            held = bool(row["release_pending"]) and not await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM changes WHERE article_id = $1 AND NOT held)",
+                article_id,
+            )
             seq = batch.append(withdrawn, "withdrawn", held, set(current.sections))
             await batch.write(conn)
             await conn.execute(
@@ -626,17 +634,25 @@ class PostgresStore:
             token_hash,
             now,
         )
-        return Token(int(rows[0]["id"]), name, role, tuple(sections), embargoed)
+        return Token(int(rows[0]["id"]), name, role, tuple(sections), embargoed, token_hash)
 
     async def find_token(self, token_hash: str) -> Token | None:
         rows = await self._fetch(
-            "SELECT id, name, role, sections, embargoed FROM tokens WHERE token_hash = $1",
+            "SELECT id, name, role, sections, embargoed, token_hash FROM tokens "
+            "WHERE token_hash = $1",
             token_hash,
         )
         if not rows:
             return None
         r = rows[0]
-        return Token(int(r["id"]), r["name"], r["role"], tuple(r["sections"]), r["embargoed"])
+        return Token(
+            int(r["id"]),
+            r["name"],
+            r["role"],
+            tuple(r["sections"]),
+            r["embargoed"],
+            r["token_hash"],
+        )
 
     # -- published feeds and scale-out ------------------------------------------
     async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:

@@ -6,8 +6,10 @@ so partners can replay changes in order and feeds read one indexed range per sec
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX article_sections_by_article ON article_sections (article_id);
     """,
+    # A withdrawal asks whether the public ever saw the article: its changes, by id.
+    """
+    CREATE INDEX changes_by_article ON changes (article_id, held);
+    """,
 )
 
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
@@ -135,6 +141,9 @@ class SQLiteStore:
         self.path = _path_from_url(database_url)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        # One connection writes; its transactions must not interleave between coroutines
+        # (a second BEGIN fails, and its ROLLBACK would undo the first one's work).
+        self._write_lock = asyncio.Lock()
 
     # -- lifecycle ------------------------------------------------------------
     async def open(self) -> None:
@@ -216,15 +225,8 @@ class SQLiteStore:
         Every statement is a hop to the connection's thread, so the batch is planned in
         Python (outcomes, versions, seqs) and written with `executemany`.
         """
-        db = self.writer
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            results = await self._write_batch(db, records, now, expected_version)
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        return results
+        async with self._transaction() as db:
+            return await self._write_batch(db, records, now, expected_version)
 
     async def _write_batch(
         self,
@@ -401,10 +403,21 @@ class SQLiteStore:
         )
         return seq
 
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """`BEGIN IMMEDIATE` ... `COMMIT` on the writer, one coroutine at a time."""
+        async with self._write_lock:
+            db = self.writer
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+
     async def withdraw(self, article_id: str, *, now: datetime) -> Article:
-        db = self.writer
-        await db.execute("BEGIN IMMEDIATE")
-        try:
+        async with self._transaction() as db:
             async with db.execute(
                 f"SELECT {_ARTICLE_COLUMNS}, a.release_pending FROM articles a "
                 "JOIN changes c ON c.seq = a.seq WHERE a.id = ?",
@@ -415,9 +428,7 @@ class SQLiteStore:
                 raise NotFound(f"no article with id {article_id!r}")
             current = _article(row)
             if current.status == WITHDRAWN:
-                await db.execute("COMMIT")
                 return current
-            stamp = format_time(now)
             withdrawn = Article.from_record(
                 current.record,
                 version=current.version + 1,
@@ -425,8 +436,15 @@ class SQLiteStore:
                 first_created=current.first_created,
                 version_created=now,
             )
-            # Withdrawing a story nobody outside has seen must not reveal it to them.
-            held = bool(row[5])
+            # Withdrawing a story the public never saw must not reveal it to them; one they
+            # saw (even if a later version is held again) needs its kill notice everywhere.
+            held = False
+            if row[5]:
+                async with db.execute(
+                    "SELECT 1 FROM changes WHERE article_id = ? AND held = 0 LIMIT 1",
+                    (article_id,),
+                ) as cur:
+                    held = await cur.fetchone() is None
             assert current.first_created is not None
             seq = await self._append_change(
                 db,
@@ -434,7 +452,7 @@ class SQLiteStore:
                 "withdrawn",
                 held,
                 format_time(current.first_created),
-                stamp,
+                format_time(now),
                 set(current.sections),
             )
             await db.execute(
@@ -446,17 +464,11 @@ class SQLiteStore:
                 "UPDATE article_sections SET status = ? WHERE article_id = ?",
                 (WITHDRAWN, article_id),
             )
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
         return withdrawn
 
     async def release_due(self, *, now: datetime) -> list[Article]:
-        db = self.writer
         released: list[Article] = []
-        await db.execute("BEGIN IMMEDIATE")
-        try:
+        async with self._transaction() as db:
             async with db.execute(
                 f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
                 "WHERE a.release_pending = 1 AND a.release_ts <= ? ORDER BY a.release_ts, a.id",
@@ -480,10 +492,6 @@ class SQLiteStore:
                     (seq, article.id),
                 )
                 released.append(article)
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
         return released
 
     # -- reads ----------------------------------------------------------------
@@ -572,20 +580,21 @@ class SQLiteStore:
         embargoed: bool = False,
         now: datetime,
     ) -> Token:
-        cur = await self.writer.execute(
-            "INSERT INTO tokens (name, role, sections, embargoed, token_hash, created) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                name,
-                role,
-                json.dumps(list(sections)),
-                1 if embargoed else 0,
-                token_hash,
-                format_time(now),
-            ),
-        )
-        token_id = cur.lastrowid
-        await cur.close()
+        async with self._transaction() as db:
+            cur = await db.execute(
+                "INSERT INTO tokens (name, role, sections, embargoed, token_hash, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    role,
+                    json.dumps(list(sections)),
+                    1 if embargoed else 0,
+                    token_hash,
+                    format_time(now),
+                ),
+            )
+            token_id = cur.lastrowid
+            await cur.close()
         assert token_id is not None
         return Token(token_id, name, role, tuple(sections), embargoed, token_hash)
 
@@ -604,19 +613,13 @@ class SQLiteStore:
     async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
         if not documents:
             return
-        db = self.writer
-        await db.execute("BEGIN IMMEDIATE")
-        try:
+        async with self._transaction() as db:
             await db.executemany(
                 "INSERT INTO feeds (section, name, body, generated) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
                 "generated = excluded.generated",
                 [(d.section, d.name, d.body, format_time(d.generated)) for d in documents],
             )
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
 
     async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
         sql = "SELECT section, name, body, generated FROM feeds"
