@@ -19,6 +19,8 @@ from syndicate.validate import check_record
 
 Outcome = Literal["created", "updated", "unchanged", "rejected", "valid"]
 BATCH = 500
+# json.loads recurses per nesting level: "[[[[..." a few KB long exhausts the stack.
+TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 @dataclass(slots=True)
@@ -63,6 +65,9 @@ def parse_records(text: str) -> Iterator[Parsed]:
         except json.JSONDecodeError as exc:
             yield Parsed(exc.lineno, error=f"malformed JSON: {exc.msg}")
             return
+        except RecursionError:
+            yield Parsed(1, error=TOO_DEEP)
+            return
         for index, value in enumerate(values, start=1):
             yield Parsed(index, value)
         return
@@ -71,7 +76,7 @@ def parse_records(text: str) -> Iterator[Parsed]:
         try:
             yield Parsed(1, json.loads(text))
             return
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             pass
     yield from parse_ndjson(text)
 
@@ -85,6 +90,8 @@ def parse_ndjson(text: str) -> Iterator[Parsed]:
             yield Parsed(number, json.loads(line))
         except json.JSONDecodeError as exc:
             yield Parsed(number, error=f"malformed JSON: {exc.msg} (column {exc.colno})")
+        except RecursionError:
+            yield Parsed(number, error=TOO_DEEP)
 
 
 def _record_id(value: Any) -> str | None:

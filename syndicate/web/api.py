@@ -65,6 +65,9 @@ async def _json_body(request: web.Request) -> Any:
         raise BadRequest(
             f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        # A few kilobytes of "[[[[" exhaust the decoder's stack: the client's fault, not a 500.
+        raise BadRequest("malformed JSON: nested too deeply") from None
 
 
 def _count_ingest(request: web.Request, outcome: str, n: int = 1) -> None:
