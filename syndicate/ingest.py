@@ -114,22 +114,30 @@ async def ingest(
     """Validate every record and store the valid ones (`store=None`: validate only)."""
     results: list[RecordResult] = []
     batch: list[tuple[RecordResult, dict[str, Any]]] = []
+    # Results wait here until every earlier record is stored, so `on_result` sees them in
+    # input order (a rejected line 2 is not reported before the stored line 1).
+    unreported: list[RecordResult] = []
+
+    def report() -> None:
+        if on_result:
+            for result in unreported:
+                on_result(result)
+        unreported.clear()
 
     async def flush() -> None:
-        if not batch:
-            return
-        assert store is not None
-        stored = await store.put_many([record for _, record in batch], now=now())
-        for (result, _), put in zip(batch, stored, strict=True):
-            result.outcome = put.outcome
-            result.version = put.article.version
-            if on_result:
-                on_result(result)
-        batch.clear()
+        if batch:
+            assert store is not None
+            stored = await store.put_many([record for _, record in batch], now=now())
+            for (result, _), put in zip(batch, stored, strict=True):
+                result.outcome = put.outcome
+                result.version = put.article.version
+            batch.clear()
+        report()
 
     for parsed in records:
         result = RecordResult(parsed.line, _record_id(parsed.value), "rejected", source=source)
         results.append(result)
+        unreported.append(result)
         if parsed.error is not None:
             result.errors = [FieldError("", parsed.error)]
         else:
@@ -143,8 +151,8 @@ async def ingest(
                 if len(batch) >= BATCH:
                     await flush()
                 continue
-        if on_result:
-            on_result(result)
+        if not batch:
+            report()
     await flush()
     return results
 
