@@ -460,3 +460,60 @@ async def test_error_shape(
     await error_body(resp, status)
     if status == 405:
         assert resp.headers["Allow"]
+
+
+# -- regeneration and status through the API ----------------------------------------------------
+async def test_regenerate_endpoint_renders_the_asked_sections(
+    client: TestClient[Any, Any], editor: dict[str, str]
+) -> None:
+    await _post(client, editor, hindi_record("hi-1"))
+    before = await client.get("/feeds/global/rss.xml")
+    await error_body(before, 404)  # nothing generated yet
+
+    resp = await client.post(
+        "/api/regenerate", data=_body({"sections": ["global"]}), headers={**editor, **JSON}
+    )
+    assert resp.status == 200
+    results = (await resp.json())["results"]
+    assert [(r["section"], r["items"], r["changed"], r["error"]) for r in results] == [
+        ("global", 1, True, None)
+    ]
+    assert {f["format"] for f in results[0]["formats"]} == {"rss", "atom", "json"}
+    served = await client.get("/feeds/global/rss.xml")
+    assert served.status == 200
+    rss_etag = next(f["etag"] for f in results[0]["formats"] if f["format"] == "rss")
+    assert served.headers["ETag"] == rss_etag
+    await error_body(await client.get("/feeds/india/rss.xml"), 404)
+
+    everything = await client.post("/api/regenerate", headers=editor)
+    sections = [r["section"] for r in (await everything.json())["results"]]
+    assert sections == ["global", "top-story", "india", "business", "technology", "sport", "all"]
+
+
+async def test_status_endpoint_lists_sections_and_generations(
+    client: TestClient[Any, Any], editor: dict[str, str]
+) -> None:
+    await _post(client, editor, hindi_record("hi-1"))
+    await client.post("/api/regenerate", data=_body({"sections": []}), headers={**editor, **JSON})
+    resp = await client.get("/api/status", headers=editor)
+    assert resp.status == 200
+    body = await resp.json()
+    by_slug = {s["section"]: s for s in body["sections"]}
+    assert set(by_slug) == {
+        "global",
+        "top-story",
+        "india",
+        "business",
+        "technology",
+        "sport",
+        "all",
+    }
+    assert (by_slug["global"]["items"], by_slug["sport"]["items"], by_slug["all"]["items"]) == (
+        1,
+        0,
+        1,
+    )
+    assert by_slug["global"]["last_generation"] is not None
+    assert by_slug["global"]["last_error"] is None
+    assert set(by_slug["global"]["etags"]) == {"rss.xml", "atom.xml", "feed.json"}
+    assert body["pending_releases"] == []
