@@ -76,9 +76,32 @@ def parse_records(text: str) -> Iterator[Parsed]:
         try:
             yield Parsed(1, json.loads(text))
             return
-        except (json.JSONDecodeError, RecursionError):
+        except json.JSONDecodeError as exc:
+            if not _looks_like_ndjson(text):
+                # One broken pretty-printed object is one bad record, not one per line.
+                yield Parsed(exc.lineno, error=f"malformed JSON: {exc.msg} (column {exc.colno})")
+                return
+        except RecursionError:
             pass
     yield from parse_ndjson(text)
+
+
+def _looks_like_ndjson(text: str) -> bool:
+    """Whether some line of `text` is a JSON object on its own.
+
+    A pretty-printed object's lines hold a brace or a `"key": value` pair, so it has none
+    (unless an array in it puts one-line objects on lines of their own: then NDJSON it is).
+    """
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("{") or not stripped.endswith("}"):
+            continue
+        try:
+            if isinstance(json.loads(stripped), dict):
+                return True
+        except (json.JSONDecodeError, RecursionError):
+            continue
+    return False
 
 
 def parse_ndjson(text: str) -> Iterator[Parsed]:

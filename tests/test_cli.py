@@ -222,6 +222,21 @@ def test_ingest_reports_a_malformed_ndjson_line_by_number(run: Any, tmp_path: Pa
     assert rows[f"{path}:3"][2] == "created"
 
 
+def test_a_broken_pretty_printed_object_is_one_rejected_record(run: Any, tmp_path: Path) -> None:
+    text = json.dumps(record("pp-1"), indent=2)
+    broken = text.replace('"language": "en",', '"language": "en",,')
+    path = tmp_path / "pretty.json"
+    path.write_text(broken, encoding="utf-8")
+    result = run("ingest", str(path))
+    assert result.exit_code == 1, result.output
+    rows = _result_lines(result.stdout)
+    assert len(rows) == 1  # was one "malformed JSON" per line of the file
+    error_line = 1 + broken.splitlines().index('  "language": "en",,')
+    assert rows[0][0] == f"{path}:{error_line}"
+    assert rows[0][2] == "rejected" and rows[0][3].startswith("/: malformed JSON")
+    assert "summary: rejected 1" in result.stdout
+
+
 def test_ingest_json_output_is_ndjson(run: Any, tmp_path: Path) -> None:
     lines = _write_ndjson(tmp_path / "l.ndjson", [record("j-1"), record("j-2", language="")])
     result = run("ingest", "--json", lines)
