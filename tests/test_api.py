@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from syndicate.errors import StoreError
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.app import create_app
 from tests.web_fixtures import (
@@ -134,6 +135,20 @@ async def test_put_honours_if_match(client: TestClient[Any, Any], editor: dict[s
     assert fresh.headers["ETag"] == '"3"'
     body = await fresh.json()
     assert (body["version"], body["headline"]) == (3, "Third version")
+
+
+async def test_put_with_a_weak_if_match_never_matches(
+    client: TestClient[Any, Any], editor: dict[str, str]
+) -> None:
+    await _post(client, editor, record("a-1"))
+    resp = await client.put(
+        "/api/articles/a-1",
+        data=_body(record("a-1", headline="Weakly matched")),
+        headers={**editor, **JSON, "If-Match": 'W/"1"'},
+    )
+    await error_body(resp, 412)
+    current = await (await client.get("/api/articles/a-1", headers=editor)).json()
+    assert current["version"] == 1
 
 
 async def test_put_creates_with_201_and_takes_the_id_from_the_url(
@@ -394,6 +409,27 @@ async def test_too_large_is_413_and_stores_nothing(
         "/api/articles", data=_body(record("s-1")), headers={**editor, **JSON}
     )
     assert small.status == 201
+
+
+async def test_unexpected_failures_answer_in_the_error_shape_without_details(
+    client: TestClient[Any, Any],
+    editor: dict[str, str],
+    api_store: SQLiteStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken(article_id: str) -> None:
+        raise RuntimeError("secret connection string postgresql://u:pw@db")
+
+    monkeypatch.setattr(api_store, "get", broken)
+    errors = await error_body(await client.get("/api/articles/a-1", headers=editor), 500)
+    assert errors == [{"path": "", "message": "internal error"}]
+
+    async def unavailable(article_id: str) -> None:
+        raise StoreError("store: database is locked")
+
+    monkeypatch.setattr(api_store, "get", unavailable)
+    errors = await error_body(await client.get("/api/articles/a-1", headers=editor), 503)
+    assert errors[0]["message"].startswith("store: ")
 
 
 async def test_openapi_document_is_served(client: TestClient[Any, Any]) -> None:

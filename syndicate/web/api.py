@@ -104,7 +104,8 @@ def _if_match(request: web.Request) -> int | None:
         return None
     text = header.strip()
     if text.startswith("W/"):
-        text = text[2:]
+        # If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
+        raise PreconditionFailed(f'If-Match needs a strong ETag like "3", got {header!r}')
     try:
         return int(text.strip('"'))
     except ValueError:
