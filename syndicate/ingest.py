@@ -20,6 +20,8 @@ from syndicate.validate import check_record
 
 Outcome = Literal["created", "updated", "unchanged", "rejected", "valid"]
 BATCH = 500
+# json.loads recurses per nesting level: "[[[[..." a few KB long exhausts the stack.
+TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 @dataclass(slots=True)
@@ -64,6 +66,9 @@ def parse_records(text: str) -> Iterator[Parsed]:
         except json.JSONDecodeError as exc:
             yield Parsed(exc.lineno, error=f"malformed JSON: {exc.msg}")
             return
+        except RecursionError:
+            yield Parsed(1, error=TOO_DEEP)
+            return
         for index, value in enumerate(values, start=1):
             yield Parsed(index, value)
         return
@@ -72,9 +77,32 @@ def parse_records(text: str) -> Iterator[Parsed]:
         try:
             yield Parsed(1, json.loads(text))
             return
-        except json.JSONDecodeError:
+        except json.JSONDecodeError as exc:
+            if not _looks_like_ndjson(text):
+                # One broken pretty-printed object is one bad record, not one per line.
+                yield Parsed(exc.lineno, error=f"malformed JSON: {exc.msg} (column {exc.colno})")
+                return
+        except RecursionError:
             pass
     yield from parse_ndjson(text)
+
+
+def _looks_like_ndjson(text: str) -> bool:
+    """Whether some line of `text` is a JSON object on its own.
+
+    A pretty-printed object's lines hold a brace or a `"key": value` pair, so it has none
+    (unless an array in it puts one-line objects on lines of their own: then NDJSON it is).
+    """
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("{") or not stripped.endswith("}"):
+            continue
+        try:
+            if isinstance(json.loads(stripped), dict):
+                return True
+        except (json.JSONDecodeError, RecursionError):
+            continue
+    return False
 
 
 def parse_ndjson(text: str) -> Iterator[Parsed]:
@@ -86,6 +114,8 @@ def parse_ndjson(text: str) -> Iterator[Parsed]:
             yield Parsed(number, json.loads(line))
         except json.JSONDecodeError as exc:
             yield Parsed(number, error=f"malformed JSON: {exc.msg} (column {exc.colno})")
+        except RecursionError:
+            yield Parsed(number, error=TOO_DEEP)
 
 
 def _record_id(value: Any) -> str | None:
@@ -111,29 +141,39 @@ async def ingest(
     # One batch is stored while the next is validated: the store works in its own thread
     # (or server), so on two cores validation and storage overlap.
     storing: asyncio.Task[None] | None = None
+    # Results wait here until every earlier record is stored, so `on_result` sees them in
+    # input order (a rejected line 2 is not reported before the stored line 1).
+    unreported: list[RecordResult] = []
 
-    async def store_batch(items: list[tuple[RecordResult, dict[str, Any]]]) -> None:
+    def report(items: list[RecordResult]) -> None:
+        if on_result:
+            for result in items:
+                on_result(result)
+
+    async def store_batch(
+        items: list[tuple[RecordResult, dict[str, Any]]], then_report: list[RecordResult]
+    ) -> None:
         assert store is not None
         stored = await store.put_many([record for _, record in items], now=now())
         for (result, _), put in zip(items, stored, strict=True):
             result.outcome = put.outcome
             result.version = put.article.version
-            if on_result:
-                on_result(result)
+        report(then_report)
 
     async def flush() -> None:
-        nonlocal storing, batch
+        nonlocal storing, batch, unreported
         if storing is not None:
             await storing
             storing = None
         if batch:
-            storing = asyncio.ensure_future(store_batch(batch))
-            batch = []
+            storing = asyncio.ensure_future(store_batch(batch, unreported))
+            batch, unreported = [], []
 
     try:
         for count, parsed in enumerate(records, start=1):
             result = RecordResult(parsed.line, _record_id(parsed.value), "rejected", source=source)
             results.append(result)
+            unreported.append(result)
             if parsed.error is not None:
                 result.errors = [FieldError("", parsed.error)]
             else:
@@ -149,11 +189,13 @@ async def ingest(
                     elif storing is not None and count % 32 == 0:
                         await asyncio.sleep(0)  # let the storing batch take its next step
                     continue
-            if on_result:
-                on_result(result)
+            if not batch and storing is None:
+                report(unreported)
+                unreported = []
         await flush()
         if storing is not None:
             await storing
+        report(unreported)
     finally:
         if storing is not None and not storing.done():
             storing.cancel()

@@ -65,6 +65,9 @@ async def _json_body(request: web.Request) -> Any:
         raise BadRequest(
             f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        # A few kilobytes of "[[[[" exhaust the decoder's stack: the client's fault, not a 500.
+        raise BadRequest("malformed JSON: nested too deeply") from None
 
 
 def _count_ingest(request: web.Request, outcome: str, n: int = 1) -> None:
@@ -101,7 +104,8 @@ def _if_match(request: web.Request) -> int | None:
         return None
     text = header.strip()
     if text.startswith("W/"):
-        text = text[2:]
+        # If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
+        raise PreconditionFailed(f'If-Match needs a strong ETag like "3", got {header!r}')
     try:
         return int(text.strip('"'))
     except ValueError:
