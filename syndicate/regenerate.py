@@ -11,8 +11,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from syndicate import publish
@@ -187,6 +187,13 @@ class Regenerator:
                 current = self.cache.get(slug, doc.name)
                 changed = current is None or current.body != doc.body
                 if changed:
+                    if (
+                        current is not None
+                        and doc.generated.replace(microsecond=0) <= current.last_modified
+                    ):
+                        # Two changes in one second: Last-Modified must still move on, or an
+                        # If-Modified-Since reader would be told nothing changed.
+                        doc = replace(doc, generated=current.last_modified + timedelta(seconds=1))
                     fresh.append(doc)
                 result.formats.append(FormatResult(fmt_name, items, len(doc.body), changed, ""))
                 if current is not None and not changed:

@@ -382,6 +382,36 @@ async def test_a_change_changes_the_etag(client: Client, serving_store: SQLiteSt
     assert other_after["ETag"] == other_before["ETag"]
 
 
+async def test_last_modified_moves_on_for_two_changes_in_one_second(
+    client: Client, serving_store: SQLiteStore
+) -> None:
+    _, before, _ = await _get(client, "/feeds/india/rss.xml")
+    await serving_store.put(record("en-1", headline="Second version"), now=datetime.now(UTC))
+    await client.app[REGENERATOR].regenerate(["india"])
+    await serving_store.put(record("en-1", headline="Third version"), now=datetime.now(UTC))
+    await client.app[REGENERATOR].regenerate(["india"])
+    _, after, _ = await _get(client, "/feeds/india/rss.xml")
+    first = parsedate_to_datetime(before["Last-Modified"])
+    last = parsedate_to_datetime(after["Last-Modified"])
+    assert last >= first + timedelta(seconds=2)
+    # A reader that remembers only the previous Last-Modified is given the new bytes.
+    status, _, _ = await _get(
+        client, "/feeds/india/rss.xml", **{"If-Modified-Since": before["Last-Modified"]}
+    )
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [("br;q=0.5, gzip", "gzip"), ("gzip;q=0.2, br;q=0.8", "br"), ("br", "br"), ("*", "br")],
+)
+async def test_the_client_s_preference_between_gzip_and_brotli(
+    client: Client, accept: str, expected: str
+) -> None:
+    status, headers, _ = await _get(client, "/feeds/global/rss.xml", **{"Accept-Encoding": accept})
+    assert (status, headers["Content-Encoding"]) == (200, expected)
+
+
 # -- index, OPML, health, metrics, stylesheet -----------------------------------------------------
 async def test_index_lists_every_section_with_autodiscovery(client: Client) -> None:
     status, headers, body = await _get(client, "/")

@@ -403,7 +403,9 @@ class PostgresStore:
             stored = old.article.version if old else None
             if stored != expected_version:
                 raise PreconditionFailed(
-                    f"article {article_id} is at version {stored}, not {expected_version}"
+                    f"article {article_id!r} does not exist"
+                    if stored is None
+                    else f"article {article_id!r} is at version {stored}, not {expected_version}"
                 )
         digest = content_hash(record)
         if old is not None and old.article.status == PUBLISHED and old.digest == digest:

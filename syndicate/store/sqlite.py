@@ -268,7 +268,10 @@ class SQLiteStore:
                 current = old[0] if old else None
                 if current != expected_version:
                     raise PreconditionFailed(
-                        f"article {article_id} is at version {current}, not {expected_version}"
+                        f"article {article_id!r} does not exist"
+                        if current is None
+                        else f"article {article_id!r} is at version {current}, "
+                        f"not {expected_version}"
                     )
             digest = hash_canonical(canonical_json(record))
             if old is not None and old[1] == PUBLISHED and old[2] == digest:

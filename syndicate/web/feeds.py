@@ -61,7 +61,10 @@ def _accepts(accept: str) -> tuple[bool, bool]:
                 q = 0.0
         offered[name.strip()] = q
     star = offered.get("*", 0.0)
-    return offered.get("br", star) > 0, offered.get("gzip", offered.get("x-gzip", star)) > 0
+    br = offered.get("br", star)
+    gz = offered.get("gzip", offered.get("x-gzip", star))
+    # Brotli when it is wanted at least as much as gzip; gzip whenever it is acceptable.
+    return br > 0 and br >= gz, gz > 0
 
 
 def cache_control(settings: Settings) -> str:
