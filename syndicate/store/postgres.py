@@ -34,7 +34,7 @@ from syndicate.model import (
 )
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 
-FEEDS_CHANNEL = "syndicate_feeds"
+FEEDS_CHANNEL = "syndicate_feeds"  # the prefix: each schema has its own channel
 
 # Append-only: never edit a migration that has shipped; add the next one. Numbered like the
 # SQLite ones so both stores describe the same history.
@@ -143,6 +143,16 @@ def _lock_key(purpose: str, schema: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def feeds_channel(schema: str) -> str:
+    """The NOTIFY channel of one schema's saved feeds.
+
+    Channels, like advisory locks, are per database: deployments or tests sharing a database
+    in different schemas must not wake each other. A digest keeps the name under PostgreSQL's
+    63-byte identifier limit whatever the schema is called.
+    """
+    return f"{FEEDS_CHANNEL}_{hashlib.blake2b(schema.encode(), digest_size=8).hexdigest()}"
+
+
 def _article(row: Any) -> Article:
     return Article.from_record(
         json.loads(row["record"]),
@@ -232,6 +242,7 @@ class PostgresStore:
         self._leadership: Leadership | None = None
         self._listener: FeedListener | None = None
         self._change_lock = 0
+        self._channel = FEEDS_CHANNEL
 
     # -- lifecycle ------------------------------------------------------------
     def _settings(self) -> dict[str, str]:
@@ -269,7 +280,8 @@ class PostgresStore:
             raise StoreError(f"store: cannot open PostgreSQL database: {exc}") from exc
         self._change_lock = _lock_key("changes", self.schema)
         self._leadership = Leadership(self._connect, _lock_key("timer", self.schema))
-        self._listener = FeedListener(self._connect, FEEDS_CHANNEL, self._feed_sections)
+        self._channel = feeds_channel(self.schema)
+        self._listener = FeedListener(self._connect, self._channel, self._feed_sections)
 
     async def _migrate(self, conn: Any, schema: str) -> None:
         # Processes starting together queue here; each then sees what the first one applied.
@@ -643,15 +655,23 @@ class PostgresStore:
         if not documents:
             return
         async with self._transaction() as conn:
+            # Two processes can regenerate a section at once (the timer on one, an editor's
+            # button on another) and save in the opposite order to the one they read in: the
+            # render that read the store later (`generated`) wins, so an older one landing last
+            # cannot put a stale feed back. Identical bytes keep the time they were first made,
+            # so Last-Modified does not move when nothing changed. (Processes compare their
+            # clocks here: run them on one host or under NTP.)
             await conn.executemany(
                 "INSERT INTO feeds (section, name, body, generated) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
-                "generated = excluded.generated",
+                "generated = excluded.generated "
+                "WHERE feeds.body <> excluded.body AND feeds.generated <= excluded.generated",
                 [(d.section, d.name, d.body, d.generated) for d in documents],
             )
-            # Delivered on commit, and only then: listeners never load half-saved feeds.
+            # Delivered on commit, and only then: listeners never load half-saved feeds. Sent
+            # even when a save lost to a newer one, so the loser's process reloads the winner.
             for section in sorted({d.section for d in documents}):
-                await conn.execute("SELECT pg_notify($1, $2)", FEEDS_CHANNEL, section)
+                await conn.execute("SELECT pg_notify($1, $2)", self._channel, section)
 
     async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
         sql = "SELECT section, name, body, generated FROM feeds"
