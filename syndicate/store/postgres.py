@@ -638,17 +638,27 @@ class PostgresStore:
             token_hash,
             now,
         )
-        return Token(int(rows[0]["id"]), name, role, tuple(sections), embargoed)
+        return Token(int(rows[0]["id"]), name, role, tuple(sections), embargoed, token_hash)
 
     async def find_token(self, token_hash: str) -> Token | None:
         rows = await self._fetch(
-            "SELECT id, name, role, sections, embargoed FROM tokens WHERE token_hash = $1",
+            "SELECT id, name, role, sections, embargoed, token_hash FROM tokens "
+            "WHERE token_hash = $1",
             token_hash,
         )
         if not rows:
             return None
         r = rows[0]
-        return Token(int(r["id"]), r["name"], r["role"], tuple(r["sections"]), r["embargoed"])
+        # The hash goes back too: the web layer compares it in constant time, and an empty
+        # one would turn every token on PostgreSQL away.
+        return Token(
+            int(r["id"]),
+            r["name"],
+            r["role"],
+            tuple(r["sections"]),
+            r["embargoed"],
+            r["token_hash"],
+        )
 
     # -- published feeds and scale-out ------------------------------------------
     async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
