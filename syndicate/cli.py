@@ -401,12 +401,32 @@ def demo(ctx: click.Context) -> None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write figures here.")
 @click.option("--articles", type=int, default=None, help="Corpus size (default 20,000).")
 @click.option("--seed", type=int, default=1, help="Seed of the synthetic corpus.")
+@click.option(
+    "--database-url",
+    default=None,
+    help="Bench PostgreSQL (postgresql://...) in fresh schemas dropped afterwards; "
+    "default a temporary SQLite file.",
+)
 @click.pass_context
 def bench(
-    ctx: click.Context, quick: bool, json_path: str | None, articles: int | None, seed: int
+    ctx: click.Context,
+    quick: bool,
+    json_path: str | None,
+    articles: int | None,
+    seed: int,
+    database_url: str | None,
 ) -> None:
     """Measure ingest, regeneration and serving on a temporary store; print a table."""
     from syndicate.bench import run_bench
 
-    code = run_bench(_settings(ctx), quick=quick, json_path=json_path, articles=articles, seed=seed)
+    if database_url and not database_url.startswith(("postgresql:", "postgres:")):
+        raise click.BadParameter("expected postgresql://...", param_hint="--database-url")
+    code = run_bench(
+        _settings(ctx),
+        quick=quick,
+        json_path=json_path,
+        articles=articles,
+        seed=seed,
+        database_url=database_url,
+    )
     ctx.exit(code)

@@ -129,6 +129,29 @@ def split_url(database_url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=urlencode(kept))), schema
 
 
+def with_schema(database_url: str, schema: str) -> str:
+    """`database_url` naming `schema` (`?schema=`), replacing any schema it named."""
+    dsn, _ = split_url(database_url)
+    parts = urlsplit(dsn)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), ("schema", schema)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+async def drop_schema(database_url: str) -> None:
+    """Drop the schema `database_url` names, and everything in it (benchmarks, tests)."""
+    dsn, schema = split_url(database_url)
+    if not schema:
+        raise StoreError("store: no schema named in the URL; refusing to drop anything")
+    try:
+        conn = await asyncpg.connect(dsn, timeout=10)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(schema)} CASCADE")
+        finally:
+            await conn.close()
+    except DB_ERRORS as exc:
+        raise StoreError(f"store: cannot drop schema {schema}: {exc}") from exc
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
