@@ -89,7 +89,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = settings.port if port is None else port
     app = create_app(settings)
-    click.echo(f"Syndicate serving on http://{host}:{port}/ (feeds under /feeds/)", err=True)
     try:
         import uvloop
 
@@ -102,13 +101,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         await web_runner.setup()
         site = web.TCPSite(web_runner, host, port, backlog=1024, reuse_address=True)
         await site.start()
+        # Only once the store is open and the port bound: a supervisor can trust the line.
+        click.echo(f"Syndicate serving on http://{host}:{port}/ (feeds under /feeds/)", err=True)
         try:
             await asyncio.Event().wait()
         finally:
             await web_runner.cleanup()
 
-    with contextlib.suppress(KeyboardInterrupt, web.GracefulExit):
-        runner(serve_forever())
+    try:
+        with contextlib.suppress(KeyboardInterrupt, web.GracefulExit):
+            runner(serve_forever())
+    except SyndicateError as exc:
+        # Typically the store cannot be opened at start (database down): say so in one line
+        # and exit 1, so a supervisor restarts us, instead of printing a traceback.
+        raise click.ClickException(exc.message) from None
 
 
 # -- ingest / validate ------------------------------------------------------------------

@@ -123,11 +123,15 @@ async def pg_url() -> Any:
 @pytest.fixture
 def servers(pg_url: str, tmp_path: Path) -> Iterator[list[Server]]:
     """Three `syndicate serve` processes on one schema, each with its own feeds folder."""
+    yield from _serve(pg_url, tmp_path, 3)
+
+
+def _serve(pg_url: str, tmp_path: Path, count: int) -> Iterator[list[Server]]:
     config = tmp_path / "syndicate.toml"
     config.write_text(CONFIG, encoding="utf-8")
     started: list[Server] = []
     try:
-        for n in (1, 2, 3):
+        for n in range(1, count + 1):
             port = _free_port()
             log = tmp_path / f"server{n}.log"
             env = {
@@ -371,3 +375,143 @@ async def test_a_found_token_carries_its_hash(pg_factory: PgFactory) -> None:
     added = await store.add_token(name="e", role="editor", token_hash=digest, now=datetime.now(UTC))
     found = await store.find_token(digest)
     assert found is not None and found.token_hash == digest == added.token_hash
+
+
+# -- the database going away -----------------------------------------------------------------
+class _Proxy:
+    """A loopback TCP proxy to PostgreSQL that the test can cut (every connection dropped,
+    new ones refused) and restore on the same port: a database outage without touching the
+    shared server."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = _free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers.update((writer, up_writer))
+        await asyncio.gather(
+            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
+        )
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            self._writers.discard(writer)
+            writer.transport.abort()
+
+
+@pytest.fixture
+async def proxy(pg_url: str) -> Any:
+    parts = urlsplit(pg_url)
+    running = _Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.cut()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(90)
+async def test_a_database_outage_keeps_feeds_served_and_recovers(
+    pg_url: str, proxy: _Proxy, tmp_path: Path
+) -> None:
+    token = await _editor_token(pg_url)
+    auth = {"Authorization": f"Bearer {token}"}
+    parts = urlsplit(pg_url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@127.0.0.1:{proxy.port}" if userinfo else f"127.0.0.1:{proxy.port}"
+    via_proxy = urlunsplit(parts._replace(netloc=netloc))
+    spawned = _serve(via_proxy, tmp_path, 1)
+    [server] = next(spawned)
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            await _outage(http, auth, proxy, server)
+    except BaseException:
+        print(server.tail())
+        raise
+    finally:
+        spawned.close()
+
+
+async def _outage(
+    http: aiohttp.ClientSession, auth: dict[str, str], proxy: _Proxy, server: Server
+) -> None:
+    async def call(method: str, path: str, **kw: Any) -> tuple[int, str, bytes]:
+        try:
+            async with http.request(method, server.base + path, **kw) as resp:
+                return resp.status, resp.headers.get("ETag", ""), await resp.read()
+        except aiohttp.ClientError:
+            return 0, "", b""
+
+    async def leading() -> bool:
+        code, _, body = await call("GET", "/api/status", headers=auth)
+        return code == 200 and bool(json.loads(body)["scheduler"]["leader"])
+
+    async def healthy() -> bool:
+        assert server.proc.poll() is None, "the server exited"
+        return (await call("GET", "/healthz"))[0] == 200
+
+    async def post(article_id: str) -> int:
+        record = _article(article_id, published=datetime.now(UTC))
+        return (await call("POST", "/api/articles", json=record, headers=auth))[0]
+
+    await _until("the server answering", healthy, seconds=30, every=0.1)
+    await _until("the server leading", leading, seconds=5)
+    assert await post("before") == 201
+    assert (await call("POST", "/api/regenerate", json={}, headers=auth))[0] == 200
+    code, etag, body = await call("GET", "/feeds/sport/rss.xml")
+    assert code == 200 and b"Headline of before" in body
+
+    await proxy.cut()
+    # Writes fail with 503 (the one error shape), not a hang and not a 500.
+    code, _, answer = await call(
+        "POST", "/api/articles", json=_article("during", published=datetime.now(UTC)), headers=auth
+    )
+    assert code == 503, answer
+    assert json.loads(answer)["errors"][0]["message"].startswith("store:")
+    # Readers still get the last feeds, from memory, byte for byte.
+    for _ in range(3):
+        assert await call("GET", "/feeds/sport/rss.xml") == (200, etag, body)
+        assert (await call("GET", "/feeds/sport/rss.xml", headers={"If-None-Match": etag}))[
+            0
+        ] == 304
+
+    # The timer pauses: its next leadership check (every second) finds the session gone.
+    async def resigned() -> bool:
+        return "no longer runs the timer" in server.log.read_text(encoding="utf-8")
+
+    await _until("the timer pausing", resigned, seconds=5, every=0.1)
+
+    await proxy.start()
+    await _until("writes accepted again", lambda: _is(post("after"), 201), seconds=15, every=0.2)
+    await _until("the timer taken up again", leading, seconds=10, every=0.1)
+    assert (await call("POST", "/api/regenerate", json={}, headers=auth))[0] == 200
+    code, _, body = await call("GET", "/feeds/sport/rss.xml")
+    assert code == 200 and b"Headline of after" in body
+
+
+async def _is(value: Awaitable[int], expected: int) -> bool:
+    return await value == expected

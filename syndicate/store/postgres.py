@@ -109,6 +109,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+_COMMAND_TIMEOUT = 60.0  # seconds; far above a 1,000-record batch, far below "forever"
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 _SEARCH_PATH_OPTION = re.compile(r"\s*-c\s*search_path\s*=\s*([^\s,]+)\s*")
 
@@ -293,6 +294,9 @@ class PostgresStore:
                 max_size=self._max_connections,
                 server_settings=self._settings(),
                 timeout=10,
+                # A server that stops answering (a cut network, not a refused connection)
+                # must turn into a 503 for the editor, not a request that hangs forever.
+                command_timeout=_COMMAND_TIMEOUT,
             )
             async with self._pool.acquire() as conn:
                 if self.schema is None:
