@@ -9,6 +9,7 @@ taken over without losing or doubling an embargo release.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -36,7 +37,7 @@ PgFactory = Callable[[], PostgresStore]
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
-pytestmark = pytest.mark.postgres
+pg = pytest.mark.postgres
 
 CONFIG = """\
 [syndicate]
@@ -186,6 +187,7 @@ async def _released_changes(pg_url: str, article_id: str) -> int:
     return sum(1 for c in changes if c.article.id == article_id and c.kind == "released")
 
 
+@pg
 @pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_three_processes_share_one_store(pg_url: str, servers: list[Server]) -> None:
@@ -319,6 +321,7 @@ async def _exactly_one(found: Awaitable[list[Server]]) -> list[Server] | None:
 
 
 # -- store level: what the processes above rely on ---------------------------------------
+@pg
 async def test_feed_notifications_stay_in_their_schema(pg_factory: PgFactory) -> None:
     """Two deployments in one database (different schemas) must not wake each other."""
     url, other = await create_pg_schema()
@@ -347,6 +350,7 @@ async def test_feed_notifications_stay_in_their_schema(pg_factory: PgFactory) ->
         await drop_pg_schema(url, other)
 
 
+@pg
 async def test_an_older_render_saved_last_does_not_replace_a_newer_one(
     pg_factory: PgFactory,
 ) -> None:
@@ -367,6 +371,7 @@ async def test_an_older_render_saved_last_does_not_replace_a_newer_one(
     assert doc.body == b"newest"
 
 
+@pg
 async def test_a_found_token_carries_its_hash(pg_factory: PgFactory) -> None:
     """The web layer compares the stored hash: PostgreSQL returned none, rejecting every token."""
     store = pg_factory()
@@ -433,6 +438,7 @@ async def proxy(pg_url: str) -> Any:
         await running.cut()
 
 
+@pg
 @pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_a_database_outage_keeps_feeds_served_and_recovers(
@@ -515,3 +521,58 @@ async def _outage(
 
 async def _is(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
+
+
+# -- following other processes' saves ---------------------------------------------------------
+class _SlowLoads:
+    """A regenerator stand-in whose loads take a while, fail on demand, and are recorded."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most_at_once = 0
+        self.loaded: list[str] = []
+        self.failures = 1
+
+    async def load_published(self, section: str | None = None) -> int:
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            await asyncio.sleep(0.01)
+            if self.failures:
+                self.failures -= 1
+                raise RuntimeError("database away")
+            self.loaded.append(str(section))
+            return 1
+        finally:
+            self.running -= 1
+
+
+async def test_saves_elsewhere_reload_one_at_a_time_and_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loads side by side could finish out of order and cache an older snapshot."""
+    from syndicate.web import app as web_app
+
+    monkeypatch.setattr(web_app, "_RELOAD_RETRY_SECONDS", 0.01)
+    loads = _SlowLoads()
+    follower = web_app._FeedFollower(loads)  # type: ignore[arg-type]
+    task = asyncio.create_task(follower.run())
+    try:
+        for section in ("sport", "sport", "global", "sport"):
+            follower.saved(section)
+        await _until(
+            "both sections loaded after the failed first try",
+            lambda: _done(set(loads.loaded) == {"global", "sport"}),
+            seconds=5,
+        )
+        follower.saved("sport")
+        await _until("a later save loaded again", lambda: _done(len(loads.loaded) >= 3), seconds=5)
+        assert loads.most_at_once == 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _done(value: bool) -> bool:
+    return value

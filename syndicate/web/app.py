@@ -100,7 +100,7 @@ def create_app(
 
 
 class _FeedFollower:
-    """Reloads sections another process saved, one load at a time, in notification order.
+    """Reloads the sections another process saved, one load at a time.
 
     Loads running side by side could finish out of order and leave an older snapshot in the
     cache; one after the other, the load that follows the last notification reads the last
