@@ -345,15 +345,18 @@ def run_bench(
     if articles:
         plan = Plan(articles, plan.small_store, plan.large_store, plan.load_seconds, plan.repeats)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="syndicate-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="syndicate-bench-") as tmp,
+        _fresh_schemas(database_url) as (url_a, url_b),
+    ):
         workdir = Path(tmp)
         (workdir / "a").mkdir()
         (workdir / "b").mkdir()
-        figures = asyncio.run(_run(plan, workdir, database_url, seed))
-        figures.update(asyncio.run(_scaling(plan, workdir, database_url, seed)))
+        figures = asyncio.run(_run(plan, workdir, url_a, seed))
+        figures.update(asyncio.run(_scaling(plan, workdir, url_b, seed)))
         _say(f"serving one feed for {plan.load_seconds:g}s as gzip 200 and as 304…")
-        _, config_b = bench_settings(workdir / "b", _scaling_url(workdir, database_url))
-        env = {"SYNDICATE_DATABASE_URL": _scaling_url(workdir, database_url) or ""}
+        _, config_b = bench_settings(workdir / "b", _scaling_url(workdir, url_b))
+        env = {"SYNDICATE_DATABASE_URL": _scaling_url(workdir, url_b) or ""}
         figures.update(
             _measure_serving(config_b, {k: v for k, v in env.items() if v}, plan.load_seconds)
         )
@@ -372,6 +375,24 @@ def run_bench(
         _say("figures not produced: " + ", ".join(missing))
         return 1
     return 0
+
+
+@contextmanager
+def _fresh_schemas(database_url: str | None) -> Iterator[tuple[str | None, str | None]]:
+    """PostgreSQL: two new schemas (ingest, scaling) on the server, dropped at the end."""
+    if not database_url:
+        yield None, None
+        return
+    from syndicate.store.postgres import drop_schema, with_schema
+
+    tag = f"syndicate_bench_{os.getpid()}_{int(time.time())}"
+    urls = (with_schema(database_url, f"{tag}_a"), with_schema(database_url, f"{tag}_b"))
+    _say(f"PostgreSQL schemas {tag}_a and {tag}_b (dropped at the end)")
+    try:
+        yield urls
+    finally:
+        for url in urls:
+            asyncio.run(drop_schema(url))
 
 
 def _scaling_url(workdir: Path, database_url: str | None) -> str | None:

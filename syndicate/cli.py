@@ -89,7 +89,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = settings.port if port is None else port
     app = create_app(settings)
-    click.echo(f"Syndicate serving on http://{host}:{port}/ (feeds under /feeds/)", err=True)
     try:
         import uvloop
 
@@ -102,13 +101,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         await web_runner.setup()
         site = web.TCPSite(web_runner, host, port, backlog=1024, reuse_address=True)
         await site.start()
+        # Only once the store is open and the port bound: a supervisor can trust the line.
+        click.echo(f"Syndicate serving on http://{host}:{port}/ (feeds under /feeds/)", err=True)
         try:
             await asyncio.Event().wait()
         finally:
             await web_runner.cleanup()
 
-    with contextlib.suppress(KeyboardInterrupt, web.GracefulExit):
-        runner(serve_forever())
+    try:
+        with contextlib.suppress(KeyboardInterrupt, web.GracefulExit):
+            runner(serve_forever())
+    except SyndicateError as exc:
+        # Typically the store cannot be opened at start (database down): say so in one line
+        # and exit 1, so a supervisor restarts us, instead of printing a traceback.
+        raise click.ClickException(exc.message) from None
 
 
 # -- ingest / validate ------------------------------------------------------------------
@@ -404,12 +410,32 @@ def demo(ctx: click.Context) -> None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write figures here.")
 @click.option("--articles", type=int, default=None, help="Corpus size (default 20,000).")
 @click.option("--seed", type=int, default=1, help="Seed of the synthetic corpus.")
+@click.option(
+    "--database-url",
+    default=None,
+    help="Bench PostgreSQL (postgresql://...) in fresh schemas dropped afterwards; "
+    "default a temporary SQLite file.",
+)
 @click.pass_context
 def bench(
-    ctx: click.Context, quick: bool, json_path: str | None, articles: int | None, seed: int
+    ctx: click.Context,
+    quick: bool,
+    json_path: str | None,
+    articles: int | None,
+    seed: int,
+    database_url: str | None,
 ) -> None:
     """Measure ingest, regeneration and serving on a temporary store; print a table."""
     from syndicate.bench import run_bench
 
-    code = run_bench(_settings(ctx), quick=quick, json_path=json_path, articles=articles, seed=seed)
+    if database_url and not database_url.startswith(("postgresql:", "postgres:")):
+        raise click.BadParameter("expected postgresql://...", param_hint="--database-url")
+    code = run_bench(
+        _settings(ctx),
+        quick=quick,
+        json_path=json_path,
+        articles=articles,
+        seed=seed,
+        database_url=database_url,
+    )
     ctx.exit(code)

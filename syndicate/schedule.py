@@ -33,6 +33,7 @@ class Scheduler:
         self.regenerator = regenerator
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.is_leader = False
+        self.followed = False  # has a leadership check ever found another process leading?
         self.release_jobs: dict[str, datetime] = {}
         self.last_error: str | None = None
         self.started = False
@@ -88,8 +89,13 @@ class Scheduler:
             log.info("schedule: this process now runs the timer")
             # A new leader starts from a clean slate: everything is regenerated once.
             self.regenerator.generated_seq.clear()
+            if self.followed and self.started:
+                # Taking over from a leader that died (perhaps mid-run): the full regeneration
+                # now, not an interval later. At start-up the `regenerate-all` job does it.
+                self.aps.add_job(self.regenerate_all, id="takeover", replace_existing=True)
         elif was and not self.is_leader:
             log.warning("schedule: this process no longer runs the timer")
+        self.followed = self.followed or not self.is_leader
         return self.is_leader
 
     async def regenerate_changed(self) -> None:

@@ -28,7 +28,9 @@ Connect = Callable[[], Awaitable[Any]]  # -> asyncpg.Connection (untyped library
 
 _PING_TIMEOUT = 5.0
 _HEARTBEAT = 10.0
-_MAX_BACKOFF = 30.0
+# Feeds saved while the listener is away are only picked up when it is back (it reloads
+# everything then), so after an outage a process follows again within this many seconds.
+_MAX_BACKOFF = 10.0
 
 
 async def _close_quietly(conn: Any) -> None:
@@ -69,6 +71,9 @@ class Leadership:
         async with self._guard:
             try:
                 if self._conn is None or self._conn.is_closed():
+                    if self._leading:
+                        # The session (and with it the lock) is gone already.
+                        log.warning("store: leadership connection lost, no longer leading")
                     self._leading = False
                     self._conn = await self._connect()
                 if self._leading:

@@ -34,7 +34,7 @@ from syndicate.model import (
 )
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 
-FEEDS_CHANNEL = "syndicate_feeds"
+FEEDS_CHANNEL = "syndicate_feeds"  # the prefix: each schema has its own channel
 
 # Append-only: never edit a migration that has shipped; add the next one. Numbered like the
 # SQLite ones so both stores describe the same history.
@@ -113,6 +113,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+_COMMAND_TIMEOUT = 60.0  # seconds; far above a 1,000-record batch, far below "forever"
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 _SEARCH_PATH_OPTION = re.compile(r"\s*-c\s*search_path\s*=\s*([^\s,]+)\s*")
 
@@ -133,6 +134,29 @@ def split_url(database_url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=urlencode(kept))), schema
 
 
+def with_schema(database_url: str, schema: str) -> str:
+    """`database_url` naming `schema` (`?schema=`), replacing any schema it named."""
+    dsn, _ = split_url(database_url)
+    parts = urlsplit(dsn)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), ("schema", schema)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+async def drop_schema(database_url: str) -> None:
+    """Drop the schema `database_url` names, and everything in it (benchmarks, tests)."""
+    dsn, schema = split_url(database_url)
+    if not schema:
+        raise StoreError("store: no schema named in the URL; refusing to drop anything")
+    try:
+        conn = await asyncpg.connect(dsn, timeout=10)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(schema)} CASCADE")
+        finally:
+            await conn.close()
+    except DB_ERRORS as exc:
+        raise StoreError(f"store: cannot drop schema {schema}: {exc}") from exc
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -145,6 +169,16 @@ def _lock_key(purpose: str, schema: str) -> int:
     """
     digest = hashlib.blake2b(f"syndicate:{purpose}:{schema}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def feeds_channel(schema: str) -> str:
+    """The NOTIFY channel of one schema's saved feeds.
+
+    Channels, like advisory locks, are per database: deployments or tests sharing a database
+    in different schemas must not wake each other. A digest keeps the name under PostgreSQL's
+    63-byte identifier limit whatever the schema is called.
+    """
+    return f"{FEEDS_CHANNEL}_{hashlib.blake2b(schema.encode(), digest_size=8).hexdigest()}"
 
 
 def _article(row: Any) -> Article:
@@ -236,6 +270,7 @@ class PostgresStore:
         self._leadership: Leadership | None = None
         self._listener: FeedListener | None = None
         self._change_lock = 0
+        self._channel = FEEDS_CHANNEL
 
     # -- lifecycle ------------------------------------------------------------
     def _settings(self) -> dict[str, str]:
@@ -263,6 +298,9 @@ class PostgresStore:
                 max_size=self._max_connections,
                 server_settings=self._settings(),
                 timeout=10,
+                # A server that stops answering (a cut network, not a refused connection)
+                # must turn into a 503 for the editor, not a request that hangs forever.
+                command_timeout=_COMMAND_TIMEOUT,
             )
             async with self._pool.acquire() as conn:
                 if self.schema is None:
@@ -273,7 +311,8 @@ class PostgresStore:
             raise StoreError(f"store: cannot open PostgreSQL database: {exc}") from exc
         self._change_lock = _lock_key("changes", self.schema)
         self._leadership = Leadership(self._connect, _lock_key("timer", self.schema))
-        self._listener = FeedListener(self._connect, FEEDS_CHANNEL, self._feed_sections)
+        self._channel = feeds_channel(self.schema)
+        self._listener = FeedListener(self._connect, self._channel, self._feed_sections)
 
     async def _migrate(self, conn: Any, schema: str) -> None:
         # Processes starting together queue here; each then sees what the first one applied.
@@ -647,6 +686,8 @@ class PostgresStore:
         if not rows:
             return None
         r = rows[0]
+        # The hash goes back too: the web layer compares it in constant time, and an empty
+        # one would turn every token on PostgreSQL away.
         return Token(
             int(r["id"]),
             r["name"],
@@ -661,15 +702,23 @@ class PostgresStore:
         if not documents:
             return
         async with self._transaction() as conn:
+            # Two processes can regenerate a section at once (the timer on one, an editor's
+            # button on another) and save in the opposite order to the one they read in: the
+            # render that read the store later (`generated`) wins, so an older one landing last
+            # cannot put a stale feed back. Identical bytes keep the time they were first made,
+            # so Last-Modified does not move when nothing changed. (Processes compare their
+            # clocks here: run them on one host or under NTP.)
             await conn.executemany(
                 "INSERT INTO feeds (section, name, body, generated) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
-                "generated = excluded.generated",
+                "generated = excluded.generated "
+                "WHERE feeds.body <> excluded.body AND feeds.generated <= excluded.generated",
                 [(d.section, d.name, d.body, d.generated) for d in documents],
             )
-            # Delivered on commit, and only then: listeners never load half-saved feeds.
+            # Delivered on commit, and only then: listeners never load half-saved feeds. Sent
+            # even when a save lost to a newer one, so the loser's process reloads the winner.
             for section in sorted({d.section for d in documents}):
-                await conn.execute("SELECT pg_notify($1, $2)", FEEDS_CHANNEL, section)
+                await conn.execute("SELECT pg_notify($1, $2)", self._channel, section)
 
     async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
         sql = "SELECT section, name, body, generated FROM feeds"

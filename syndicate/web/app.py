@@ -71,10 +71,13 @@ def create_app(
         loaded = await regenerator.load_published()
         log.info("serving %d stored feed documents", loaded)
         # Another process regenerated: take its bytes, so every process serves the same.
-        await the_store.subscribe_feeds(lambda section: spawn(regenerator.load_published(section)))
+        follower = _FeedFollower(regenerator)
+        spawn(follower.run())
+        await the_store.subscribe_feeds(follower.saved)
         yield
         for task in list(tasks):
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         wanted = settings.run_scheduler if run_scheduler is None else run_scheduler
@@ -94,6 +97,43 @@ def create_app(
     api.setup(app)
     partners.setup(app)
     return app
+
+
+class _FeedFollower:
+    """Reloads the sections another process saved, one load at a time.
+
+    Loads running side by side could finish out of order and leave an older snapshot in the
+    cache; one after the other, the load that follows the last notification reads the last
+    save. Notifications for a section already waiting collapse into one load. A load that
+    fails (database away) is retried: until then the process serves what it has.
+    """
+
+    def __init__(self, regenerator: Regenerator) -> None:
+        self._regenerator = regenerator
+        self._pending: set[str] = set()
+        self._wake = asyncio.Event()
+
+    def saved(self, section: str) -> None:
+        self._pending.add(section)
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            sections, self._pending = sorted(self._pending), set()
+            for n, section in enumerate(sections):
+                try:
+                    await self._regenerator.load_published(section)
+                except Exception as exc:
+                    log.warning("cannot load feeds of %s saved elsewhere: %s", section, exc)
+                    self._pending.update(sections[n:])
+                    self._wake.set()
+                    await asyncio.sleep(_RELOAD_RETRY_SECONDS)
+                    break
+
+
+_RELOAD_RETRY_SECONDS = 1.0
 
 
 def _outcome(result: SectionResult) -> str:
