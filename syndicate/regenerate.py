@@ -70,6 +70,7 @@ class SectionResult:
         return {
             "section": self.section,
             "items": self.items,
+            "bytes": sum(f.bytes for f in self.formats),
             "changed": self.changed,
             "milliseconds": round(self.milliseconds, 2),
             "generated_at": self.generated_at.isoformat() if self.generated_at else None,
@@ -101,7 +102,11 @@ class Regenerator:
         self.context = FeedContext.from_settings(settings)
         self.last: dict[str, SectionResult] = {}
         self.generated_seq: dict[str, int] = {}
-        self._running: dict[str, asyncio.Future[SectionResult]] = {}
+        self._running: dict[str, asyncio.Task[SectionResult]] = {}
+        # The SQLite store shares one writer connection and does not serialise transactions
+        # on it: overlapping ones fail ("cannot start a transaction within a transaction").
+        # Our own writes (feeds, releases) take this lock; the store itself should.
+        self.write_lock = asyncio.Lock()
         # Called after every section run (metrics), and after runs that changed a feed (WebSub).
         self.observers: list[Observer] = []
         self.listeners: list[ChangeListener] = []
@@ -231,7 +236,8 @@ class Regenerator:
             # stale feeds/ folder heals itself; the store is written only on real change.
             await asyncio.to_thread(self._publish_files, served)
             if fresh:
-                await self.store.save_feeds(fresh)
+                async with self.write_lock:
+                    await self.store.save_feeds(fresh)
             for item in made:
                 self.cache.put_served(item)
             etags = {s.name: s.etag for s in served}

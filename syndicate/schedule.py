@@ -33,6 +33,8 @@ ALL_JOB = "regenerate-all"
 SYNC_JOB = "sync-releases"
 RELEASE_JOB = "release"
 
+Pending = tuple[str, datetime, tuple[str, ...]]  # (article id, release time, sections)
+
 
 class Scheduler:
     """The timer inside the service: changed sections every interval, releases on time.
@@ -170,18 +172,29 @@ class Scheduler:
         await self._job(SYNC_JOB, self._release_and_sync)
 
     async def _release_and_sync(self) -> None:
-        sections = await self._release_due()
+        pending = await self.store.pending_releases()
+        sections = await self._release_due(pending)
         if sections:
             await self._run(only_changed=False, sections=[*sections, ALL_SECTION])
-        await self._schedule_pending()
+            pending = await self.store.pending_releases()
+        self._schedule_pending(pending)
 
     async def _run(self, *, only_changed: bool, sections: list[str] | None = None) -> None:
         results = await self.regenerator.regenerate(sections, only_changed=only_changed)
         errors = [f"{r.section}: {r.error}" for r in results if r.error]
         self.last_error = "; ".join(errors) or None
 
-    async def _release_due(self) -> list[str]:
-        released = await self.store.release_due(now=datetime.now(UTC))
+    async def _release_due(self, pending: list[Pending] | None = None) -> list[str]:
+        """Release what is due (the store writes once per release); its sections, sorted."""
+        if pending is None:
+            pending = await self.store.pending_releases()
+        now = datetime.now(UTC)
+        # Read first, write only when something is due: a write transaction every second
+        # would contend with the editors' writes for nothing.
+        if not any(when <= now for _id, when, _secs in pending):
+            return []
+        async with self.regenerator.write_lock:
+            released = await self.store.release_due(now=now)
         sections = sorted({s for a in released for s in a.sections})
         if released:
             log.info(
@@ -192,9 +205,8 @@ class Scheduler:
             )
         return sections
 
-    async def _schedule_pending(self) -> None:
+    def _schedule_pending(self, pending: list[Pending]) -> None:
         """Make the date jobs match the store's pending releases (one job per instant)."""
-        pending = await self.store.pending_releases()
         if self.metrics is not None:
             self.metrics.pending_releases.set(len(pending))
         now = datetime.now(UTC)
