@@ -55,6 +55,9 @@ class SectionResult:
     generated_at: datetime | None = None
     error: str | None = None
     coalesced: bool = False
+    # The store's change seq this run read before its articles: it reflects every change up
+    # to here (-1 when the run failed before reading).
+    seq: int = -1
 
     @property
     def changed(self) -> bool:
@@ -68,6 +71,7 @@ class SectionResult:
         return {
             "section": self.section,
             "items": self.items,
+            "bytes": sum(f.bytes for f in self.formats),
             "changed": self.changed,
             "milliseconds": round(self.milliseconds, 2),
             "generated_at": self.generated_at.isoformat() if self.generated_at else None,
@@ -102,7 +106,7 @@ class Regenerator:
         self.opml = render_opml(self.context, feed_sections(settings))
         self.last: dict[str, SectionResult] = {}
         self.generated_seq: dict[str, int] = {}
-        self._running: dict[str, asyncio.Future[SectionResult]] = {}
+        self._running: dict[str, asyncio.Task[SectionResult]] = {}
         # Called after every section run (metrics), and after runs that changed a feed (WebSub).
         self.observers: list[Observer] = []
         self.listeners: list[ChangeListener] = []
@@ -126,7 +130,9 @@ class Regenerator:
 
     async def dirty_sections(self) -> list[str]:
         """Sections whose content changed (in the store) since we last generated them."""
-        seqs = await self.store.section_seqs()
+        return self._dirty(await self.store.section_seqs())
+
+    def _dirty(self, seqs: dict[str, int]) -> list[str]:
         dirty = [
             s for s in self.settings.section_slugs if seqs.get(s, 0) > self.generated_seq.get(s, -1)
         ]
@@ -138,45 +144,78 @@ class Regenerator:
     async def regenerate(
         self, sections: Sequence[str] | None = None, *, only_changed: bool = False
     ) -> list[SectionResult]:
-        """Regenerate the given sections (None/empty: all); `only_changed`: just dirty ones."""
+        """Regenerate the given sections (None/empty: all); `only_changed`: just dirty ones.
+
+        Each result reflects at least every change stored before the call: a run already in
+        progress is joined (`coalesced`) only if it read the store after those changes;
+        otherwise one follow-up run is made, shared by everyone who was waiting for it.
+        Sections run concurrently; the results come back in the order asked for.
+        """
         slugs = self.resolve(sections)
         if not sections:
             await asyncio.to_thread(publish.publish, self.feeds_dir, None, "opml.xml", self.opml)
+        # What the caller must see: the store as it is now (read once for all sections).
+        seqs = await self.store.section_seqs()
         if only_changed:
-            dirty = set(await self.dirty_sections())
+            dirty = set(self._dirty(seqs))
             slugs = [s for s in slugs if s in dirty]
-        results = []
-        for slug in slugs:
-            results.append(await self._regenerate_shared(slug))
-        return results
+        return list(
+            await asyncio.gather(*(self._regenerate_shared(s, _seq_of(s, seqs)) for s in slugs))
+        )
 
-    async def _regenerate_shared(self, slug: str) -> SectionResult:
-        running = self._running.get(slug)
-        if running is not None:
-            result = await asyncio.shield(running)
-            return _coalesced(result)
-        future: asyncio.Future[SectionResult] = asyncio.get_running_loop().create_future()
-        self._running[slug] = future
-        try:
-            result = await self._regenerate_one(slug)
-            future.set_result(result)
-            return result
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        finally:
-            del self._running[slug]
+    async def _regenerate_shared(self, slug: str, needed_seq: int) -> SectionResult:
+        while True:
+            run = self._running.get(slug)
+            if run is None:
+                run = self._start(slug)
+                return await asyncio.shield(run)
+            try:
+                result = await asyncio.shield(run)
+            except asyncio.CancelledError:
+                # The run was cancelled under us (shutdown), not we: try again or stop.
+                task = asyncio.current_task()
+                if run.cancelled() and task is not None and not task.cancelling():
+                    continue
+                raise
+            # A run that read the store after our changes covers us; a failed one is shared
+            # (running it again at once would most likely fail the same way).
+            if result.error is not None or result.seq >= needed_seq:
+                return _coalesced(result)
+            # Otherwise loop: the first waiter starts the one follow-up, the rest join it.
+
+    def _start(self, slug: str) -> asyncio.Task[SectionResult]:
+        """Run one section in its own task, so a cancelled caller never cancels the run."""
+
+        async def run() -> SectionResult:
+            try:
+                return await self._regenerate_one(slug)
+            finally:
+                # Cleared before the task completes: whoever it wakes sees no run in progress.
+                if self._running.get(slug) is task:
+                    del self._running[slug]
+
+        task = asyncio.get_running_loop().create_task(run(), name=f"regenerate-{slug}")
+        self._running[slug] = task
+        return task
+
+    async def drain(self) -> None:
+        """Wait for the runs in progress (at shutdown, before the store closes)."""
+        running = list(self._running.values())
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def _regenerate_one(self, slug: str) -> SectionResult:
         section = self.settings.feed_section(slug)
         assert section is not None
         started = time.perf_counter()
-        now = self.clock()
-        result = SectionResult(section=slug, generated_at=now)
+        result = SectionResult(section=slug)
         try:
             seqs = await self.store.section_seqs()
-            seq = max(seqs.values(), default=0) if slug == ALL_SECTION else seqs.get(slug, 0)
+            seq = _seq_of(slug, seqs)
+            # The clock is read after the seqs: a release the seqs show was decided at a time
+            # before `now`, so `latest(now=now)` cannot leave the released article out.
+            now = self.clock()
+            result.generated_at = now
             articles = await self.store.latest(
                 None if slug == ALL_SECTION else slug, section.limit, now=now
             )
@@ -222,18 +261,21 @@ class Regenerator:
             for fr in result.formats:
                 fr.etag = etags.get(FORMATS[fr.format].filename, "")
             self.generated_seq[slug] = seq
+            result.seq = seq
         except Exception as exc:  # one bad section must not stop the others
             log.exception("regenerate: section %s failed", slug)
+            result.generated_at = result.generated_at or self.clock()
             result.error = f"{type(exc).__name__}: {exc}"
         result.milliseconds = (time.perf_counter() - started) * 1000
         self.last[slug] = result
         log.info(
-            "regenerated section=%s items=%d changed=%s ms=%.1f error=%s",
+            "regenerated section=%s items=%d changed=%s ms=%.1f seq=%d error=%s",
             slug,
             result.items,
-            result.changed,
+            "true" if result.changed else "false",
             result.milliseconds,
-            result.error,
+            result.seq,
+            _logfmt(result.error),
         )
         for observer in self.observers:
             observer(result)
@@ -292,6 +334,20 @@ class Regenerator:
         return len(docs)
 
 
+def _seq_of(slug: str, seqs: dict[str, int]) -> int:
+    """The seq a section's feeds depend on: its own, or the newest of all for `all`."""
+    return max(seqs.values(), default=0) if slug == ALL_SECTION else seqs.get(slug, 0)
+
+
+def _logfmt(value: str | None) -> str:
+    """A log value in key=value form: `-` for none, quoted when it has spaces or quotes."""
+    if value is None:
+        return "-"
+    if any(c in value for c in ' "=\n\t'):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    return value
+
+
 def _coalesced(result: SectionResult) -> SectionResult:
     return SectionResult(
         section=result.section,
@@ -300,4 +356,5 @@ def _coalesced(result: SectionResult) -> SectionResult:
         generated_at=result.generated_at,
         error=result.error,
         coalesced=True,
+        seq=result.seq,
     )

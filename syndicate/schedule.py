@@ -6,13 +6,16 @@ store's lead runs them (the others serve and follow the store's notifications).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from syndicate.config import ALL_SECTION, Settings
+from syndicate.metrics import Metrics
 from syndicate.regenerate import Regenerator
 from syndicate.store.base import Store
 
@@ -22,21 +25,43 @@ log = logging.getLogger("syndicate.schedule")
 RELEASE_SLACK = timedelta(milliseconds=20)
 # How often the leader looks for releases scheduled by other processes (CLI, other servers).
 SYNC_SECONDS = 1.0
+# How long stopping waits for a job in progress before cancelling it.
+STOP_GRACE_SECONDS = 10.0
+
+CHANGED_JOB = "regenerate-changed"
+ALL_JOB = "regenerate-all"
+SYNC_JOB = "sync-releases"
+RELEASE_JOB = "release"
+
+Pending = tuple[str, datetime, tuple[str, ...]]  # (article id, release time, sections)
 
 
 class Scheduler:
-    """The timer inside the service: changed sections every interval, releases on time."""
+    """The timer inside the service: changed sections every interval, releases on time.
 
-    def __init__(self, settings: Settings, store: Store, regenerator: Regenerator) -> None:
+    Jobs never raise into APScheduler: failures are logged and kept in `last_error`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        regenerator: Regenerator,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.regenerator = regenerator
+        self.metrics = metrics
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.is_leader = False
         self.followed = False  # has a leadership check ever found another process leading?
-        self.release_jobs: dict[str, datetime] = {}
         self.last_error: str | None = None
+        self.last_runs: dict[str, datetime] = {}
         self.started = False
+        self.stopping = False
+        self._jobs_running: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         now = datetime.now(UTC)
@@ -45,7 +70,7 @@ class Scheduler:
             self.regenerate_changed,
             "interval",
             seconds=self.settings.regen_interval,
-            id="regenerate-changed",
+            id=CHANGED_JOB,
             misfire_grace_time=self.settings.regen_interval,
             **common,
         )
@@ -53,7 +78,7 @@ class Scheduler:
             self.regenerate_all,
             "interval",
             seconds=self.settings.safety_interval,
-            id="regenerate-all",
+            id=ALL_JOB,
             next_run_time=now,  # the full regeneration at start-up
             misfire_grace_time=self.settings.safety_interval,
             **common,
@@ -62,7 +87,7 @@ class Scheduler:
             self.sync_releases,
             "interval",
             seconds=SYNC_SECONDS,
-            id="sync-releases",
+            id=SYNC_JOB,
             next_run_time=now,
             misfire_grace_time=None,
             **common,
@@ -71,12 +96,40 @@ class Scheduler:
         self.started = True
 
     async def stop(self) -> None:
+        """Stop the timer, let jobs in progress finish (briefly), give up the lead."""
+        self.stopping = True  # jobs that still fire return at once
         if self.started:
+            self.aps.pause()
+            # Before shutdown: APScheduler's shutdown cancels the job tasks it started.
+            if self._jobs_running:
+                _done, late = await asyncio.wait(self._jobs_running, timeout=STOP_GRACE_SECONDS)
+                for task in late:
+                    task.cancel()
             self.aps.shutdown(wait=False)
             self.started = False
+            await asyncio.sleep(0)  # APScheduler shuts down on the loop's next turn
         if self.is_leader:
             await self.store.resign()
             self.is_leader = False
+
+    async def _job(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
+        """Run one job's body if we lead; never let it raise into APScheduler."""
+        if self.stopping:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._jobs_running.add(task)
+        try:
+            if not await self._lead():
+                return
+            await body()
+            self.last_runs[name] = datetime.now(UTC)
+        except Exception as exc:
+            log.exception("schedule: job %s failed", name)
+            self.last_error = f"{name}: {type(exc).__name__}: {exc}"
+        finally:
+            if task is not None:
+                self._jobs_running.discard(task)
 
     async def _lead(self) -> bool:
         was = self.is_leader
@@ -99,105 +152,119 @@ class Scheduler:
         return self.is_leader
 
     async def regenerate_changed(self) -> None:
-        if not await self._lead():
-            return
-        await self._release_due()
-        await self._run(only_changed=True)
+        """The timer: sections whose content changed since we last generated them."""
+
+        async def body() -> None:
+            await self._release_due()
+            await self._run(only_changed=True)
+
+        await self._job(CHANGED_JOB, body)
 
     async def regenerate_all(self) -> None:
-        if not await self._lead():
-            return
-        await self._release_due()
-        await self._run(only_changed=False)
+        """The safety sweep (and start-up): every section, changed or not."""
 
-    async def _run(self, *, only_changed: bool, sections: list[str] | None = None) -> None:
-        try:
-            results = await self.regenerator.regenerate(sections, only_changed=only_changed)
-            errors = [f"{r.section}: {r.error}" for r in results if r.error]
-            self.last_error = "; ".join(errors) or None
-        except Exception as exc:
-            log.exception("schedule: regeneration failed")
-            self.last_error = f"{type(exc).__name__}: {exc}"
+        async def body() -> None:
+            await self._release_due()
+            await self._run(only_changed=False)
 
-    async def _release_due(self) -> list[str]:
-        released = await self.store.release_due(now=datetime.now(UTC))
-        sections = sorted({s for a in released for s in a.sections})
-        if released:
-            log.info(
-                "schedule: released %d article(s): %s",
-                len(released),
-                ", ".join(a.id for a in released),
-            )
-        return sections
+        await self._job(ALL_JOB, body)
 
     async def release(self) -> None:
         """A date job at an embargo's end: release what is due, regenerate its sections now."""
-        if not await self._lead():
-            return
-        sections = await self._release_due()
-        if sections:
-            await self._run(only_changed=False, sections=[*sections, ALL_SECTION])
-        await self._schedule_pending()
+        await self._job(RELEASE_JOB, self._release_and_sync)
 
     async def sync_releases(self) -> None:
         """Catch releases another process scheduled, and anything due that a job missed."""
-        if not await self._lead():
-            return
-        sections = await self._release_due()
+        await self._job(SYNC_JOB, self._release_and_sync)
+
+    async def _release_and_sync(self) -> None:
+        pending = await self.store.pending_releases()
+        sections = await self._release_due(pending)
         if sections:
             await self._run(only_changed=False, sections=[*sections, ALL_SECTION])
-        await self._schedule_pending()
+            pending = await self.store.pending_releases()
+        self._schedule_pending(pending)
 
-    async def _schedule_pending(self) -> None:
-        pending = await self.store.pending_releases()
-        wanted: dict[str, datetime] = {}
-        for _article_id, when, _sections in pending:
-            job_id = f"release-{when.timestamp():.3f}"
-            wanted[job_id] = when
-        for job_id in list(self.release_jobs):
-            if job_id not in wanted:
-                if self.aps.get_job(job_id):
-                    self.aps.remove_job(job_id)
-                del self.release_jobs[job_id]
-        for job_id, when in wanted.items():
-            if job_id in self.release_jobs:
-                continue
-            self.aps.add_job(
-                self.release,
-                "date",
-                run_date=when + RELEASE_SLACK,
-                id=job_id,
-                misfire_grace_time=None,  # late is better than never
-                coalesce=True,
-                replace_existing=True,
+    async def _run(self, *, only_changed: bool, sections: list[str] | None = None) -> None:
+        results = await self.regenerator.regenerate(sections, only_changed=only_changed)
+        errors = [f"{r.section}: {r.error}" for r in results if r.error]
+        self.last_error = "; ".join(errors) or None
+
+    async def _release_due(self, pending: list[Pending] | None = None) -> list[str]:
+        """Release what is due (the store writes once per release); its sections, sorted."""
+        if pending is None:
+            pending = await self.store.pending_releases()
+        now = datetime.now(UTC)
+        # Read first, write only when something is due: a write transaction every second
+        # would contend with the editors' writes for nothing.
+        if not any(when <= now for _id, when, _secs in pending):
+            return []
+        released = await self.store.release_due(now=now)
+        sections = sorted({s for a in released for s in a.sections})
+        if released:
+            log.info(
+                "released count=%d articles=%s sections=%s",
+                len(released),
+                ",".join(a.id for a in released),
+                ",".join(sections),
             )
-            self.release_jobs[job_id] = when
+        return sections
 
-    def article_stored(self, release_at: datetime) -> None:
-        """The API stored an article held back until `release_at`: schedule it right away."""
-        if not self.started or release_at <= datetime.now(UTC):
-            return
-        job_id = f"release-{release_at.timestamp():.3f}"
-        if job_id in self.release_jobs:
-            return
+    def _schedule_pending(self, pending: list[Pending]) -> None:
+        """Make the date jobs match the store's pending releases (one job per instant)."""
+        if self.metrics is not None:
+            self.metrics.pending_releases.set(len(pending))
+        now = datetime.now(UTC)
+        # Due ones are left to this sync job (it runs every second); a date job in the past
+        # would fire at once and, if the store disagreed, again and again.
+        wanted = {_release_job_id(when): when for _id, when, _secs in pending if when > now}
+        for job in self.aps.get_jobs():
+            if job.id.startswith(RELEASE_JOB + "-") and job.id not in wanted:
+                job.remove()
+        for job_id, when in wanted.items():
+            if self.aps.get_job(job_id) is None:
+                self._add_release_job(job_id, when)
+
+    def _add_release_job(self, job_id: str, when: datetime) -> None:
         self.aps.add_job(
             self.release,
             "date",
-            run_date=release_at + RELEASE_SLACK,
+            run_date=when + RELEASE_SLACK,
             id=job_id,
-            misfire_grace_time=None,
+            misfire_grace_time=None,  # late is better than never
             coalesce=True,
             replace_existing=True,
         )
-        self.release_jobs[job_id] = release_at
+
+    def article_stored(self, release_at: datetime) -> None:
+        """An article held back until `release_at` was stored: schedule its release now.
+
+        Optional: the sync job finds it within `SYNC_SECONDS` anyway; this only matters for
+        an embargo ending sooner than that.
+        """
+        if not self.started or self.stopping or release_at <= datetime.now(UTC):
+            return
+        job_id = _release_job_id(release_at)
+        if self.aps.get_job(job_id) is None:
+            self._add_release_job(job_id, release_at)
 
     def jobs(self) -> list[dict[str, Any]]:
+        """Every scheduled job and its next run (for status), soonest first."""
+        if not self.started:
+            return []
         out = []
         for job in self.aps.get_jobs():
+            kind = RELEASE_JOB if job.id.startswith(RELEASE_JOB + "-") else job.id
+            last = self.last_runs.get(kind)
             out.append(
                 {
                     "id": job.id,
                     "next_run": job.next_run_time.isoformat() if job.next_run_time else None,
+                    "last_run": last.isoformat() if last else None,
                 }
             )
         return out
+
+
+def _release_job_id(when: datetime) -> str:
+    return f"{RELEASE_JOB}-{when.timestamp():.3f}"

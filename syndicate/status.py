@@ -11,6 +11,7 @@ from syndicate.store.base import Store
 
 if TYPE_CHECKING:
     from syndicate.schedule import Scheduler
+    from syndicate.websub import WebSubPublisher
 
 
 async def collect_status(
@@ -18,7 +19,13 @@ async def collect_status(
     store: Store,
     regenerator: Regenerator,
     scheduler: Scheduler | None,
+    *,
+    websub: WebSubPublisher | None = None,
 ) -> dict[str, Any]:
+    """Sections (items, last generation, ETags, last error), the timer, releases, WebSub.
+
+    `scheduler` is None in a process that only serves (SYNDICATE_RUN_SCHEDULER=0).
+    """
     now = datetime.now(UTC)
     sections = []
     for slug in [*settings.section_slugs, ALL_SECTION]:
@@ -49,14 +56,24 @@ async def collect_status(
             {"id": article_id, "release_at": when.isoformat(), "sections": list(secs)}
             for article_id, when, secs in pending
         ],
-        "scheduler": None,
+        "scheduler": {
+            "running": False,
+            "leader": False,
+            "interval_seconds": settings.regen_interval,
+            "safety_interval_seconds": settings.safety_interval,
+            "last_error": None,
+            "next_run": None,
+            "jobs": [],
+        },
+        "websub": websub.status() if websub is not None else None,
     }
     if scheduler is not None:
-        body["scheduler"] = {
-            "running": scheduler.started,
-            "leader": scheduler.is_leader,
-            "interval_seconds": settings.regen_interval,
-            "last_error": scheduler.last_error,
-            "jobs": scheduler.jobs(),
-        }
+        jobs = scheduler.jobs()
+        body["scheduler"].update(
+            running=scheduler.started,
+            leader=scheduler.is_leader,
+            last_error=scheduler.last_error,
+            next_run=min((j["next_run"] for j in jobs if j["next_run"]), default=None),
+            jobs=jobs,
+        )
     return body

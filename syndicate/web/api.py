@@ -184,10 +184,14 @@ async def regenerate(request: web.Request) -> web.Response:
 async def status(request: web.Request) -> web.Response:
     await require(request, "editor")
     from syndicate.status import collect_status
+    from syndicate.web.app import WEBSUB  # lazily: app.py imports this module
 
-    scheduler = request.app.get(SCHEDULER)
     body = await collect_status(
-        request.app[SETTINGS], request.app[STORE], request.app[REGENERATOR], scheduler
+        request.app[SETTINGS],
+        request.app[STORE],
+        request.app[REGENERATOR],
+        request.app.get(SCHEDULER),
+        websub=request.app.get(WEBSUB),
     )
     return json_response(body)
 

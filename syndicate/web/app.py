@@ -22,8 +22,12 @@ from syndicate.store.base import Store
 from syndicate.web import api, feeds, partners
 from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE
 from syndicate.web.middleware import error_middleware
+from syndicate.websub import WebSubPublisher
 
 log = logging.getLogger("syndicate.web")
+
+# Present only when `settings.websub_hub` is set. (Belongs in web/keys.py with the others.)
+WEBSUB = web.AppKey("websub", WebSubPublisher)
 
 
 def create_app(
@@ -51,6 +55,9 @@ def create_app(
     app[CACHE] = cache
     app[METRICS] = metrics
     app[REGENERATOR] = regenerator
+    publisher = WebSubPublisher(settings, metrics=metrics) if settings.websub_hub else None
+    if publisher is not None:
+        app[WEBSUB] = publisher
     tasks: set[asyncio.Task[Any]] = set()  # kept referenced until done
 
     def spawn(coro: Coroutine[Any, Any, Any]) -> None:
@@ -79,20 +86,34 @@ def create_app(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
-        wanted = settings.run_scheduler if run_scheduler is None else run_scheduler
-        if not wanted:
+    async def websub_ctx(app: web.Application) -> AsyncIterator[None]:
+        if publisher is None:
             yield
             return
-        scheduler = Scheduler(settings, the_store, regenerator)
-        app[SCHEDULER] = scheduler
-        await scheduler.start()
+        await publisher.start()
+        regenerator.listeners.append(publisher)
         try:
             yield
         finally:
-            await scheduler.stop()
+            regenerator.listeners.remove(publisher)
+            await publisher.close()
 
-    app.cleanup_ctx.extend([store_ctx, feeds_ctx, scheduler_ctx])
+    async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+        wanted = settings.run_scheduler if run_scheduler is None else run_scheduler
+        scheduler = None
+        if wanted:
+            scheduler = Scheduler(settings, the_store, regenerator, metrics=metrics)
+            app[SCHEDULER] = scheduler
+            await scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                await scheduler.stop()
+            # Runs started by the API finish before the store closes under them.
+            await regenerator.drain()
+
+    app.cleanup_ctx.extend([store_ctx, feeds_ctx, websub_ctx, scheduler_ctx])
     feeds.setup(app, settings)
     api.setup(app)
     partners.setup(app)
