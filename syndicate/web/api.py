@@ -21,7 +21,7 @@ from syndicate.ingest import ingest, parse_ndjson, summarise
 from syndicate.model import Article
 from syndicate.validate import validate_record
 from syndicate.web.auth import require
-from syndicate.web.keys import METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE
+from syndicate.web.keys import METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
 
 OPENAPI = Path(__file__).resolve().parents[2] / "schemas" / "openapi.yaml"
 
@@ -184,7 +184,6 @@ async def regenerate(request: web.Request) -> web.Response:
 async def status(request: web.Request) -> web.Response:
     await require(request, "editor")
     from syndicate.status import collect_status
-    from syndicate.web.app import WEBSUB  # lazily: app.py imports this module
 
     body = await collect_status(
         request.app[SETTINGS],

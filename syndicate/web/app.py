@@ -20,14 +20,13 @@ from syndicate.served import FeedCache
 from syndicate.store import open_store
 from syndicate.store.base import Store
 from syndicate.web import api, feeds, partners
-from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE
+from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
 from syndicate.web.middleware import error_middleware
 from syndicate.websub import WebSubPublisher
 
 log = logging.getLogger("syndicate.web")
 
 # Present only when `settings.websub_hub` is set. (Belongs in web/keys.py with the others.)
-WEBSUB = web.AppKey("websub", WebSubPublisher)
 
 
 def create_app(

@@ -10,10 +10,12 @@ from syndicate.regenerate import Regenerator
 from syndicate.schedule import Scheduler
 from syndicate.served import FeedCache
 from syndicate.store.base import Store
+from syndicate.websub import WebSubPublisher
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 CACHE = web.AppKey("cache", FeedCache)
 REGENERATOR = web.AppKey("regenerator", Regenerator)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+WEBSUB = web.AppKey("websub", WebSubPublisher)
 METRICS = web.AppKey("metrics", Metrics)

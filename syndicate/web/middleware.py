@@ -46,11 +46,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             log.error("request failed: %s %s: %s", request.method, request.path, exc.message)
         else:
             log.info(
-                "rejected request: %s %s status=%d %s",
+                "rejected request method=%s path=%s status=%d message=%s",
                 request.method,
-                request.path,
+                json.dumps(request.path, ensure_ascii=False),
                 exc.status,
-                exc.message,
+                json.dumps(exc.message, ensure_ascii=False),
             )
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return error_response(exc.status, exc.as_body(), headers)
@@ -60,7 +60,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         message = _REASONS.get(exc.status, exc.reason)
         if exc.status == 413:
             message = f"request body too large: {exc.text}" if exc.text else message
-        log.info("rejected request: %s %s status=%d", request.method, request.path, exc.status)
+        log.info(
+            "rejected request method=%s path=%s status=%d message=%s",
+            request.method,
+            json.dumps(request.path, ensure_ascii=False),
+            exc.status,
+            json.dumps(message, ensure_ascii=False),
+        )
         headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
         return error_response(
             exc.status, {"errors": [{"path": "", "message": message}]}, headers or None
