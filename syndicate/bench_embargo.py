@@ -78,7 +78,7 @@ async def measure_release_delays(
         finally:
             await store.close()
 
-        runner = web.AppRunner(create_app(settings))
+        runner = web.AppRunner(create_app(settings), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

@@ -426,6 +426,9 @@ def bench(
     database_url: str | None,
 ) -> None:
     """Measure ingest, regeneration and serving on a temporary store; print a table."""
+    # Hundreds of regenerations are timed: their per-run log lines would bury the table.
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger("syndicate").setLevel(logging.WARNING)
     from syndicate.bench import run_bench
 
     if database_url and not database_url.startswith(("postgresql:", "postgres:")):
