@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -128,14 +128,6 @@ def _toml(data: dict[str, Any]) -> str:
         lines.append(f"\n[sections.{slug}]")
         lines += [f"{k} = {value(v)}" for k, v in body.items()]
     return "\n".join(lines) + "\n"
-
-
-@contextmanager
-def _timer() -> Iterator[Callable[[], float]]:
-    started = time.perf_counter()
-    ended: list[float] = []
-    yield lambda: (ended[0] if ended else time.perf_counter()) - started
-    ended.append(time.perf_counter())
 
 
 async def _measure_ingest(settings: Settings, store: Store, count: int, seed: int) -> float:

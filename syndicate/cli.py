@@ -103,6 +103,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         await site.start()
         # Only once the store is open and the port bound: a supervisor can trust the line.
         click.echo(f"Syndicate serving on http://{host}:{port}/ (feeds under /feeds/)", err=True)
+        # What this process runs with, passwords hidden: the first thing to check in a log.
+        logging.getLogger("syndicate").info(
+            "settings %s", json.dumps(settings.redacted(), ensure_ascii=False)
+        )
         try:
             await asyncio.Event().wait()
         finally:

@@ -56,10 +56,6 @@ class PreconditionFailed(SyndicateError):
     status = 412
 
 
-class PayloadTooLarge(SyndicateError):
-    status = 413
-
-
 class UnsupportedMediaType(SyndicateError):
     status = 415
 

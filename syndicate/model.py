@@ -124,9 +124,6 @@ class Article:
             return self.embargo_until
         return self.published
 
-    def is_public(self, now: datetime) -> bool:
-        return self.status == PUBLISHED and self.release_at <= now
-
     @property
     def content_hash(self) -> str:
         return content_hash(self.record)

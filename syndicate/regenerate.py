@@ -8,9 +8,10 @@ A section that fails keeps its last good feeds; its error is recorded and the re
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,10 +129,6 @@ class Regenerator:
             raise NotFound(f"no such section: {', '.join(unknown)}")
         return list(dict.fromkeys(sections))
 
-    async def dirty_sections(self) -> list[str]:
-        """Sections whose content changed (in the store) since we last generated them."""
-        return self._dirty(await self.store.section_seqs())
-
     def _dirty(self, seqs: dict[str, int]) -> list[str]:
         dirty = [
             s for s in self.settings.section_slugs if seqs.get(s, 0) > self.generated_seq.get(s, -1)
@@ -219,10 +216,11 @@ class Regenerator:
             articles = await self.store.latest(
                 None if slug == ALL_SECTION else slug, section.limit, now=now
             )
-            documents = self._render(section, articles, now)
+            loop = asyncio.get_running_loop()
             served: list[ServedFeed] = []
             fresh: list[FeedDocument] = []
-            for fmt_name, (doc, items) in documents.items():
+            compressing: list[asyncio.Future[ServedFeed]] = []
+            for fmt_name, (doc, items) in self._render(section, articles, now):
                 current = self.cache.get(slug, doc.name)
                 changed = current is None or current.body != doc.body
                 if changed:
@@ -234,17 +232,18 @@ class Regenerator:
                         # If-Modified-Since reader would be told nothing changed.
                         doc = replace(doc, generated=current.last_modified + timedelta(seconds=1))
                     fresh.append(doc)
+                    # Compression releases the GIL: it starts on another core at once, while
+                    # the next format renders here. Brotli follows later, in the background.
+                    compressing.append(
+                        loop.run_in_executor(
+                            None,
+                            functools.partial(ServedFeed.from_document, doc, with_brotli=False),
+                        )
+                    )
                 result.formats.append(FormatResult(fmt_name, items, len(doc.body), changed, ""))
                 if current is not None and not changed:
                     served.append(current)
-            # Compression releases the GIL: the changed documents compress in parallel.
-            # Brotli (slower, and only for browsers) follows in the background.
-            made = await asyncio.gather(
-                *(
-                    asyncio.to_thread(ServedFeed.from_document, doc, with_brotli=False)
-                    for doc in fresh
-                )
-            )
+            made = await asyncio.gather(*compressing)
             served.extend(made)
             # Files are checked every run (publish skips identical bytes), so a deleted or
             # stale feeds/ folder heals itself; the store is written only on real change.
@@ -290,13 +289,12 @@ class Regenerator:
 
     def _render(
         self, section: Section, articles: list[Article], now: datetime
-    ) -> dict[str, tuple[FeedDocument, int]]:
-        out: dict[str, tuple[FeedDocument, int]] = {}
+    ) -> Iterator[tuple[str, tuple[FeedDocument, int]]]:
+        """Each format in turn (a generator, so each can be compressed while the next renders)."""
         for name, fmt in FORMATS.items():
             body, items = render_feed_counted(name, self.context, section, articles)
             # `generated` only matters when the bytes changed: it is when they were first made.
-            out[name] = (FeedDocument(section.slug, fmt.filename, body, now), items)
-        return out
+            yield name, (FeedDocument(section.slug, fmt.filename, body, now), items)
 
     def _publish_files(self, documents: list[ServedFeed]) -> None:
         for doc in documents:

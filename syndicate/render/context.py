@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from lxml import etree
-
 from syndicate import __version__
 from syndicate.config import Section, Settings
 from syndicate.model import Article
@@ -22,7 +20,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
-CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # Categories carry a scheme so a reader can tell a section slug from a free tag.
@@ -58,10 +55,6 @@ class FeedContext:
     def home_url(self, section: str) -> str:
         """The section's human page (the alternate link): the index, anchored at the section."""
         return f"{self.base_url}/#{section}"
-
-    @property
-    def opml_url(self) -> str:
-        return f"{self.base_url}/feeds/opml.xml"
 
     @property
     def ttl_minutes(self) -> int:
@@ -113,8 +106,3 @@ def xml_document(body: bytes, ctx: FeedContext) -> bytes:
         href = ctx.stylesheet.replace("&", "&amp;").replace('"', "&quot;")
         head += f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'.encode()
     return head + body + b"\n"
-
-
-def serialize(root: etree._Element, ctx: FeedContext) -> bytes:
-    """Raw UTF-8 (Devanagari as characters, not numeric entities) with our own declaration."""
-    return xml_document(etree.tostring(root, encoding="UTF-8", xml_declaration=False), ctx)

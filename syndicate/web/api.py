@@ -18,7 +18,7 @@ from syndicate.errors import (
     UnsupportedMediaType,
 )
 from syndicate.ingest import ingest, parse_ndjson, summarise
-from syndicate.model import Article
+from syndicate.model import Article, PutResult
 from syndicate.validate import validate_record
 from syndicate.web.auth import require
 from syndicate.web.keys import METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
@@ -76,6 +76,17 @@ def _count_ingest(request: web.Request, outcome: str, n: int = 1) -> None:
         metrics.ingested(outcome, n)
 
 
+def _stored(request: web.Request, result: PutResult) -> web.Response:
+    """After a put: count it, give an embargo its release job now, answer 201 or 200."""
+    _count_ingest(request, result.outcome)
+    scheduler = request.app.get(SCHEDULER)
+    if scheduler is not None and result.outcome != "unchanged":
+        # The once-a-second sync would find it too; this matters for releases sooner.
+        scheduler.article_stored(result.article.release_at)
+    status = 201 if result.outcome == "created" else 200
+    return _article_response(result.article, status, result.outcome)
+
+
 async def create_article(request: web.Request) -> web.Response:
     await require(request, "editor")
     raw = await _json_body(request)
@@ -85,9 +96,7 @@ async def create_article(request: web.Request) -> web.Response:
         _count_ingest(request, "rejected")
         raise
     result = await request.app[STORE].put(record, now=_now())
-    _count_ingest(request, result.outcome)
-    status = 201 if result.outcome == "created" else 200
-    return _article_response(result.article, status, result.outcome)
+    return _stored(request, result)
 
 
 async def get_article(request: web.Request) -> web.Response:
@@ -132,9 +141,7 @@ async def replace_article(request: web.Request) -> web.Response:
         _count_ingest(request, "rejected")
         raise
     result = await store.put(record, expected_version=expected, now=_now())
-    _count_ingest(request, result.outcome)
-    status = 201 if result.outcome == "created" else 200
-    return _article_response(result.article, status, result.outcome)
+    return _stored(request, result)
 
 
 async def withdraw_article(request: web.Request) -> web.Response:

@@ -1,0 +1,84 @@
+"""Settings from TOML data and the environment: overrides, clear errors, redaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syndicate.config import load_settings, settings_from_mapping
+from syndicate.errors import ConfigError
+
+SECTIONS = {"global": {"title": {"en": "Global", "hi": "वैश्विक"}, "language": "hi"}}
+
+
+def test_environment_overrides_the_file() -> None:
+    data = {"syndicate": {"port": 9000, "regen_interval": 60}, "sections": SECTIONS}
+    env = {
+        "SYNDICATE_PORT": "9100",
+        "SYNDICATE_RUN_SCHEDULER": "0",
+        "SYNDICATE_WEBSUB_HUB": "http://hub.example/",
+        "SYNDICATE_BASE_URL": "https://news.example/",
+    }
+    settings = settings_from_mapping(data, env)
+    assert settings.port == 9100
+    assert settings.regen_interval == 60
+    assert settings.run_scheduler is False
+    assert settings.websub_hub == "http://hub.example/"
+    assert settings.base_url == "https://news.example"  # no trailing slash
+
+
+@pytest.mark.parametrize(
+    ("data", "env", "names"),
+    [
+        ({"syndicate": {"port": "eighty"}}, {}, "port"),
+        ({}, {"SYNDICATE_REGEN_INTERVAL": "0"}, "regen_interval"),
+        ({}, {"SYNDICATE_RUN_SCHEDULER": "maybe"}, "run_scheduler"),
+        ({"syndicate": {"colour": "blue"}}, {}, "colour"),
+        ({"sections": {"Bad Slug": {}}}, {}, "sections.Bad Slug"),
+        ({"sections": {"all": {}}}, {}, "sections.all"),
+        ({"sections": {"x": {"limit": 0}}}, {}, "sections.x.limit"),
+        ({"sections": {"x": {"title": 3}}}, {}, "sections.x.title"),
+    ],
+)
+def test_bad_settings_name_the_key(
+    data: dict[str, object], env: dict[str, str], names: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping(data, env)
+    assert names in caught.value.message
+
+
+def test_section_texts_fall_back_sensibly() -> None:
+    settings = settings_from_mapping({"sections": SECTIONS}, {})
+    section = settings.section("global")
+    assert section is not None
+    assert section.title_in() == "वैश्विक"  # the section's own language
+    assert section.title_in("hi-IN") == "वैश्विक"  # a regional tag finds its language
+    assert section.title_in("fr") == "Global"  # else English
+    assert settings.feed_section("all") is not None
+    assert settings.feed_section("nope") is None
+
+
+def test_redacted_hides_the_database_password() -> None:
+    env = {"SYNDICATE_DATABASE_URL": "postgresql://news:s3cret@db.example:5432/news"}
+    shown = settings_from_mapping({}, env).redacted()
+    assert "s3cret" not in str(shown)
+    assert shown["database_url"] == "postgresql://news:***@db.example:5432/news"
+
+
+def test_load_settings_reads_the_named_file(tmp_path: Path) -> None:
+    path = tmp_path / "syndicate.toml"
+    path.write_text('[syndicate]\nsite_title = "Desk"\n[sections.sport]\n', encoding="utf-8")
+    settings = load_settings(path, environ={})
+    assert settings.site_title == "Desk"
+    assert settings.section_slugs == ("sport",)
+
+
+def test_a_missing_or_broken_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", environ={})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[syndicate\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"broken\.toml"):
+        load_settings(broken, environ={})
