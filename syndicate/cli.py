@@ -194,28 +194,32 @@ def _summary_line(totals: dict[str, int]) -> str:
     return "summary: " + ", ".join(f"{k} {v}" for k, v in shown.items())
 
 
-@main.command()
-@click.argument("files", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON result per record (NDJSON).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only rejected records and the summary.")
-@click.pass_context
-def ingest(ctx: click.Context, files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
-    """Validate and store articles from FILE(s): JSON object, array or NDJSON ('-': stdin)."""
-    totals = _run(_ingest_files(_settings(ctx), files, write=True, as_json=as_json, quiet=quiet))
-    click.echo(_summary_line(totals), err=as_json)
-    ctx.exit(1 if totals.get("rejected") else 0)
+def _file_command(write: bool, help_text: str) -> click.Command:
+    """`ingest` and `validate`: the same reading, checking and reporting; only `write` differs."""
+
+    @click.argument("files", nargs=-1, required=True)
+    @click.option("--json", "as_json", is_flag=True, help="One JSON result per record (NDJSON).")
+    @click.option(
+        "-q", "--quiet", is_flag=True, help="Print only rejected records and the summary."
+    )
+    @click.pass_context
+    def command(ctx: click.Context, files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+        settings = _settings(ctx)
+        totals = _run(_ingest_files(settings, files, write=write, as_json=as_json, quiet=quiet))
+        click.echo(_summary_line(totals), err=as_json)
+        ctx.exit(1 if totals.get("rejected") else 0)
+
+    command.__doc__ = help_text
+    return click.command(name="ingest" if write else "validate")(command)
 
 
-@main.command()
-@click.argument("files", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON result per record (NDJSON).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only rejected records and the summary.")
-@click.pass_context
-def validate(ctx: click.Context, files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
-    """Check articles in FILE(s) without writing anything."""
-    totals = _run(_ingest_files(_settings(ctx), files, write=False, as_json=as_json, quiet=quiet))
-    click.echo(_summary_line(totals), err=as_json)
-    ctx.exit(1 if totals.get("rejected") else 0)
+main.add_command(
+    _file_command(
+        True,
+        "Validate and store articles from FILE(s): JSON object, array or NDJSON ('-': stdin).",
+    )
+)
+main.add_command(_file_command(False, "Check articles in FILE(s) without writing anything."))
 
 
 # -- regenerate / status ------------------------------------------------------------------

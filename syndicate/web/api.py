@@ -22,24 +22,13 @@ from syndicate.model import Article, PutResult
 from syndicate.validate import validate_record
 from syndicate.web.auth import require
 from syndicate.web.keys import METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
+from syndicate.web.responses import json_response
 
 OPENAPI = Path(__file__).resolve().parents[2] / "schemas" / "openapi.yaml"
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def json_response(
-    body: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
-    return web.Response(
-        status=status,
-        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-        content_type="application/json",
-        charset="utf-8",
-        headers=headers,
-    )
 
 
 def _article_response(

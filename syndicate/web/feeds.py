@@ -18,6 +18,7 @@ from syndicate.errors import NotFound
 from syndicate.render import FORMATS
 from syndicate.served import ServedFeed
 from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SETTINGS
+from syndicate.web.responses import fixed
 
 _XSL = resources.files("syndicate").joinpath("web/static/feed.xsl").read_bytes()
 _BY_FILENAME = {fmt.filename: fmt for fmt in FORMATS.values()}
@@ -182,36 +183,6 @@ _INDEX = web.AppKey("index_page", bytes)
 _OPML = web.AppKey("opml", bytes)
 
 
-async def index(request: web.Request) -> web.Response:
-    return web.Response(
-        body=request.app[_INDEX],
-        headers={
-            "Content-Type": "text/html; charset=utf-8",
-            "Cache-Control": "public, max-age=300",
-        },
-    )
-
-
-async def opml(request: web.Request) -> web.Response:
-    return web.Response(
-        body=request.app[_OPML],
-        headers={
-            "Content-Type": "text/x-opml; charset=utf-8",
-            "Cache-Control": "public, max-age=300",
-        },
-    )
-
-
-async def stylesheet(request: web.Request) -> web.Response:
-    return web.Response(
-        body=_XSL,
-        headers={
-            "Content-Type": "text/xsl; charset=utf-8",
-            "Cache-Control": "public, max-age=86400",
-        },
-    )
-
-
 async def healthz(request: web.Request) -> web.Response:
     return web.Response(
         body=b'{"status": "ok"}', headers={"Content-Type": "application/json; charset=utf-8"}
@@ -230,9 +201,11 @@ def setup(app: web.Application, settings: Settings) -> None:
     app[_LINKS] = _feed_links(settings)
     app[_INDEX] = index_page(settings)
     app[_OPML] = app[REGENERATOR].opml
-    app.router.add_get("/", index)
+    app.router.add_get("/", fixed(lambda r: r.app[_INDEX], "text/html; charset=utf-8", 300))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    app.router.add_get("/feeds/opml.xml", opml)
+    app.router.add_get(
+        "/feeds/opml.xml", fixed(lambda r: r.app[_OPML], "text/x-opml; charset=utf-8", 300)
+    )
     app.router.add_get(r"/feeds/{section:[a-z0-9][a-z0-9-]{0,63}}/{name}", serve_feed)
-    app.router.add_get("/static/feed.xsl", stylesheet)
+    app.router.add_get("/static/feed.xsl", fixed(lambda r: _XSL, "text/xsl; charset=utf-8", 86400))

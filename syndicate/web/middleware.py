@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from syndicate.errors import SyndicateError
+from syndicate.web.responses import json_response
 
 log = logging.getLogger("syndicate.web")
 
@@ -28,13 +29,7 @@ _REASONS = {
 def error_response(
     status: int, body: dict[str, object], headers: dict[str, str] | None = None
 ) -> web.Response:
-    return web.Response(
-        status=status,
-        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-        content_type="application/json",
-        charset="utf-8",
-        headers=headers,
-    )
+    return json_response(body, status, headers)
 
 
 @web.middleware
