@@ -279,54 +279,134 @@ def regenerate(ctx: click.Context, sections: tuple[str, ...]) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option(
+    "--url",
+    default=None,
+    help="A running service to ask (default: the configured base URL, when --token is given).",
+)
+@click.option(
+    "--token",
+    envvar="SYNDICATE_TOKEN",
+    default=None,
+    help="An editor token: ask the running service for its live status (/api/status).",
+)
 @click.pass_context
-def status(ctx: click.Context, as_json: bool) -> None:
-    """Sections, item counts, stored feeds and pending embargo releases (from the store)."""
-    from syndicate.config import ALL_SECTION
+def status(ctx: click.Context, as_json: bool, url: str | None, token: str | None) -> None:
+    """The service's status as tables: sections, timer, jobs, pending releases.
 
+    With an editor token it shows what the running service reports (GET /api/status);
+    without one, what the store alone can tell (items, stored feeds, pending releases).
+    """
     settings = _settings(ctx)
-
-    async def run() -> dict[str, Any]:
-        async with _Stored(settings) as store:
-            now = datetime.now(UTC)
-            docs = {(d.section, d.name): d for d in await store.load_feeds()}
-            sections = []
-            for slug in [*settings.section_slugs, ALL_SECTION]:
-                generated = [d.generated for (s, _), d in docs.items() if s == slug]
-                sections.append(
-                    {
-                        "section": slug,
-                        "items": await store.count(None if slug == ALL_SECTION else slug, now=now),
-                        "feeds": sorted(n for (s, n) in docs if s == slug),
-                        "last_change": max(generated).isoformat() if generated else None,
-                    }
-                )
-            pending = [
-                {"id": i, "release_at": w.isoformat(), "sections": list(s)}
-                for i, w, s in await store.pending_releases()
-            ]
-            return {
-                "sections": sections,
-                "pending_releases": pending,
-                "max_seq": await store.max_seq(),
-            }
-
-    body = _run(run())
+    if token:
+        body = _run(_live_status(url or settings.base_url, token))
+    else:
+        body = _run(_stored_status(settings))
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
-    click.echo(
-        _table(
-            ["section", "items", "feeds", "last change"],
-            [
-                [s["section"], s["items"], len(s["feeds"]), s["last_change"] or "never"]
-                for s in body["sections"]
-            ],
+    click.echo(_status_tables(body))
+
+
+async def _live_status(base_url: str, token: str) -> dict[str, Any]:
+    import aiohttp
+
+    url = base_url.rstrip("/") + "/api/status"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+            session.get(url, headers={"Authorization": f"Bearer {token}"}) as resp,
+        ):
+            body = await resp.json(content_type=None)
+            if resp.status != 200:
+                errors = "; ".join(e.get("message", "") for e in body.get("errors", []))
+                raise click.ClickException(f"{url} answered {resp.status}: {errors}")
+            return dict(body)
+    except aiohttp.ClientError as exc:
+        raise click.ClickException(f"cannot reach {url}: {exc}") from None
+
+
+async def _stored_status(settings: Settings) -> dict[str, Any]:
+    from syndicate.config import ALL_SECTION
+
+    async with _Stored(settings) as store:
+        now = datetime.now(UTC)
+        docs = {(d.section, d.name): d for d in await store.load_feeds()}
+        sections = []
+        for slug in [*settings.section_slugs, ALL_SECTION]:
+            generated = [d.generated for (s, _), d in docs.items() if s == slug]
+            sections.append(
+                {
+                    "section": slug,
+                    "items": await store.count(None if slug == ALL_SECTION else slug, now=now),
+                    "last_generation": max(generated).isoformat() if generated else None,
+                    "feeds": sorted(n for (s, n) in docs if s == slug),
+                }
+            )
+        pending = [
+            {"id": i, "release_at": w.isoformat(), "sections": list(s)}
+            for i, w, s in await store.pending_releases()
+        ]
+        return {
+            "now": now.isoformat(),
+            "sections": sections,
+            "pending_releases": pending,
+            "max_seq": await store.max_seq(),
+            "scheduler": None,
+        }
+
+
+def _status_tables(body: dict[str, Any]) -> str:
+    def short(tag: str | None) -> str:
+        return (tag or "").strip('"')[:10]
+
+    live = body.get("scheduler") is not None
+    out = []
+    if live:
+        out.append(
+            _table(
+                ["section", "items", "last generation", "ms", "rss etag", "last error"],
+                [
+                    [
+                        s["section"],
+                        s["items"],
+                        s.get("last_generation") or "never",
+                        s.get("milliseconds") if s.get("milliseconds") is not None else "-",
+                        short(s.get("etags", {}).get("rss.xml")),
+                        s.get("last_error") or "",
+                    ]
+                    for s in body["sections"]
+                ],
+            )
         )
-    )
-    click.echo(f"\npending embargo releases: {len(body['pending_releases'])}")
-    for p in body["pending_releases"]:
-        click.echo(f"  {p['release_at']}  {p['id']}  ({', '.join(p['sections'])})")
+        timer = body["scheduler"]
+        out.append(
+            f"\ntimer: {'running' if timer.get('running') else 'off'}, "
+            f"{'leader' if timer.get('leader') else 'not leading'}, "
+            f"every {timer.get('interval_seconds')} s, "
+            f"last error: {timer.get('last_error') or 'none'}"
+        )
+        jobs = timer.get("jobs") or []
+        if jobs:
+            out.append(
+                _table(["job", "next run"], [[j["id"], j.get("next_run") or "-"] for j in jobs])
+            )
+    else:
+        out.append(
+            _table(
+                ["section", "items", "feeds stored", "last change"],
+                [
+                    [s["section"], s["items"], len(s["feeds"]), s["last_generation"] or "never"]
+                    for s in body["sections"]
+                ],
+            )
+        )
+        out.append("\n(from the store; pass --token for the running service's own view)")
+    pending = body.get("pending_releases") or []
+    out.append(f"\npending embargo releases: {len(pending)}")
+    for p in pending:
+        out.append(f"  {p['release_at']}  {p['id']}  ({', '.join(p['sections'])})")
+    return "\n".join(out)
 
 
 # -- tokens -------------------------------------------------------------------------------

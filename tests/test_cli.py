@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +419,44 @@ def test_python_dash_m_syndicate_help(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for command in ("serve", "ingest", "validate", "regenerate", "status", "token", "bench"):
         assert command in done.stdout
+
+
+async def test_status_with_a_token_shows_the_running_service(
+    aiohttp_server: Any, tmp_path: Path, config: Path
+) -> None:
+    from syndicate.web.app import create_app
+    from tests.web_fixtures import add_token, web_settings
+
+    settings = web_settings(tmp_path / "service", regen_interval=3600)
+    store = SQLiteStore(settings.database_url)
+    await store.open()
+    try:
+        await store.put(
+            record("later", embargo_until="2099-01-01T00:00:00Z"), now=datetime.now(UTC)
+        )
+        secret = await add_token(store)
+        server = await aiohttp_server(create_app(settings, store=store, run_scheduler=True))
+        url = str(server.make_url("/"))
+
+        def invoke(*args: str) -> Result:
+            return CliRunner(env=CLEAN_ENV).invoke(main, ["--config", str(config), *args])
+
+        # The CLI runs its own event loop: give it a thread of its own.
+        result = await asyncio.to_thread(invoke, "status", "--url", url, "--token", secret)
+        assert result.exit_code == 0, result.output
+        assert "timer: running" in result.stdout
+        assert "regenerate-changed" in result.stdout  # the jobs and their next runs
+        assert "pending embargo releases: 1" in result.stdout and "later" in result.stdout
+        live = json.loads(
+            (
+                await asyncio.to_thread(invoke, "status", "--json", "--url", url, "--token", secret)
+            ).stdout
+        )
+        assert live["scheduler"]["running"] is True
+        assert {s["section"] for s in live["sections"]} == {*SECTIONS, "all"}
+
+        wrong = await asyncio.to_thread(invoke, "status", "--url", url, "--token", "syn_wrong")
+        assert wrong.exit_code == 1
+        assert "401" in wrong.stderr
+    finally:
+        await store.close()
