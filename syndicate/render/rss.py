@@ -6,6 +6,7 @@ own extension instead (`pubDate`, `lastBuildDate`), so rendering is thread-safe 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -139,7 +140,9 @@ def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> b
         fe.link(href=a.canonical_url, rel="alternate")
         fe.guid(article_id(a), permalink=False)
         if a.summary:
-            fe.description(a.summary)
+            # RSS readers take <description> as HTML: the plain-text summary is escaped as
+            # HTML first, so a "<b>" typed by an editor shows as text, never as markup.
+            fe.description(html.escape(a.summary, quote=False))
         fe.content(a.body_html)
         for term, scheme in categories(a):
             fe.category(term=term, scheme=scheme) if scheme else fe.category(term=term)
