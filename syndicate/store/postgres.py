@@ -524,20 +524,30 @@ class PostgresStore:
             current = _article(row)
             if current.status == WITHDRAWN:
                 return current
+            # Withdrawing a story the public never saw must not reveal it to them; one they
+            # saw (even if a later version is held again) needs its kill notice everywhere,
+            # carrying what they saw, never the held version's text.
+            held = False
+            notice = current.record
+            sections = set(current.sections)
+            if row["release_pending"]:
+                seen = await conn.fetchval(
+                    "SELECT record FROM changes WHERE article_id = $1 AND NOT held "
+                    "ORDER BY seq DESC LIMIT 1",
+                    article_id,
+                )
+                held = seen is None
+                if seen is not None:
+                    notice = json.loads(seen)
+                    sections |= set(notice["sections"])
             withdrawn = Article.from_record(
-                current.record,
+                notice,
                 version=current.version + 1,
                 status=WITHDRAWN,
                 first_created=current.first_created,
                 version_created=now,
             )
-            # Withdrawing a story the public never saw must not reveal it to them; one they
-            # saw (even if a later version is held again) needs its kill notice everywhere.
-            held = bool(row["release_pending"]) and not await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM changes WHERE article_id = $1 AND NOT held)",
-                article_id,
-            )
-            seq = batch.append(withdrawn, "withdrawn", held, set(current.sections))
+            seq = batch.append(withdrawn, "withdrawn", held, sections)
             await batch.write(conn)
             await conn.execute(
                 "UPDATE articles SET seq = $1, version = $2, status = $3, "

@@ -432,22 +432,30 @@ class SQLiteStore:
             current = _article(row)
             if current.status == WITHDRAWN:
                 return current
+            # Withdrawing a story the public never saw must not reveal it to them; one they
+            # saw (even if a later version is held again) needs its kill notice everywhere,
+            # carrying what they saw, never the held version's text.
+            held = False
+            notice = current.record
+            sections = set(current.sections)
+            if row[5]:
+                async with db.execute(
+                    "SELECT record FROM changes WHERE article_id = ? AND held = 0 "
+                    "ORDER BY seq DESC LIMIT 1",
+                    (article_id,),
+                ) as cur:
+                    seen = await cur.fetchone()
+                held = seen is None
+                if seen is not None:
+                    notice = json.loads(seen[0])
+                    sections |= set(notice["sections"])
             withdrawn = Article.from_record(
-                current.record,
+                notice,
                 version=current.version + 1,
                 status=WITHDRAWN,
                 first_created=current.first_created,
                 version_created=now,
             )
-            # Withdrawing a story the public never saw must not reveal it to them; one they
-            # saw (even if a later version is held again) needs its kill notice everywhere.
-            held = False
-            if row[5]:
-                async with db.execute(
-                    "SELECT 1 FROM changes WHERE article_id = ? AND held = 0 LIMIT 1",
-                    (article_id,),
-                ) as cur:
-                    held = await cur.fetchone() is None
             assert current.first_created is not None
             seq = await self._append_change(
                 db,
@@ -456,7 +464,7 @@ class SQLiteStore:
                 held,
                 format_time(current.first_created),
                 format_time(now),
-                set(current.sections),
+                sections,
             )
             await db.execute(
                 "UPDATE articles SET seq = ?, version = ?, status = ?, release_pending = 0 "
