@@ -14,7 +14,11 @@ from aiohttp.test_utils import TestClient
 from partner_http import bearer, partner_settings, pull_all, record
 
 from syndicate.config import Settings
+from syndicate.model import Article
+from syndicate.render import FORMATS as FEED_FORMATS
+from syndicate.render import FeedContext, render_feed_counted
 from syndicate.store.base import Store
+from syndicate.validate import check_record
 from syndicate.web import partners
 from syndicate.web.app import create_app
 
@@ -78,3 +82,33 @@ async def test_withdrawing_a_held_update_of_a_public_story_does_not_leak_the_upd
     items, _ = await pull_all(client, fmt, "global", plain)
     assert [(p.id, p.status) for p in items] == [("story", "usable"), ("story", "canceled")]
     assert b"SECRET-HEADLINE" not in await raw_pull(client, fmt, "global", plain)
+
+
+# -- input safety --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body", ["<p>a&#1;b</p>", "<p>&#xFFFF;</p>", "<p>&#x0B;</p>", '<img alt="&#x1F;" src="x">']
+)
+def test_character_references_to_unxmlable_characters_are_rejected(
+    settings: Settings, body: str
+) -> None:
+    """A body's `&#1;` reached the stored record as U+0001 (the check ran before sanitising
+    decoded the reference), and the section's feeds then failed to serialise."""
+    raw = {**record("ref", settings), "body_html": body}
+    stored, errors = check_record(raw, settings)
+    assert stored is None
+    assert [e.path for e in errors] == ["/body_html"]
+    assert "XML 1.0" in errors[0].message
+
+
+def test_rendering_a_sanitised_body_never_meets_unxmlable_text(settings: Settings) -> None:
+    raw = {**record("ok", settings), "body_html": "<p>a&#9;b&#10;c&#xA0;&amp;</p>"}
+    stored, errors = check_record(raw, settings)
+    assert errors == [] and stored is not None
+    article = Article.from_record(stored)
+    ctx = FeedContext.from_settings(settings)
+    section = settings.feed_section("global")
+    assert section is not None
+    for name in FEED_FORMATS:
+        render_feed_counted(name, ctx, section, [article])
