@@ -82,8 +82,8 @@ def check_record(raw: Any, settings: Settings) -> tuple[dict[str, Any] | None, l
         return None, sorted(errors.values(), key=lambda e: (e.path, e.message))
     record = _normalise(raw)
     # Sanitising decodes character references: `&#1;` in the body becomes U+0001 only now.
-    if (found := _NOT_XML.search(record["body_html"])) is not None:
-        message = f"contains U+{ord(found.group()):04X} (perhaps as a character reference)"
+    if (bad := _NOT_XML.search(record["body_html"])) is not None:
+        message = f"contains U+{ord(bad.group()):04X} (perhaps as a character reference)"
         return None, [_error("/body_html", message + ", which XML 1.0 cannot carry")]
     return record, []
 
