@@ -5,6 +5,8 @@ Each test here failed before the fix it names in its docstring.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -112,3 +114,40 @@ def test_rendering_a_sanitised_body_never_meets_unxmlable_text(settings: Setting
     assert section is not None
     for name in FEED_FORMATS:
         render_feed_counted(name, ctx, section, [article])
+
+
+# -- auth ----------------------------------------------------------------------------------------
+
+
+async def raw_request(client: Client, head: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes the aiohttp client would refuse to; (status, headers, body) of the answer."""
+    assert client.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+    try:
+        writer.write(head + b"Host: test\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        data = await reader.read()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    top, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = top.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    "path", [b"/api/status", b"/partners/newsml/global.xml", b"/partners/ninjs/items/x.json"]
+)
+@pytest.mark.parametrize("secret", [b"\xff\xfe", b"syn_\xc3\xa9\xff", b"\x80"])
+async def test_a_token_that_is_not_utf8_is_401_not_500(
+    make_client: MakeClient, path: bytes, secret: bytes
+) -> None:
+    """Header bytes that are not UTF-8 reach the handler as surrogates; hashing them raised."""
+    client = await make_client()
+    status, headers, body = await raw_request(
+        client, b"GET " + path + b" HTTP/1.1\r\nAuthorization: Bearer " + secret + b"\r\n"
+    )
+    assert status == 401, body
+    assert headers["www-authenticate"] == "Bearer"
+    assert json.loads(body)["errors"][0]["message"] == "the token is not valid"

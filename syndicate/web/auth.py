@@ -15,7 +15,12 @@ async def require(request: web.Request, role: Role) -> Token:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
-    digest = hash_token(secret.strip())
+    secret = secret.strip()
+    # Every token is ASCII; header bytes that are not UTF-8 arrive as surrogates, which
+    # cannot even be hashed. Either way, not a token of ours.
+    if not secret.isascii():
+        raise Unauthorized("the token is not valid")
+    digest = hash_token(secret)
     token = await request.app[STORE].find_token(digest)
     # Found through a unique index on the hash; the final check is constant-time.
     if token is None or not same_hash(token.token_hash, digest):
