@@ -151,3 +151,46 @@ async def test_a_token_that_is_not_utf8_is_401_not_500(
     assert status == 401, body
     assert headers["www-authenticate"] == "Bearer"
     assert json.loads(body)["errors"][0]["message"] == "the token is not valid"
+
+
+# -- ingest races ------------------------------------------------------------------------------
+
+
+async def test_the_same_record_posted_20_times_at_once_is_created_once(
+    make_client: MakeClient, store: Store, small: Settings
+) -> None:
+    client = await make_client()
+    editor = await bearer(store, role="editor")
+    body = json.dumps(record("twenty", small))
+
+    async def post() -> tuple[int, str, int]:
+        async with client.post(
+            "/api/articles", data=body, headers={**editor, "Content-Type": "application/json"}
+        ) as resp:
+            answer = await resp.json()
+            return resp.status, answer["outcome"], answer["version"]
+
+    results = await asyncio.gather(*(post() for _ in range(20)))
+    assert sorted(results) == [(200, "unchanged", 1)] * 19 + [(201, "created", 1)]
+    assert (await store.max_seq()) == 1
+
+
+async def test_two_puts_with_the_same_if_match_at_once_one_wins(
+    make_client: MakeClient, store: Store, small: Settings
+) -> None:
+    client = await make_client()
+    editor = await bearer(store, role="editor")
+    settings = small
+    await store.put(record("race", settings), now=NOW)
+
+    async def put(headline: str) -> int:
+        body = json.dumps({**record("race", settings), "headline": headline})
+        headers = {**editor, "Content-Type": "application/json", "If-Match": '"1"'}
+        async with client.put("/api/articles/race", data=body, headers=headers) as resp:
+            await resp.read()
+            return resp.status
+
+    statuses = await asyncio.gather(*(put(f"edit {n}") for n in range(10)))
+    assert sorted(statuses) == [200] + [412] * 9
+    stored = await store.get("race")
+    assert stored is not None and stored.version == 2
