@@ -194,3 +194,21 @@ async def test_two_puts_with_the_same_if_match_at_once_one_wins(
     assert sorted(statuses) == [200] + [412] * 9
     stored = await store.get("race")
     assert stored is not None and stored.version == 2
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_a_story_moved_to_another_section_while_held_is_released_where_it_was_seen(
+    make_client: MakeClient, store: Store, small: Settings, fmt: str
+) -> None:
+    """Public in `global`, then moved to `india` under a new embargo: at the release, the
+    `global` partners heard nothing and kept the old version forever (a move without an
+    embargo does reach them)."""
+    client = await make_client(clock=EMBARGO + timedelta(seconds=1))
+    plain = await bearer(store, ("global",))
+    await store.put(record("mover", small), now=NOW - timedelta(minutes=5))
+    _, cursor = await pull_all(client, fmt, "global", plain)
+    moved = record("mover", small, sections=["india"], embargo_until=EMBARGO.isoformat())
+    await store.put(moved, now=NOW)
+    await store.release_due(now=EMBARGO + timedelta(seconds=1))
+    items, _ = await pull_all(client, fmt, "global", plain, cursor)
+    assert [(p.id, p.version) for p in items] == [("mover", 2)]

@@ -575,7 +575,26 @@ class PostgresStore:
                 now,
             )
             released = [_article(r) for r in rows]
-            seqs = [batch.append(a, "released", False, set(a.sections)) for a in released]
+            # A story the public saw elsewhere before a held move: those sections' partners
+            # hear of the release too (as they would of a move without one).
+            seen = dict(
+                await conn.fetch(
+                    "SELECT DISTINCT ON (article_id) article_id, record FROM changes "
+                    "WHERE article_id = ANY($1::text[]) AND NOT held "
+                    "ORDER BY article_id, seq DESC",
+                    [a.id for a in released],
+                )
+            )
+            seqs = [
+                batch.append(
+                    a,
+                    "released",
+                    False,
+                    set(a.sections)
+                    | set(json.loads(seen[a.id])["sections"] if a.id in seen else ()),
+                )
+                for a in released
+            ]
             await batch.write(conn)
             if released:
                 await conn.execute(

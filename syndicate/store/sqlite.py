@@ -489,6 +489,17 @@ class SQLiteStore:
             for row in rows:
                 article = _article(row)
                 assert article.first_created is not None and article.version_created is not None
+                # A story the public saw elsewhere before a held move: those sections'
+                # partners hear of the release too (as they would of a move without one).
+                async with db.execute(
+                    "SELECT record FROM changes WHERE article_id = ? AND held = 0 "
+                    "ORDER BY seq DESC LIMIT 1",
+                    (article.id,),
+                ) as cur:
+                    seen = await cur.fetchone()
+                sections = set(article.sections)
+                if seen is not None:
+                    sections |= set(json.loads(seen[0])["sections"])
                 seq = await self._append_change(
                     db,
                     article,
@@ -496,7 +507,7 @@ class SQLiteStore:
                     False,
                     format_time(article.first_created),
                     format_time(article.version_created),
-                    set(article.sections),
+                    sections,
                 )
                 await db.execute(
                     "UPDATE articles SET release_pending = 0, seq = ? WHERE id = ?",
