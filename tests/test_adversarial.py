@@ -212,3 +212,23 @@ async def test_a_story_moved_to_another_section_while_held_is_released_where_it_
     await store.release_due(now=EMBARGO + timedelta(seconds=1))
     items, _ = await pull_all(client, fmt, "global", plain, cursor)
     assert [(p.id, p.version) for p in items] == [("mover", 2)]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_at_the_release_instant_feeds_and_partners_agree(
+    make_client: MakeClient, store: Store, small: Settings, fmt: str
+) -> None:
+    """One microsecond before: nowhere; at the instant itself: in the feed and the item."""
+    plain = await bearer(store)
+    await store.put(record("onthedot", small, embargo_until=EMBARGO.isoformat()), now=NOW)
+    just_before = EMBARGO - timedelta(microseconds=1)
+    assert await store.latest("global", 10, now=just_before) == []
+    assert await store.latest(None, 10, now=just_before) == []
+    assert [a.id for a in await store.latest("global", 10, now=EMBARGO)] == ["onthedot"]
+    ext = "xml" if fmt == "newsml" else "json"
+    early = await make_client(clock=just_before)
+    async with early.get(f"/partners/{fmt}/items/onthedot.{ext}", headers=plain) as resp:
+        assert resp.status == 404
+    on_time = await make_client(clock=EMBARGO)
+    async with on_time.get(f"/partners/{fmt}/items/onthedot.{ext}", headers=plain) as resp:
+        assert resp.status == 200
