@@ -477,3 +477,13 @@ async def test_stylesheet_is_served(client: Client) -> None:
     assert headers["Content-Type"] == "text/xsl; charset=utf-8"
     root = etree.fromstring(body)
     assert root.tag == "{http://www.w3.org/1999/XSL/Transform}stylesheet"
+
+
+@pytest.mark.parametrize("path", ["/", "/feeds/opml.xml", "/static/feed.xsl"])
+async def test_fixed_pages_have_an_etag_and_answer_304(client: Client, path: str) -> None:
+    status, headers, body = await _get(client, path)
+    assert status == 200 and body
+    etag = headers["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    status, again, body = await _get(client, path, **{"If-None-Match": f'"x", {etag}'})
+    assert (status, body, again["ETag"]) == (304, b"", etag)

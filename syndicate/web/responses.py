@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,10 +26,20 @@ def json_response(
 def fixed(
     body: Callable[[web.Request], bytes], content_type: str, max_age: int
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """A handler answering bytes made once (index page, OPML, stylesheet), cacheable."""
-    headers = {"Content-Type": content_type, "Cache-Control": f"public, max-age={max_age}"}
+    """A handler answering bytes made once (index page, OPML, stylesheet): cacheable, with a
+    strong ETag and 304s, like the feeds."""
+    etags: dict[bytes, str] = {}  # bytes cache their hash: the lookup is cheap
 
     async def handler(request: web.Request) -> web.Response:
-        return web.Response(body=body(request), headers=headers)
+        data = body(request)
+        etag = etags.get(data)
+        if etag is None:
+            etag = etags[data] = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+        match = request.headers.get("If-None-Match", "")
+        if match.strip() == "*" or etag in (t.strip().removeprefix("W/") for t in match.split(",")):
+            return web.Response(status=304, headers=headers)
+        headers["Content-Type"] = content_type
+        return web.Response(body=data, headers=headers)
 
     return handler
