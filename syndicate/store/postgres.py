@@ -32,86 +32,11 @@ from syndicate.model import (
     Token,
     content_hash,
 )
+from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 
 FEEDS_CHANNEL = "syndicate_feeds"  # the prefix: each schema has its own channel
 
-# Append-only: never edit a migration that has shipped; add the next one. Numbered like the
-# SQLite ones so both stores describe the same history.
-# - `record` is text, not jsonb: jsonb reorders keys, and records round-trip byte-exact.
-# - Ids and sections sort with COLLATE "C" (bytewise, like SQLite), not the server's locale,
-#   so the `id` tiebreak in feeds is the same on every backend and every server.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE changes (
-        seq BIGINT PRIMARY KEY,
-        article_id TEXT COLLATE "C" NOT NULL,
-        version INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        held BOOLEAN NOT NULL,
-        record TEXT NOT NULL,
-        first_created TIMESTAMPTZ NOT NULL,
-        version_created TIMESTAMPTZ NOT NULL
-    );
-    CREATE TABLE articles (
-        id TEXT COLLATE "C" PRIMARY KEY,
-        seq BIGINT NOT NULL REFERENCES changes (seq),
-        version INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        published TIMESTAMPTZ NOT NULL,
-        release_at TIMESTAMPTZ NOT NULL,
-        release_pending BOOLEAN NOT NULL,
-        first_created TIMESTAMPTZ NOT NULL,
-        sections TEXT[] NOT NULL
-    );
-    CREATE INDEX articles_public ON articles (published DESC, id) WHERE status = 'published';
-    CREATE INDEX articles_pending ON articles (release_at, id) WHERE release_pending;
-    CREATE TABLE article_sections (
-        section TEXT COLLATE "C" NOT NULL,
-        article_id TEXT COLLATE "C" NOT NULL REFERENCES articles (id),
-        published TIMESTAMPTZ NOT NULL,
-        release_at TIMESTAMPTZ NOT NULL,
-        status TEXT NOT NULL,
-        PRIMARY KEY (section, article_id)
-    );
-    CREATE INDEX article_sections_latest
-        ON article_sections (section, published DESC, article_id) WHERE status = 'published';
-    CREATE INDEX article_sections_article ON article_sections (article_id);
-    CREATE TABLE change_sections (
-        section TEXT COLLATE "C" NOT NULL,
-        seq BIGINT NOT NULL REFERENCES changes (seq),
-        PRIMARY KEY (section, seq)
-    );
-    CREATE TABLE section_changes (
-        section TEXT COLLATE "C" PRIMARY KEY,
-        seq BIGINT NOT NULL
-    );
-    CREATE TABLE tokens (
-        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        name TEXT NOT NULL,
-        role TEXT NOT NULL CHECK (role IN ('editor', 'partner')),
-        sections TEXT[] NOT NULL,
-        embargoed BOOLEAN NOT NULL,
-        token_hash TEXT NOT NULL UNIQUE,
-        created TIMESTAMPTZ NOT NULL
-    );
-    """,
-    """
-    CREATE TABLE feeds (
-        section TEXT COLLATE "C" NOT NULL,
-        name TEXT COLLATE "C" NOT NULL,
-        body BYTEA NOT NULL,
-        generated TIMESTAMPTZ NOT NULL,
-        PRIMARY KEY (section, name)
-    );
-    """,
-    # A withdrawal asks whether the public ever saw the article: its changes, by id.
-    """
-    CREATE INDEX changes_by_article ON changes (article_id, held);
-    """,
-)
 
 _COMMAND_TIMEOUT = 60.0  # seconds; far above a 1,000-record batch, far below "forever"
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"

@@ -1,0 +1,160 @@
+"""The stores' schemas as numbered, append-only migrations: never edit one that has shipped.
+
+Each store applies the ones it has not recorded in `schema_migrations`, in order.
+"""
+
+from __future__ import annotations
+
+# Append-only: never edit a migration that has shipped; add the next one.
+SQLITE: tuple[str, ...] = (
+    """
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        article_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        held INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        first_created TEXT NOT NULL,
+        version_created TEXT NOT NULL
+    );
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL REFERENCES changes(seq),
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        published_ts REAL NOT NULL,
+        release_ts REAL NOT NULL,
+        release_pending INTEGER NOT NULL,
+        first_created TEXT NOT NULL,
+        sections TEXT NOT NULL
+    );
+    CREATE INDEX articles_public ON articles (status, published_ts DESC, id);
+    CREATE INDEX articles_pending ON articles (release_ts) WHERE release_pending = 1;
+    CREATE TABLE article_sections (
+        section TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        published_ts REAL NOT NULL,
+        release_ts REAL NOT NULL,
+        status TEXT NOT NULL,
+        PRIMARY KEY (section, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_sections_latest
+        ON article_sections (section, status, published_ts DESC, article_id);
+    CREATE TABLE change_sections (
+        section TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (section, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE section_changes (
+        section TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL
+    );
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        sections TEXT NOT NULL,
+        embargoed INTEGER NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL
+    );
+    """,
+    """
+    CREATE TABLE feeds (
+        section TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body BLOB NOT NULL,
+        generated TEXT NOT NULL,
+        PRIMARY KEY (section, name)
+    );
+    """,
+    # Re-placing or withdrawing an article finds its rows by id, not by a table scan.
+    """
+    CREATE INDEX article_sections_by_article ON article_sections (article_id);
+    """,
+    # A withdrawal asks whether the public ever saw the article: its changes, by id.
+    """
+    CREATE INDEX changes_by_article ON changes (article_id, held);
+    """,
+)
+
+
+# Append-only: never edit a migration that has shipped; add the next one. Numbered like the
+# SQLite ones so both stores describe the same history.
+# - `record` is text, not jsonb: jsonb reorders keys, and records round-trip byte-exact.
+# - Ids and sections sort with COLLATE "C" (bytewise, like SQLite), not the server's locale,
+#   so the `id` tiebreak in feeds is the same on every backend and every server.
+POSTGRES: tuple[str, ...] = (
+    """
+    CREATE TABLE changes (
+        seq BIGINT PRIMARY KEY,
+        article_id TEXT COLLATE "C" NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        held BOOLEAN NOT NULL,
+        record TEXT NOT NULL,
+        first_created TIMESTAMPTZ NOT NULL,
+        version_created TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE articles (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        seq BIGINT NOT NULL REFERENCES changes (seq),
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        published TIMESTAMPTZ NOT NULL,
+        release_at TIMESTAMPTZ NOT NULL,
+        release_pending BOOLEAN NOT NULL,
+        first_created TIMESTAMPTZ NOT NULL,
+        sections TEXT[] NOT NULL
+    );
+    CREATE INDEX articles_public ON articles (published DESC, id) WHERE status = 'published';
+    CREATE INDEX articles_pending ON articles (release_at, id) WHERE release_pending;
+    CREATE TABLE article_sections (
+        section TEXT COLLATE "C" NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL REFERENCES articles (id),
+        published TIMESTAMPTZ NOT NULL,
+        release_at TIMESTAMPTZ NOT NULL,
+        status TEXT NOT NULL,
+        PRIMARY KEY (section, article_id)
+    );
+    CREATE INDEX article_sections_latest
+        ON article_sections (section, published DESC, article_id) WHERE status = 'published';
+    CREATE INDEX article_sections_article ON article_sections (article_id);
+    CREATE TABLE change_sections (
+        section TEXT COLLATE "C" NOT NULL,
+        seq BIGINT NOT NULL REFERENCES changes (seq),
+        PRIMARY KEY (section, seq)
+    );
+    CREATE TABLE section_changes (
+        section TEXT COLLATE "C" PRIMARY KEY,
+        seq BIGINT NOT NULL
+    );
+    CREATE TABLE tokens (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('editor', 'partner')),
+        sections TEXT[] NOT NULL,
+        embargoed BOOLEAN NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created TIMESTAMPTZ NOT NULL
+    );
+    """,
+    """
+    CREATE TABLE feeds (
+        section TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        body BYTEA NOT NULL,
+        generated TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (section, name)
+    );
+    """,
+    # A withdrawal asks whether the public ever saw the article: its changes, by id.
+    """
+    CREATE INDEX changes_by_article ON changes (article_id, held);
+    """,
+)
