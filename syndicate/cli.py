@@ -10,7 +10,7 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -137,9 +137,11 @@ def _read_inputs(files: tuple[str, ...]) -> list[tuple[str, str]]:
     return texts
 
 
-def _print_result(result: Any, as_json: bool, quiet: bool) -> None:
+def _print_result(
+    result: Any, as_json: bool, quiet: bool, echo: Callable[[str], None] = click.echo
+) -> None:
     if as_json:
-        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        echo(json.dumps(result.as_dict(), ensure_ascii=False))
         return
     if quiet and result.outcome != "rejected":
         return
@@ -147,7 +149,7 @@ def _print_result(result: Any, as_json: bool, quiet: bool) -> None:
     line = f"{where}\t{result.id or '-'}\t{result.outcome}"
     if result.errors:
         line += "\t" + "; ".join(f"{e.path or '/'}: {e.message}" for e in result.errors)
-    click.echo(line)
+    echo(line)
 
 
 async def _ingest_files(
@@ -169,9 +171,16 @@ async def _ingest_files(
         unit="rec", desc="ingest" if write else "validate", disable=None, file=sys.stderr
     ) as bar:
 
+        def echo(line: str) -> None:
+            # Through the bar when it is shown, so lines and the bar do not overwrite each other.
+            if bar.disable:
+                click.echo(line)
+            else:
+                bar.write(line, file=sys.stdout)
+
         def on_result(result: Any) -> None:
             bar.update(1)
-            _print_result(result, as_json, quiet)
+            _print_result(result, as_json, quiet, echo)
 
         async def run(store: Store | None) -> None:
             for source, text in inputs:
