@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -17,6 +17,7 @@ from syndicate.config import Section
 from syndicate.model import Article
 from syndicate.render.context import (
     XML_LANG,
+    ArticleEntryExtension,
     FeedContext,
     article_id,
     categories,
@@ -34,16 +35,8 @@ class SyndicateAtomExtension(BaseExtension):  # type: ignore[misc]
     """Feed level: nothing beyond feedgen (feed links keep their attributes)."""
 
 
-class SyndicateAtomEntryExtension(BaseEntryExtension):  # type: ignore[misc]
+class SyndicateAtomEntryExtension(ArticleEntryExtension):
     """Entry level: `xml:lang` where it differs, image enclosure and related links."""
-
-    def __init__(self) -> None:
-        self._article: Article | None = None
-        self._feed_language = ""
-
-    def article(self, article: Article, feed_language: str) -> None:
-        self._article = article
-        self._feed_language = feed_language
 
     def extend_atom(self, entry: Any) -> Any:
         a = self._article

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -21,6 +21,7 @@ from syndicate.render.context import (
     ATOM_NS,
     DC_NS,
     MEDIA_NS,
+    ArticleEntryExtension,
     FeedContext,
     article_id,
     categories,
@@ -67,20 +68,12 @@ class SyndicateRssExtension(BaseExtension):  # type: ignore[misc]
         return feed
 
 
-class SyndicateRssEntryExtension(BaseEntryExtension):  # type: ignore[misc]
+class SyndicateRssEntryExtension(ArticleEntryExtension):
     """Item level: `pubDate`, `dc:creator`, `dc:language`, Media RSS and related links.
 
     Authors go to `dc:creator` only: RSS `<author>` must be an e-mail, and repeating a name
     there makes readers list the author twice; e-mails stay in Atom, which has a field.
     """
-
-    def __init__(self) -> None:
-        self._article: Article | None = None
-        self._feed_language = ""
-
-    def article(self, article: Article, feed_language: str) -> None:
-        self._article = article
-        self._feed_language = feed_language
 
     def extend_rss(self, item: Any) -> Any:
         a = self._article

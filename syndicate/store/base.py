@@ -108,3 +108,24 @@ class Store(Protocol):
 
     async def resign(self) -> None:
         """Give up the timer if we hold it (at shutdown)."""
+
+
+class BatchPuts:
+    """`put` and `put_many` for a store that writes batches through `_put_all`."""
+
+    async def _put_all(
+        self, records: Sequence[dict[str, Any]], now: datetime, expected_version: int | None
+    ) -> list[PutResult]:
+        raise NotImplementedError
+
+    async def put(
+        self, record: dict[str, Any], *, expected_version: int | None = None, now: datetime
+    ) -> PutResult:
+        return (await self._put_all([record], now, expected_version))[0]
+
+    async def put_many(
+        self, records: Sequence[dict[str, Any]], *, now: datetime
+    ) -> list[PutResult]:
+        if not records:
+            return []
+        return await self._put_all(records, now, None)

@@ -32,6 +32,7 @@ from syndicate.model import (
     Token,
     content_hash,
 )
+from syndicate.store.base import BatchPuts
 from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 
@@ -182,7 +183,7 @@ class _ChangeBatch:
         )
 
 
-class PostgresStore:
+class PostgresStore(BatchPuts):
     """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
 
     def __init__(
@@ -316,18 +317,6 @@ class PostgresStore:
             raise StoreError(f"store: PostgreSQL: {exc}") from exc
 
     # -- writes ---------------------------------------------------------------
-    async def put(
-        self, record: dict[str, Any], *, expected_version: int | None = None, now: datetime
-    ) -> PutResult:
-        return (await self._put_all([record], now, expected_version))[0]
-
-    async def put_many(
-        self, records: Sequence[dict[str, Any]], *, now: datetime
-    ) -> list[PutResult]:
-        if not records:
-            return []
-        return await self._put_all(records, now, None)
-
     async def _put_all(
         self, records: Sequence[dict[str, Any]], now: datetime, expected_version: int | None
     ) -> list[PutResult]:

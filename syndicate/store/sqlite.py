@@ -31,6 +31,7 @@ from syndicate.model import (
     hash_canonical,
     parse_time,
 )
+from syndicate.store.base import BatchPuts
 from syndicate.store.migrations import SQLITE as MIGRATIONS
 
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
@@ -59,7 +60,7 @@ def _ts(value: datetime) -> float:
     return value.timestamp()
 
 
-class SQLiteStore:
+class SQLiteStore(BatchPuts):
     """The embedded default store (`sqlite:///var/syndicate.db`)."""
 
     def __init__(self, database_url: str) -> None:
@@ -130,18 +131,6 @@ class SQLiteStore:
         return self._reader
 
     # -- writes ---------------------------------------------------------------
-    async def put(
-        self, record: dict[str, Any], *, expected_version: int | None = None, now: datetime
-    ) -> PutResult:
-        return (await self._put_all([record], now, expected_version))[0]
-
-    async def put_many(
-        self, records: Sequence[dict[str, Any]], *, now: datetime
-    ) -> list[PutResult]:
-        if not records:
-            return []
-        return await self._put_all(records, now, None)
-
     async def _put_all(
         self, records: Sequence[dict[str, Any]], now: datetime, expected_version: int | None
     ) -> list[PutResult]:
