@@ -295,6 +295,10 @@ async def test_feeds_save_and_load_bytes_exact(store: Store) -> None:
         ("rss.xml", b"new"),
     ]
     assert global_docs[1].generated == LATER
+    # The same bytes saved again keep the time they were first made (Last-Modified).
+    await store.save_feeds([FeedDocument("global", "rss.xml", b"new", LATER + timedelta(hours=1))])
+    [again] = [d for d in await store.load_feeds("global") if d.name == "rss.xml"]
+    assert again.generated == LATER
 
 
 async def test_try_lead_in_a_single_process(store: Store) -> None:

@@ -550,10 +550,12 @@ class SQLiteStore(BatchPuts):
         if not documents:
             return
         async with self._transaction() as db:
+            # As on PostgreSQL: identical bytes keep the time they were first made, so
+            # Last-Modified does not move when nothing changed.
             await db.executemany(
                 "INSERT INTO feeds (section, name, body, generated) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
-                "generated = excluded.generated",
+                "generated = excluded.generated WHERE feeds.body <> excluded.body",
                 [(d.section, d.name, d.body, format_time(d.generated)) for d in documents],
             )
 
