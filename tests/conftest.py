@@ -6,8 +6,9 @@ import pytest
 
 from syndicate.config import Settings, settings_from_mapping
 
-# The store backends (SQLite always; PostgreSQL when SYNDICATE_TEST_DATABASE_URL is set).
-pytest_plugins = ["tests.store_fixtures"]
+# The store backends (SQLite always; PostgreSQL when SYNDICATE_TEST_DATABASE_URL is set),
+# and the partner endpoints' test client.
+pytest_plugins = ["tests.store_fixtures", "tests.partner_http"]
 
 # The sections of syndicate.toml, declared here so tests do not depend on the cwd.
 SECTIONS = {

@@ -8,13 +8,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from lxml import etree
-from partner_fixtures import parse_xml
 
 from syndicate.config import Settings
 from syndicate.cursor import decode_cursor
@@ -22,6 +23,9 @@ from syndicate.model import Role
 from syndicate.store.base import Store
 from syndicate.tokens import new_token
 from syndicate.validate import validate_record
+from syndicate.web import partners
+from syndicate.web.app import create_app
+from tests.partner_fixtures import parse_xml
 
 NS = {"g": "http://iptc.org/std/nar/2006-10-01/", "h": "http://www.w3.org/1999/xhtml"}
 PROVIDER = "syndicate.example"
@@ -205,3 +209,27 @@ async def error_of(resp: Any, status: int) -> str:
         assert set(error) == {"path", "message"}, error
         assert isinstance(error["path"], str) and error["message"], error
     return str(body["errors"][0]["message"])
+
+
+Client = TestClient[Any, Any]
+MakeClient = Callable[..., Awaitable[Client]]
+
+
+@pytest.fixture
+def small(settings: Settings) -> Settings:
+    """The test sections with pages of three, to make paging show."""
+    return partner_settings(settings, page_size=3)
+
+
+@pytest.fixture
+def make_client(aiohttp_client: Any, store: Store, small: Settings) -> MakeClient:
+    """A test client on `store`; `clock` fixes the partner endpoints' "now"."""
+
+    async def make(clock: datetime | None = None, settings: Settings = small) -> Client:
+        app = create_app(settings, store=store, run_scheduler=False)
+        if clock is not None:
+            app[partners.CLOCK] = lambda: clock
+        client: Client = await aiohttp_client(app)
+        return client
+
+    return make

@@ -7,13 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
-from partner_http import bearer, partner_settings, pull_all, record
 
 from syndicate.config import Settings
 from syndicate.model import Article
@@ -21,32 +17,11 @@ from syndicate.render import FORMATS as FEED_FORMATS
 from syndicate.render import FeedContext, render_feed_counted
 from syndicate.store.base import Store
 from syndicate.validate import check_record
-from syndicate.web import partners
-from syndicate.web.app import create_app
+from tests.partner_http import Client, MakeClient, bearer, pull_all, record
 
 FORMATS = ["newsml", "ninjs"]
 NOW = datetime.now(UTC).replace(microsecond=0)
 EMBARGO = NOW + timedelta(hours=1)
-
-Client = TestClient[Any, Any]
-MakeClient = Callable[..., Awaitable[Client]]
-
-
-@pytest.fixture
-def small(settings: Settings) -> Settings:
-    return partner_settings(settings, page_size=3)
-
-
-@pytest.fixture
-def make_client(aiohttp_client: Any, store: Store, small: Settings) -> MakeClient:
-    async def make(clock: datetime | None = None, settings: Settings = small) -> Client:
-        app = create_app(settings, store=store, run_scheduler=False)
-        if clock is not None:
-            app[partners.CLOCK] = lambda: clock
-        client: Client = await aiohttp_client(app)
-        return client
-
-    return make
 
 
 async def raw_pull(client: Client, fmt: str, section: str, headers: dict[str, str]) -> bytes:

@@ -5,65 +5,39 @@ ETags, corrections and withdrawals, and the embargo rules, on every store backen
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
-from partner_fixtures import newsml_errors, ninjs_errors, parse_xml
-from partner_http import (
-    JSON,
-    NEWSML_ITEM,
-    NS,
-    PROVIDER,
-    Pulled,
-    bearer,
-    error_of,
-    news_items,
-    partner_settings,
-    pull,
-    pull_all,
-    record,
-)
 
 from syndicate.config import Settings
 from syndicate.cursor import encode_cursor
 from syndicate.store.base import Store
 from syndicate.validate import validate_record
-from syndicate.web import partners
 from syndicate.web.app import create_app
+from tests.partner_fixtures import newsml_errors, ninjs_errors, parse_xml
+from tests.partner_http import (
+    JSON,
+    NEWSML_ITEM,
+    NS,
+    PROVIDER,
+    Client,
+    MakeClient,
+    Pulled,
+    bearer,
+    error_of,
+    news_items,
+    pull,
+    pull_all,
+    record,
+)
 
 FORMATS = ["newsml", "ninjs"]
 FIXTURES = Path(__file__).parent / "fixtures" / "articles" / "valid"
 DEMO = Path(__file__).resolve().parents[1] / "syndicate" / "demo" / "articles.json"
 NOW = datetime.now(UTC).replace(microsecond=0)
 EMBARGO = NOW + timedelta(hours=1)
-
-Client = TestClient[Any, Any]
-MakeClient = Callable[..., Awaitable[Client]]
-
-
-@pytest.fixture
-def small(settings: Settings) -> Settings:
-    return partner_settings(settings, page_size=3)
-
-
-@pytest.fixture
-def make_client(
-    aiohttp_client: Any, store: Store, small: Settings, monkeypatch: pytest.MonkeyPatch
-) -> MakeClient:
-    """A test client on `store`; `clock` fixes the partner endpoints' "now"."""
-
-    async def make(clock: datetime | None = None, settings: Settings = small) -> Client:
-        app = create_app(settings, store=store, run_scheduler=False)
-        if clock is not None:
-            app[partners.CLOCK] = lambda: clock
-        client: Client = await aiohttp_client(app)
-        return client
-
-    return make
 
 
 def item_path(fmt: str, article_id: str) -> str:

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from partner_http import bearer, partner_settings, pull, record
 
 from syndicate.config import Settings
 from syndicate.store.base import Store
 from syndicate.store.postgres import PostgresStore
 from syndicate.web.app import create_app
+from tests.partner_http import bearer, partner_settings, pull, record
 from tests.store_fixtures import StoreFactory
 
 ARTICLES = 50

@@ -16,7 +16,19 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from partner_fixtures import (
+
+from syndicate.config import settings_from_mapping
+from syndicate.model import Article, Change
+from syndicate.render.newsml import (
+    IPTC_CATALOG,
+    QCODE_SCHEMES,
+    PartnerContext,
+    render_news_item,
+    render_news_message,
+)
+from syndicate.render.ninjs import render_ninjs_item, render_ninjs_list
+from syndicate.render.partner import EmbargoLeak
+from tests.partner_fixtures import (
     ARABIC,
     BASE_RECORD,
     CTX,
@@ -40,18 +52,6 @@ from partner_fixtures import (
     require_conformance,
     withdrawn_article,
 )
-
-from syndicate.config import settings_from_mapping
-from syndicate.model import Article, Change
-from syndicate.render.newsml import (
-    IPTC_CATALOG,
-    QCODE_SCHEMES,
-    PartnerContext,
-    render_news_item,
-    render_news_message,
-)
-from syndicate.render.ninjs import render_ninjs_item, render_ninjs_list
-from syndicate.render.partner import EmbargoLeak
 
 NS = {"g": "http://iptc.org/std/nar/2006-10-01/", "h": "http://www.w3.org/1999/xhtml"}
 # Scheme aliases declared by the IPTC G2 catalog (catalog.IPTC-G2-Standards_3x.xml); the
