@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from syndicate.config import Settings, load_settings
+from syndicate.config import Settings, load_settings, sqlite_folder
 from syndicate.errors import ConfigError, SyndicateError
 from syndicate.store import open_store
 from syndicate.store.base import Store
@@ -39,7 +39,11 @@ class _Stored:
     """An open store for the length of one command."""
 
     def __init__(self, settings: Settings) -> None:
-        self.store: Store = open_store(settings.database_url)
+        try:
+            sqlite_folder(settings)
+            self.store: Store = open_store(settings.database_url)
+        except ConfigError as exc:
+            raise _ConfigExit(exc) from None
 
     async def __aenter__(self) -> Store:
         await self.store.open()
@@ -71,13 +75,24 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     try:
         ctx.obj = {"settings": load_settings(config_path)}
     except ConfigError as exc:
-        raise click.UsageError(f"configuration: {exc.message}") from None
+        raise _ConfigExit(exc) from None
+
+
+class _ConfigExit(click.ClickException):
+    """A bad setting: one line on stderr (no usage text, no traceback), exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, error: ConfigError) -> None:
+        super().__init__(f"configuration: {error.message}")
 
 
 # -- serve -----------------------------------------------------------------------------
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (default from settings).")
-@click.option("--port", type=int, default=None, help="Port (default from settings).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default from settings)."
+)
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the feeds, the editor API and the partner API."""
@@ -88,7 +103,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings = _settings(ctx)
     host = host or settings.host
     port = settings.port if port is None else port
-    app = create_app(settings)
+    try:
+        sqlite_folder(settings)
+        app = create_app(settings)
+    except ConfigError as exc:
+        raise _ConfigExit(exc) from None
     try:
         import uvloop
 

@@ -5,6 +5,8 @@ Nothing here reads the environment at import time; callers pass `environ` (tests
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from syndicate.errors import ConfigError
 
@@ -69,7 +72,11 @@ class Settings:
     sections: tuple[Section, ...] = ()
     max_request_bytes: int = 8 * 1024 * 1024
     partner_page_size: int = 100
+    header_timeout: float = 10.0
+    idle_timeout: float = 15.0
     _by_slug: Mapping[str, Section] = field(default_factory=dict, repr=False, compare=False)
+    # Where each value came from (a file, a variable), for errors found after loading.
+    origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_slug", {s.slug: s for s in self.sections})
@@ -100,14 +107,16 @@ class Settings:
     def redacted(self) -> dict[str, Any]:
         """The settings as shown to people: passwords in URLs hidden."""
         return {
-            "database_url": re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", self.database_url),
+            "database_url": redact_url(self.database_url),
             "feeds_dir": str(self.feeds_dir),
             "base_url": self.base_url,
             "host": self.host,
             "port": self.port,
             "regen_interval": self.regen_interval,
             "run_scheduler": self.run_scheduler,
-            "websub_hub": self.websub_hub,
+            "header_timeout": self.header_timeout,
+            "idle_timeout": self.idle_timeout,
+            "websub_hub": redact_url(self.websub_hub) if self.websub_hub else None,
             "sections": list(self.section_slugs),
         }
 
@@ -115,25 +124,79 @@ class Settings:
         return replace(self, **changes)
 
 
-def _texts(value: Any, key: str) -> dict[str, str]:
+_SECRET_QUERY = re.compile(r"([?&;][^=&#;]*(?:pass|secret|token)[^=&#;]*=)[^&#;]*", re.I)
+_SECRET_PAIR = re.compile(r"(\b\w*(?:pass|secret|token)\w*\s*=\s*)(?:'[^']*'|\S+)", re.I)
+
+
+def redact_url(url: str) -> str:
+    """`url` with every password hidden: the one function for printing a URL anywhere.
+
+    It parses nothing (the URL may be malformed): userinfo runs from `//` to the last `@`,
+    so `u:pa@ss@host` and `:pw@host` are covered; query parameters (and `key=value` text)
+    whose name mentions a password, secret or token are hidden too.
+    """
+    text = _SECRET_QUERY.sub(r"\1***", url)
+    scheme, sep, rest = text.partition("//")
+    if sep and "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        if ":" in userinfo or not host:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        text = f"{scheme}//{userinfo}@{host}"
+    return _SECRET_PAIR.sub(r"\1***", text) if not sep else text
+
+
+def _bad(key: str, where: str, problem: str, allowed: str) -> ConfigError:
+    """The one-line error for a bad setting: what, where it came from, what is allowed."""
+    return ConfigError(f"{key} (from {where}): {problem}; allowed: {allowed}")
+
+
+def _texts(value: Any, key: str, where: str = "the settings file") -> dict[str, str]:
     if isinstance(value, str):
         return {"en": value}
     if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
         return {str(k): v for k, v in value.items()}
-    raise ConfigError(f"{key}: expected a string or a table of language = text")
+    raise _bad(key, where, f"got {value!r}", "a string or a table of language = text")
 
 
-def _int(value: Any, key: str, minimum: int = 0) -> int:
-    try:
+def _int(
+    value: Any,
+    key: str,
+    minimum: int = 0,
+    maximum: int = 2**31 - 1,
+    where: str = "the settings file",
+) -> int:
+    allowed = f"a whole number from {minimum} to {maximum}"
+    if isinstance(value, bool):
+        raise _bad(key, where, f"got {value!r}", allowed)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,30}\s*", value):
         number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key}: expected a whole number, got {value!r}") from None
-    if number < minimum:
-        raise ConfigError(f"{key}: must be at least {minimum}, got {number}")
+    else:
+        raise _bad(key, where, f"expected a whole number, got {value!r}", allowed)
+    if not minimum <= number <= maximum:
+        raise _bad(key, where, f"{number} is out of range", allowed)
     return number
 
 
-def _bool(value: Any, key: str) -> bool:
+def _seconds(value: Any, key: str, maximum: float, where: str) -> float:
+    allowed = f"seconds, more than 0 and at most {maximum:g}"
+    number: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number):
+        raise _bad(key, where, f"expected a number of seconds, got {value!r}", allowed)
+    if not 0 < number <= maximum:
+        raise _bad(key, where, f"{number:g} is out of range", allowed)
+    return number
+
+
+def _bool(value: Any, key: str, where: str = "the settings file") -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -141,26 +204,126 @@ def _bool(value: Any, key: str) -> bool:
         return True
     if text in {"0", "false", "no", "off", ""}:
         return False
-    raise ConfigError(f"{key}: expected a boolean (1/0, true/false), got {value!r}")
+    raise _bad(key, where, f"got {value!r}", "a boolean (1/0, true/false)")
 
 
-def parse_sections(table: Mapping[str, Any]) -> tuple[Section, ...]:
+def _text(value: Any, key: str, where: str) -> str:
+    if not isinstance(value, str) or not value.strip() or "\x00" in value:
+        raise _bad(key, where, f"got {value!r}", "a non-empty string")
+    return value
+
+
+_HOSTNAME = re.compile(r"(?=.{1,253}\Z)(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.?)+\Z")
+
+
+def _host(value: Any, key: str, where: str) -> str:
+    allowed = "an IP address (127.0.0.1, 0.0.0.0, ::) or a host name"
+    text = _text(value, key, where).strip()
+    try:
+        ipaddress.ip_address(text)
+        return text
+    except ValueError:
+        pass
+    labels = text.rstrip(".").split(".")
+    # All-digit labels read as an IPv4 address (999.1.1.1 is no host name): not valid above.
+    if _HOSTNAME.match(text) and not labels[-1].isdigit():
+        return text
+    raise _bad(key, where, f"{text!r} is not an address or host name", allowed)
+
+
+def _http_url(value: Any, key: str, where: str) -> str:
+    allowed = "an absolute http:// or https:// URL"
+    text = _text(value, key, where).strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError as exc:
+        raise _bad(key, where, f"{redact_url(text)!r}: {exc}", allowed) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _bad(key, where, f"got {redact_url(text)!r}", allowed)
+    return text
+
+
+_DATABASE_ALLOWED = (
+    "sqlite:///relative/path.db, sqlite:////absolute/path.db, sqlite:///:memory:"
+    " or postgresql://user@host[:port]/database"
+)
+
+
+def _database_url(value: Any, key: str, where: str) -> str:
+    text = _text(value, key, where).strip()
+    shown = repr(redact_url(text))
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+    if scheme == "sqlite":
+        if text in ("sqlite://", "sqlite:///:memory:"):
+            return text
+        if not text.startswith("sqlite:///") or len(text) == len("sqlite:///"):
+            raise _bad(key, where, f"{shown} is not sqlite:///<path>", _DATABASE_ALLOWED)
+        return text
+    if scheme in ("postgresql", "postgres"):
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - raises on a port that is not a number in range
+        except ValueError as exc:
+            raise _bad(key, where, f"{shown} is malformed ({exc})", _DATABASE_ALLOWED) from None
+        if not text.startswith(f"{scheme}://"):
+            raise _bad(key, where, f"{shown} is malformed", _DATABASE_ALLOWED)
+        return text
+    problem = f"unsupported scheme {scheme!r}" if scheme else f"{shown} is not a URL"
+    raise _bad(key, where, problem, _DATABASE_ALLOWED)
+
+
+def sqlite_folder(settings: Settings) -> None:
+    """Create the SQLite database's folder now, so a bad one is a clear error at start."""
+    url = settings.database_url
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return
+    folder = Path(url[len("sqlite:///") :]).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _bad(
+            "database_url",
+            settings.origins.get("database_url", "the defaults"),
+            f"cannot create the folder {str(folder)!r} ({exc.strerror or exc})",
+            "a SQLite path whose folder exists or can be created",
+        ) from None
+
+
+_SECTION_KEYS = {"title", "description", "language", "limit", "max_bytes"}
+
+
+def parse_sections(table: Any, where: str = "the settings file") -> tuple[Section, ...]:
+    if not isinstance(table, dict):
+        raise _bad("sections", where, f"got {table!r}", "a table of [sections.<slug>] tables")
     sections = []
     for slug, body in table.items():
         key = f"sections.{slug}"
-        if not SLUG_RE.match(slug) or slug == ALL_SECTION:
-            raise ConfigError(f"{key}: a slug is lowercase letters, digits and '-', not 'all'")
+        if not SLUG_RE.fullmatch(slug) or slug == ALL_SECTION:
+            raise _bad(
+                key, where, "not a usable slug", "lowercase letters, digits and '-', not 'all'"
+            )
         if not isinstance(body, dict):
-            raise ConfigError(f"{key}: expected a table")
-        title = _texts(body.get("title", slug), f"{key}.title")
+            raise _bad(key, where, f"got {body!r}", "a table")
+        unknown = set(body) - _SECTION_KEYS
+        if unknown:
+            raise _bad(
+                key,
+                where,
+                f"unknown key(s) {', '.join(sorted(unknown))}",
+                ", ".join(sorted(_SECTION_KEYS)),
+            )
+        title = _texts(body.get("title", slug), f"{key}.title", where)
         sections.append(
             Section(
                 slug=slug,
                 title=title,
-                description=_texts(body.get("description", title), f"{key}.description"),
-                language=str(body.get("language", "en")),
-                limit=_int(body.get("limit", DEFAULT_LIMIT), f"{key}.limit", 1),
-                max_bytes=_int(body.get("max_bytes", DEFAULT_MAX_BYTES), f"{key}.max_bytes", 4096),
+                description=_texts(body.get("description", title), f"{key}.description", where),
+                language=_text(body.get("language", "en"), f"{key}.language", where),
+                limit=_int(body.get("limit", DEFAULT_LIMIT), f"{key}.limit", 1, 10_000, where),
+                max_bytes=_int(
+                    body.get("max_bytes", DEFAULT_MAX_BYTES), f"{key}.max_bytes", 4096, 2**30, where
+                ),
             )
         )
     return tuple(sections)
@@ -183,9 +346,12 @@ def load_settings(
                 data = tomllib.load(fh)
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {config_path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {config_path}: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{config_path}: {exc}") from None
-    return settings_from_mapping(data, env, **overrides)
+    source = str(config_path) if config_path is not None else "the settings file"
+    return settings_from_mapping(data, env, source=source, **overrides)
 
 
 _ENV_KEYS = {
@@ -198,59 +364,93 @@ _ENV_KEYS = {
     "SYNDICATE_SAFETY_INTERVAL": "safety_interval",
     "SYNDICATE_RUN_SCHEDULER": "run_scheduler",
     "SYNDICATE_WEBSUB_HUB": "websub_hub",
+    "SYNDICATE_HEADER_TIMEOUT": "header_timeout",
+    "SYNDICATE_IDLE_TIMEOUT": "idle_timeout",
 }
+_KNOWN = {
+    *_ENV_KEYS.values(),
+    "site_title",
+    "provider",
+    "max_request_bytes",
+    "partner_page_size",
+}
+# Upper bounds: past these a value is a typo, and the scheduler's arithmetic overflows.
+MAX_REGEN_INTERVAL = 86_400  # a day
+MAX_SAFETY_INTERVAL = 7 * 86_400  # a week
+MAX_HEADER_TIMEOUT = 300.0
+MAX_IDLE_TIMEOUT = 3600.0
 
 
 def settings_from_mapping(
-    data: Mapping[str, Any], environ: Mapping[str, str] | None = None, **overrides: Any
+    data: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    *,
+    source: str = "the settings file",
+    **overrides: Any,
 ) -> Settings:
-    """Settings from a parsed TOML mapping (the `[syndicate]` table and `[sections.*]`)."""
-    values: dict[str, Any] = dict(data.get("syndicate", {}))
+    """Settings from a parsed TOML mapping (the `[syndicate]` table and `[sections.*]`).
+
+    Every value is checked here, before anything starts; a bad one is a `ConfigError` of one
+    line naming the setting, where it came from (`source`, a variable, or the caller) and
+    what is allowed.
+    """
+    table = data.get("syndicate", {})
+    if not isinstance(table, dict):
+        raise _bad("syndicate", source, f"got {table!r}", "a [syndicate] table")
+    unknown_tables = set(data) - {"syndicate", "sections"}
+    if unknown_tables:
+        raise _bad(
+            ", ".join(sorted(unknown_tables)),
+            source,
+            "unknown table(s)",
+            "[syndicate], [sections.*]",
+        )
+    values: dict[str, Any] = dict(table)
+    origin = {name: f"{source} [syndicate]" for name in values}
     for env_key, name in _ENV_KEYS.items():
         if environ and environ.get(env_key) not in (None, ""):
             values[name] = environ[env_key]
+            origin[name] = env_key
     values.update(overrides)
-    known = {
-        "database_url",
-        "feeds_dir",
-        "base_url",
-        "host",
-        "port",
-        "regen_interval",
-        "safety_interval",
-        "run_scheduler",
-        "websub_hub",
-        "site_title",
-        "provider",
-        "max_request_bytes",
-        "partner_page_size",
-    }
-    unknown = set(values) - known
+    origin.update({name: "the command line" for name in overrides})
+    unknown = sorted(set(values) - _KNOWN)
     if unknown:
-        raise ConfigError(f"syndicate: unknown setting(s) {', '.join(sorted(unknown))}")
+        problem = f"unknown setting(s) {', '.join(unknown)}"
+        raise _bad(
+            f"syndicate.{unknown[0]}", origin[unknown[0]], problem, ", ".join(sorted(_KNOWN))
+        )
     defaults = Settings()
-    sections = parse_sections(data.get("sections", {}))
+
+    def get(name: str) -> tuple[Any, str, str]:
+        return values.get(name, getattr(defaults, name)), name, origin.get(name, "the defaults")
+
+    def interval(name: str, maximum: int) -> int:
+        return _int(*get(name)[:2], 1, maximum, get(name)[2])
+
+    feeds_dir = get("feeds_dir")
+    hub = values.get("websub_hub")
     return Settings(
-        database_url=str(values.get("database_url", defaults.database_url)),
-        feeds_dir=Path(values.get("feeds_dir", defaults.feeds_dir)),
-        base_url=str(values.get("base_url", defaults.base_url)).rstrip("/"),
-        host=str(values.get("host", defaults.host)),
-        port=_int(values.get("port", defaults.port), "port", 0),
-        regen_interval=_int(
-            values.get("regen_interval", defaults.regen_interval), "regen_interval", 1
-        ),
-        safety_interval=_int(
-            values.get("safety_interval", defaults.safety_interval), "safety_interval", 1
-        ),
-        run_scheduler=_bool(values.get("run_scheduler", defaults.run_scheduler), "run_scheduler"),
-        websub_hub=(str(values["websub_hub"]) if values.get("websub_hub") else None),
-        site_title=str(values.get("site_title", defaults.site_title)),
-        provider=str(values.get("provider", defaults.provider)),
+        database_url=_database_url(*get("database_url")),
+        feeds_dir=Path(_text(str(feeds_dir[0]), *feeds_dir[1:])),
+        base_url=_http_url(*get("base_url")).rstrip("/"),
+        host=_host(*get("host")),
+        port=_int(*get("port")[:2], 1, 65_535, get("port")[2]),
+        regen_interval=interval("regen_interval", MAX_REGEN_INTERVAL),
+        safety_interval=interval("safety_interval", MAX_SAFETY_INTERVAL),
+        run_scheduler=_bool(*get("run_scheduler")),
+        websub_hub=_http_url(*get("websub_hub")) if hub else None,
+        site_title=_text(*get("site_title")),
+        provider=_text(*get("provider")),
         max_request_bytes=_int(
-            values.get("max_request_bytes", defaults.max_request_bytes), "max_request_bytes", 1024
+            *get("max_request_bytes")[:2], 1024, 2**30, get("max_request_bytes")[2]
         ),
         partner_page_size=_int(
-            values.get("partner_page_size", defaults.partner_page_size), "partner_page_size", 1
+            *get("partner_page_size")[:2], 1, 10_000, get("partner_page_size")[2]
         ),
-        sections=sections,
+        header_timeout=_seconds(
+            *get("header_timeout")[:2], MAX_HEADER_TIMEOUT, get("header_timeout")[2]
+        ),
+        idle_timeout=_seconds(*get("idle_timeout")[:2], MAX_IDLE_TIMEOUT, get("idle_timeout")[2]),
+        sections=parse_sections(data.get("sections", {}), source),
+        origins=origin,
     )

@@ -1,0 +1,98 @@
+"""Settings are checked before anything starts: a bad one is exit 2 and one line, no traceback.
+
+Each case runs the real `syndicate serve` in a subprocess, the way an operator would.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = '[syndicate]\nsite_title = "Start checks"\n[sections.global]\ntitle = "Global"\n'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_serve(
+    tmp_path: Path, env: dict[str, str], config: str = CONFIG
+) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "syndicate.toml"
+    path.write_text(config, encoding="utf-8")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}
+    clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), clean.get("PYTHONPATH")]))
+    if "database_url" not in config:
+        clean["SYNDICATE_DATABASE_URL"] = f"sqlite:///{tmp_path / 's.db'}"
+    if "port" not in config:
+        clean["SYNDICATE_PORT"] = str(free_port())
+    full = {**clean, **env}
+    return subprocess.run(
+        [sys.executable, "-m", "syndicate", "--config", str(path), "serve", "--host", "127.0.0.1"],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "allowed"),
+    [
+        ("SYNDICATE_REGEN_INTERVAL", "99999999999999999999", "86400"),
+        ("SYNDICATE_SAFETY_INTERVAL", "99999999999999", "604800"),
+        ("SYNDICATE_DATABASE_URL", "mysql://x", "postgresql://"),
+        ("SYNDICATE_DATABASE_URL", "sqlite:relative.db", "sqlite:///"),
+        ("SYNDICATE_DATABASE_URL", "sqlite:////proc/nope/x.db", "can be created"),
+        ("SYNDICATE_DATABASE_URL", "postgresql://[::1", "postgresql://"),
+        ("SYNDICATE_HOST", "999.1.1.1", "IP address"),
+        ("SYNDICATE_PORT", "99999", "65535"),
+        ("SYNDICATE_PORT", "0", "65535"),
+        ("SYNDICATE_HEADER_TIMEOUT", "0", "more than 0"),
+        ("SYNDICATE_IDLE_TIMEOUT", "inf", "at most 3600"),
+        ("SYNDICATE_BASE_URL", "news.example", "http"),
+        ("SYNDICATE_RUN_SCHEDULER", "maybe", "boolean"),
+    ],
+)
+def test_a_bad_variable_is_one_line_and_exit_2(
+    tmp_path: Path, variable: str, value: str, allowed: str
+) -> None:
+    done = run_serve(tmp_path, {variable: value})
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    assert variable in lines[0]
+    assert allowed in lines[0]
+    setting = variable.removeprefix("SYNDICATE_").lower()
+    assert setting in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("line", "setting", "allowed"),
+    [
+        ("regen_interval = 1e400", "regen_interval", "whole number"),
+        ("port = true", "port", "65535"),
+        ('idle_timeout = "soon"', "idle_timeout", "seconds"),
+        ("database_url = 3", "database_url", "non-empty string"),
+    ],
+)
+def test_a_bad_file_value_names_the_file(
+    tmp_path: Path, line: str, setting: str, allowed: str
+) -> None:
+    done = run_serve(tmp_path, {}, config=CONFIG.replace("[syndicate]\n", f"[syndicate]\n{line}\n"))
+    assert done.returncode == 2, done.stderr
+    lines = [text for text in (done.stdout + done.stderr).splitlines() if text.strip()]
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    assert setting in lines[0] and "syndicate.toml" in lines[0] and allowed in lines[0]
