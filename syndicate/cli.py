@@ -99,6 +99,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from aiohttp import web
 
     from syndicate.web.app import create_app
+    from syndicate.web.timeouts import GuardedRunner
 
     settings = _settings(ctx)
     host = host or settings.host
@@ -116,7 +117,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         runner = asyncio.run
 
     async def serve_forever() -> None:
-        web_runner = web.AppRunner(app, access_log=None, handle_signals=True)
+        web_runner = GuardedRunner(
+            app,
+            header_timeout=settings.header_timeout,
+            idle_timeout=settings.idle_timeout,
+            access_log=None,
+            handle_signals=True,
+        )
         await web_runner.setup()
         site = web.TCPSite(web_runner, host, port, backlog=1024, reuse_address=True)
         await site.start()
