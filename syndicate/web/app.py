@@ -21,7 +21,7 @@ from syndicate.store import open_store
 from syndicate.store.base import Store
 from syndicate.web import api, feeds, partners
 from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
-from syndicate.web.middleware import error_middleware
+from syndicate.web.middleware import error_middleware, quiet_client_errors
 from syndicate.websub import WebSubPublisher
 
 log = logging.getLogger("syndicate.web")
@@ -38,6 +38,7 @@ def create_app(
     opened from `settings.database_url` for the app's lifetime. `run_scheduler` overrides
     `settings.run_scheduler` (tests turn the timer off).
     """
+    quiet_client_errors()
     app = web.Application(
         middlewares=[error_middleware], client_max_size=settings.max_request_bytes
     )

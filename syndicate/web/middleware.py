@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from syndicate.errors import SyndicateError
 from syndicate.web.responses import json_response
@@ -69,3 +70,29 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         log.exception("unhandled error: %s %s", request.method, request.path)
         return error_response(500, {"errors": [{"path": "", "message": "internal error"}]})
+
+
+class _ClientErrorsInOneLine(logging.Filter):
+    """aiohttp logs a malformed request (a 4xx) with its parser traceback: make it one line.
+
+    A client's mistake is not a fault of ours; a traceback in the log would say it was, and
+    hostile clients could fill the log with them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
+            record.msg = f"{record.getMessage()}: {exc.code} {exc.message}".replace("\n", " ")
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+_ONE_LINE = _ClientErrorsInOneLine()
+
+
+def quiet_client_errors() -> None:
+    """Install the filter on aiohttp's server logger (once; calling again changes nothing)."""
+    logging.getLogger("aiohttp.server").addFilter(_ONE_LINE)
