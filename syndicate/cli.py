@@ -126,7 +126,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         )
         await web_runner.setup()
         site = web.TCPSite(web_runner, host, port, backlog=1024, reuse_address=True)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # port taken, address not ours: one line, exit 1, no traceback
+            await web_runner.cleanup()
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+            ) from None
         # Only once the store is open and the port bound: a supervisor can trust the line.
         click.echo(f"Syndicate serving on http://{host}:{port}/ (feeds under /feeds/)", err=True)
         # What this process runs with, passwords hidden: the first thing to check in a log.

@@ -82,3 +82,45 @@ def test_a_missing_or_broken_file_is_a_config_error(tmp_path: Path) -> None:
     broken.write_text("[syndicate\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"broken\.toml"):
         load_settings(broken, environ={})
+
+
+def test_timeouts_have_defaults_and_come_from_file_or_environment() -> None:
+    defaults = settings_from_mapping({}, {})
+    assert (defaults.header_timeout, defaults.idle_timeout) == (10.0, 15.0)
+    data = {"syndicate": {"header_timeout": 2, "idle_timeout": 30}}
+    from_file = settings_from_mapping(data, {})
+    assert (from_file.header_timeout, from_file.idle_timeout) == (2.0, 30.0)
+    env = {"SYNDICATE_HEADER_TIMEOUT": "0.5", "SYNDICATE_IDLE_TIMEOUT": "4"}
+    from_env = settings_from_mapping(data, env)
+    assert (from_env.header_timeout, from_env.idle_timeout) == (0.5, 4.0)
+    shown = from_env.redacted()
+    assert (shown["header_timeout"], shown["idle_timeout"]) == (0.5, 4.0)
+
+
+@pytest.mark.parametrize(
+    ("env", "source"),
+    [
+        ({"SYNDICATE_IDLE_TIMEOUT": "-1"}, "SYNDICATE_IDLE_TIMEOUT"),
+        ({"SYNDICATE_HEADER_TIMEOUT": "301"}, "SYNDICATE_HEADER_TIMEOUT"),
+        ({"SYNDICATE_PORT": "65536"}, "SYNDICATE_PORT"),
+        ({"SYNDICATE_WEBSUB_HUB": "ftp://hub.example/"}, "SYNDICATE_WEBSUB_HUB"),
+    ],
+)
+def test_a_bad_value_names_its_variable(env: dict[str, str], source: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping({}, env)
+    assert f"(from {source})" in caught.value.message
+    assert "allowed:" in caught.value.message
+    assert "\n" not in caught.value.message
+
+
+def test_the_sqlite_folder_is_made_at_start_or_named(tmp_path: Path) -> None:
+    from syndicate.config import sqlite_folder
+
+    good = settings_from_mapping({}, {"SYNDICATE_DATABASE_URL": f"sqlite:///{tmp_path}/a/b/s.db"})
+    sqlite_folder(good)
+    assert (tmp_path / "a" / "b").is_dir()
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    bad = settings_from_mapping({}, {"SYNDICATE_DATABASE_URL": f"sqlite:///{tmp_path}/file/s.db"})
+    with pytest.raises(ConfigError, match=r"SYNDICATE_DATABASE_URL.*cannot create the folder"):
+        sqlite_folder(bad)

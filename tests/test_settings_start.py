@@ -96,3 +96,14 @@ def test_a_bad_file_value_names_the_file(
     assert len(lines) == 1, lines
     assert "Traceback" not in lines[0]
     assert setting in lines[0] and "syndicate.toml" in lines[0] and allowed in lines[0]
+
+
+def test_a_taken_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_serve(tmp_path, {"SYNDICATE_PORT": str(port), "SYNDICATE_RUN_SCHEDULER": "0"})
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
