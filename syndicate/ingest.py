@@ -122,7 +122,9 @@ def _record_id(value: Any) -> str | None:
     if isinstance(value, dict):
         found = value.get("id")
         if isinstance(found, str):
-            return found
+            # A lone surrogate ("\ud800" decodes to one) cannot be written as UTF-8: the
+            # result that names the line would turn the whole answer into a 500.
+            return found.encode("utf-8", "backslashreplace").decode("utf-8")
     return None
 
 

@@ -1,0 +1,80 @@
+"""Hostile values over HTTP: each gets its own 422 or per-line rejection, never a 500."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from syndicate.ingest import ingest, parse_ndjson
+from syndicate.store.sqlite import SQLiteStore
+from syndicate.web.app import create_app
+from tests.web_fixtures import add_token, bearer, error_body, record, web_settings
+
+NDJSON = {"Content-Type": "application/x-ndjson"}
+JSON = {"Content-Type": "application/json"}
+# A lone surrogate survives json.loads; written out as UTF-8 it raised UnicodeEncodeError.
+SURROGATE_LINE = '{"id": "\\ud800", "headline": "x"}'
+
+
+async def _client(aiohttp_client: Any, tmp_path: Path) -> tuple[TestClient[Any, Any], Any]:
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'store.db'}")
+    await store.open()
+    app = create_app(web_settings(tmp_path), store=store, run_scheduler=False)
+    app.on_cleanup.append(lambda _app: store.close())
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    return client, store
+
+
+async def test_bulk_line_with_a_lone_surrogate_id_is_rejected_alone(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    client, store = await _client(aiohttp_client, tmp_path)
+    editor = bearer(await add_token(store, "editor"))
+    text = "\n".join([json.dumps(record("s-1")), SURROGATE_LINE, json.dumps(record("s-3"))])
+    resp = await client.post(
+        "/api/articles/bulk", data=text.encode("utf-8"), headers={**editor, **NDJSON}
+    )
+    assert resp.status == 200
+    by_line = {r["line"]: r for r in (await resp.json())["results"]}
+    assert [by_line[n]["outcome"] for n in (1, 2, 3)] == ["created", "rejected", "created"]
+    assert by_line[2]["id"] == "\\ud800"
+    assert "/id" in {e["path"] for e in by_line[2]["errors"]}
+    assert await store.get("s-1") is not None and await store.get("s-3") is not None
+
+
+async def test_ingest_results_carry_no_lone_surrogates(tmp_path: Path) -> None:
+    results = await ingest(parse_ndjson(SURROGATE_LINE), web_settings(tmp_path), None)
+    assert [r.outcome for r in results] == ["rejected"]
+    json.dumps([r.as_dict() for r in results], ensure_ascii=False).encode("utf-8")
+
+
+async def test_far_instants_are_422_over_http_and_nothing_is_stored(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    client, store = await _client(aiohttp_client, tmp_path)
+    editor = bearer(await add_token(store, "editor"))
+    for n, field in enumerate(("embargo_until", "updated", "published")):
+        raw = record(f"far-{n}", **{field: "9999-12-31T23:59:59-23:59"})
+        resp = await client.post(
+            "/api/articles", data=json.dumps(raw).encode("utf-8"), headers={**editor, **JSON}
+        )
+        errors = await error_body(resp, 422)
+        assert [e["path"] for e in errors] == [f"/{field}"]
+        assert await store.get(f"far-{n}") is None
+
+
+async def test_dot_ids_are_422_over_http(aiohttp_client: Any, tmp_path: Path) -> None:
+    client, store = await _client(aiohttp_client, tmp_path)
+    editor = bearer(await add_token(store, "editor"))
+    for dots in (".", "..", "..."):
+        resp = await client.post(
+            "/api/articles",
+            data=json.dumps(record(dots)).encode("utf-8"),
+            headers={**editor, **JSON},
+        )
+        errors = await error_body(resp, 422)
+        assert [e["path"] for e in errors] == ["/id"]
+        assert "only dots" in errors[0]["message"]
