@@ -17,9 +17,8 @@ from syndicate.errors import (
     PreconditionFailed,
     UnsupportedMediaType,
 )
-from syndicate.ingest import ingest, parse_ndjson, summarise
+from syndicate.ingest import check_record_async, ingest, parse_ndjson, summarise
 from syndicate.model import Article, PutResult
-from syndicate.validate import validate_record
 from syndicate.web.auth import require
 from syndicate.web.keys import METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
 from syndicate.web.responses import json_response
@@ -65,6 +64,15 @@ def _count_ingest(request: web.Request, outcome: str, n: int = 1) -> None:
         metrics.ingested(outcome, n)
 
 
+async def _validated(request: web.Request, raw: Any) -> dict[str, Any]:
+    """The normalised record, or `InvalidArticle` (counted as a rejection)."""
+    record, errors = await check_record_async(raw, request.app[SETTINGS])
+    if record is None:
+        _count_ingest(request, "rejected")
+        raise InvalidArticle(errors)
+    return record
+
+
 def _stored(request: web.Request, result: PutResult) -> web.Response:
     """After a put: count it, give an embargo its release job now, answer 201 or 200."""
     _count_ingest(request, result.outcome)
@@ -79,11 +87,7 @@ def _stored(request: web.Request, result: PutResult) -> web.Response:
 async def create_article(request: web.Request) -> web.Response:
     await require(request, "editor")
     raw = await _json_body(request)
-    try:
-        record = validate_record(raw, request.app[SETTINGS])
-    except InvalidArticle:
-        _count_ingest(request, "rejected")
-        raise
+    record = await _validated(request, raw)
     result = await request.app[STORE].put(record, now=_now())
     return _stored(request, result)
 
@@ -124,11 +128,7 @@ async def replace_article(request: web.Request) -> web.Response:
     store = request.app[STORE]
     if request.headers.get("If-Match", "").strip() == "*" and await store.get(article_id) is None:
         raise PreconditionFailed(f"article {article_id!r} does not exist")
-    try:
-        record = validate_record(raw, request.app[SETTINGS])
-    except InvalidArticle:
-        _count_ingest(request, "rejected")
-        raise
+    record = await _validated(request, raw)
     result = await store.put(record, expected_version=expected, now=_now())
     return _stored(request, result)
 
