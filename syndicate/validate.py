@@ -21,7 +21,14 @@ from jsonschema import ValidationError
 from syndicate.config import Settings
 from syndicate.errors import FieldError, InvalidArticle
 from syndicate.model import STORE_FIELDS, parse_time
-from syndicate.schema import bounded, fast_check, json_key, load_schema, validator
+from syndicate.schema import (
+    bounded,
+    ecma_pattern,
+    fast_check,
+    json_key,
+    load_schema,
+    validator,
+)
 
 MAX_HEADLINE_CHARS = 300
 MAX_BODY_BYTES = 1024 * 1024
@@ -144,6 +151,11 @@ def markup_depth(html: str) -> int:
     # findall, map and accumulate all loop in C: a 1 MiB body of tags costs milliseconds.
     steps = map(_STEP.get, _TAG.findall(html), itertools.repeat(0))
     return max(itertools.accumulate(steps, initial=0))
+
+
+def is_article_id(value: str) -> bool:
+    """Whether `value` could be a stored article's id (the schema's pattern, whole string)."""
+    return ecma_pattern(load_schema()["properties"]["id"]["pattern"]).search(value) is not None
 
 
 def sanitise_html(html: str) -> str:

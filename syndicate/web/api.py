@@ -19,6 +19,7 @@ from syndicate.errors import (
 )
 from syndicate.ingest import check_record_async, ingest, parse_ndjson, summarise
 from syndicate.model import Article, PutResult
+from syndicate.validate import is_article_id
 from syndicate.web.auth import require
 from syndicate.web.keys import METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
 from syndicate.web.responses import json_response
@@ -94,10 +95,20 @@ async def create_article(request: web.Request) -> web.Response:
 
 async def get_article(request: web.Request) -> web.Response:
     await require(request, "editor")
-    article = await request.app[STORE].get(request.match_info["id"])
+    article = await request.app[STORE].get(_path_id(request))
     if article is None:
         raise NotFound(f"no article with id {request.match_info['id']!r}")
     return _article_response(article)
+
+
+def _path_id(request: web.Request) -> str:
+    """The URL's article id; one no record can have (NUL, '..') is a 404 before the store."""
+    article_id = request.match_info["id"]
+    if not is_article_id(article_id):
+        # PostgreSQL refuses NUL in text with a driver error: never let it get that far.
+        shown = article_id.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise NotFound(f"no article with id {shown!r}")
+    return article_id
 
 
 def _if_match(request: web.Request) -> int | None:
@@ -135,7 +146,7 @@ async def replace_article(request: web.Request) -> web.Response:
 
 async def withdraw_article(request: web.Request) -> web.Response:
     await require(request, "editor")
-    article = await request.app[STORE].withdraw(request.match_info["id"], now=_now())
+    article = await request.app[STORE].withdraw(_path_id(request), now=_now())
     return _article_response(article)
 
 
