@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from syndicate.config import Settings
 from syndicate.errors import FieldError, InvalidArticle
+from syndicate.schema import fast_check, json_key, validator
 from syndicate.validate import MAX_BODY_DEPTH, check_record, validate_record
 
 MINIMAL = Path(__file__).parent / "fixtures" / "articles" / "valid" / "minimal.json"
@@ -217,3 +219,28 @@ def test_one_message_per_path_in_one_shape(settings: Settings) -> None:
     assert set(body) == {"errors"}
     assert all(set(e) == {"path", "message"} for e in body["errors"])
     assert all(isinstance(v, str) for e in body["errors"] for v in e.values())
+
+
+@pytest.mark.parametrize("field", ["id", "language", "published", "canonical_url"])
+def test_fast_check_and_jsonschema_both_anchor_at_the_very_end(field: str) -> None:
+    raw = minimal()
+    raw[field] = raw[field] + "\n"
+    assert not fast_check()(raw)
+    assert not validator().is_valid(raw)
+    assert validator().is_valid(minimal()) and fast_check()(minimal())
+
+
+@pytest.mark.parametrize(
+    ("items", "unique"),
+    [
+        ([1, 1.0], False),
+        ([1, True], True),
+        ([0, False, None], True),
+        ([{"a": [1]}, {"a": [1.0]}], False),
+        ([["a"], "a"], True),
+        (["x"] * 2, False),
+    ],
+)
+def test_uniqueness_by_hashing_follows_json_schema_equality(items: list[Any], unique: bool) -> None:
+    assert (len({json_key(x) for x in items}) == len(items)) is unique
+    assert Draft202012Validator({"uniqueItems": True}).is_valid(items) is unique
