@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +54,23 @@ class Parsed:
     line: int
     value: Any = None
     error: str | None = None
+
+
+# Sanitising a large body of dense markup takes html5ever a few hundred ms; nh3 releases the
+# GIL meanwhile, so in a thread it leaves the event loop answering (/healthz, feeds).
+OFF_LOOP_BODY_CHARS = 64 * 1024
+# Validation runs on the event loop between records: give it back at least this often.
+YIELD_EVERY_S = 0.02
+
+
+async def check_record_async(
+    raw: Any, settings: Settings
+) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """`check_record`, in a worker thread when the body is large enough to hold the loop."""
+    body = raw.get("body_html") if isinstance(raw, dict) else None
+    if isinstance(body, str) and len(body) > OFF_LOOP_BODY_CHARS:
+        return await asyncio.to_thread(check_record, raw, settings)
+    return check_record(raw, settings)
 
 
 def parse_records(text: str) -> Iterator[Parsed]:
@@ -122,7 +140,9 @@ def _record_id(value: Any) -> str | None:
     if isinstance(value, dict):
         found = value.get("id")
         if isinstance(found, str):
-            return found
+            # A lone surrogate ("\ud800" decodes to one) cannot be written as UTF-8: the
+            # result that names the line would turn the whole answer into a 500.
+            return found.encode("utf-8", "backslashreplace").decode("utf-8")
     return None
 
 
@@ -169,15 +189,19 @@ async def ingest(
             storing = asyncio.ensure_future(store_batch(batch, unreported))
             batch, unreported = [], []
 
+    yielded = time.monotonic()
     try:
         for count, parsed in enumerate(records, start=1):
+            if time.monotonic() - yielded > YIELD_EVERY_S:
+                await asyncio.sleep(0)
+                yielded = time.monotonic()
             result = RecordResult(parsed.line, _record_id(parsed.value), "rejected", source=source)
             results.append(result)
             unreported.append(result)
             if parsed.error is not None:
                 result.errors = [FieldError("", parsed.error)]
             else:
-                record, errors = check_record(parsed.value, settings)
+                record, errors = await check_record_async(parsed.value, settings)
                 if record is None:
                     result.errors = errors
                 elif store is None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 # The single copy lives at the top of the repository (DESIGN.md: `schemas/`).
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -55,10 +55,46 @@ def load_schema(name: str = ARTICLE_SCHEMA) -> Mapping[str, Any]:
     return schema
 
 
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """A schema `pattern` compiled with ECMA-262's `$`: the end of the text, nothing else.
+
+    Python's `$` also matches before a final newline, which let `abc\\n` through `^...$`.
+    """
+    out: list[str] = []
+    in_class = escaped = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            out.append("\\Z")
+            continue
+        out.append(char)
+    return _compiled("".join(out))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if validator.is_type(instance, "string") and not ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, validators={"pattern": _pattern})
+
+
 @functools.cache
 def validator(name: str = ARTICLE_SCHEMA) -> Draft202012Validator:
     """The jsonschema validator for a schema, compiled once (formats are annotations only)."""
-    return Draft202012Validator(load_schema(name))
+    return _Validator(load_schema(name))  # type: ignore[no-any-return]
 
 
 @functools.cache
@@ -135,7 +171,7 @@ def _string_checks(node: Mapping[str, Any]) -> list[Check]:
         lo, hi = low or 0, high if high is not None else float("inf")
         checks.append(lambda v: type(v) is not str or lo <= len(v) <= hi)
     if "pattern" in node:
-        search = re.compile(node["pattern"]).search
+        search = ecma_pattern(node["pattern"]).search
         checks.append(lambda v: type(v) is not str or search(v) is not None)
     return checks
 
@@ -167,10 +203,25 @@ def _array_checks(node: Mapping[str, Any], root: Mapping[str, Any]) -> list[Chec
 
 
 def _unique(items: list[Any]) -> bool:
-    if all(type(x) is str for x in items):
-        return len(set(items)) == len(items)
-    # Rare and small: leave the subtle equality rules (1 vs 1.0 vs true) to jsonschema.
-    return False
+    return len({json_key(x) for x in items}) == len(items)
+
+
+def json_key(value: Any) -> Any:
+    """A hashable stand-in equal for values JSON Schema calls equal (1 == 1.0, true != 1).
+
+    Uniqueness by hashing is linear; jsonschema's pairwise comparison is quadratic.
+    """
+    if type(value) is bool or value is None:
+        return ("b", value)
+    if type(value) in (int, float):
+        return ("n", value)
+    if type(value) is str:
+        return ("s", value)
+    if type(value) is list:
+        return ("l", tuple(json_key(x) for x in value))
+    if type(value) is dict:
+        return ("d", frozenset((k, json_key(v)) for k, v in value.items()))
+    return ("o", id(value))
 
 
 def _object_checks(node: Mapping[str, Any], root: Mapping[str, Any]) -> list[Check]:
@@ -198,3 +249,76 @@ def _object_checks(node: Mapping[str, Any], root: Mapping[str, Any]) -> list[Che
 
         checks.append(check_properties)
     return checks
+
+
+# --- bounds first: sizes and counts before anything that grows faster than the input ---------
+
+Bound = tuple[tuple[str | int, ...], str, int, int]  # path parts, keyword, limit, actual size
+Prune = Callable[[Any, tuple[str | int, ...], list[Bound]], Any]
+
+
+@functools.cache
+def bounded(name: str = ARTICLE_SCHEMA) -> Callable[[Any], tuple[Any, list[Bound]]]:
+    """A function giving a record cut to the schema's bounds, and each bound it broke.
+
+    Arrays longer than `maxItems` and strings longer than `maxLength` are cut to the limit,
+    unknown fields' values and containers of the wrong type are emptied: what remains is at
+    most as deep as the schema and a few thousand values, so the full check is cheap. The
+    input is never modified; when nothing breaks a bound it is returned as it is.
+    """
+    root = load_schema(name)
+    prune = _prune(root, root)
+
+    def run(value: Any) -> tuple[Any, list[Bound]]:
+        found: list[Bound] = []
+        return prune(value, (), found), found
+
+    return run
+
+
+def _prune(node: Mapping[str, Any], root: Mapping[str, Any]) -> Prune:
+    while "$ref" in node:
+        node = {**_resolve(node["$ref"], root), **{k: v for k, v in node.items() if k != "$ref"}}
+    kind = node.get("type")
+    max_len = node.get("maxLength")
+    max_items = node.get("maxItems")
+    item = _prune(node["items"], root) if "items" in node else None
+    props = {k: _prune(sub, root) for k, sub in node.get("properties", {}).items()}
+    closed = node.get("additionalProperties", True) is False
+
+    def prune(value: Any, path: tuple[str | int, ...], found: list[Bound]) -> Any:
+        if type(value) is str:
+            if max_len is not None and len(value) > max_len:
+                found.append((path, "maxLength", max_len, len(value)))
+                return value[:max_len]
+            return value
+        if type(value) is list:
+            if kind not in (None, "array"):
+                return []  # a type error, whatever it holds
+            out = value
+            if max_items is not None and len(value) > max_items:
+                found.append((path, "maxItems", max_items, len(value)))
+                out = value[:max_items]
+            if item is not None:
+                cut = [item(x, (*path, i), found) for i, x in enumerate(out)]
+                if any(a is not b for a, b in zip(cut, out, strict=True)):
+                    out = cut
+            return out
+        if type(value) is dict:
+            if kind not in (None, "object"):
+                return {}
+            out_dict = value
+            for key, sub in value.items():
+                check = props.get(key)
+                if check is not None:
+                    new = check(sub, (*path, key), found)
+                else:  # unknown: its name is the error, its content never matters
+                    new = None if closed else sub
+                if new is not sub:
+                    if out_dict is value:
+                        out_dict = dict(value)
+                    out_dict[key] = new
+            return out_dict
+        return value
+
+    return prune

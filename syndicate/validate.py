@@ -7,9 +7,10 @@ problem found, each with the JSON pointer of the field at fault. No I/O beyond t
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,11 +21,20 @@ from jsonschema import ValidationError
 from syndicate.config import Settings
 from syndicate.errors import FieldError, InvalidArticle
 from syndicate.model import STORE_FIELDS, parse_time
-from syndicate.schema import fast_check, load_schema, validator
+from syndicate.schema import (
+    bounded,
+    ecma_pattern,
+    fast_check,
+    json_key,
+    load_schema,
+    validator,
+)
 
 MAX_HEADLINE_CHARS = 300
 MAX_BODY_BYTES = 1024 * 1024
 MAX_SECTIONS = 20
+# NewsML's HTML parser (lxml) silently drops what lies deeper than about 255 levels.
+MAX_BODY_DEPTH = 100
 
 TIME_FIELDS = ("published", "updated", "embargo_until", "first_created", "version_created")
 INTEGER_FIELDS = ("width", "height", "length")
@@ -36,7 +46,7 @@ _TIME_HINT = (
     "must be an RFC 3339 date-time with a UTC offset (Z or ±hh:mm), e.g. 2024-06-19T10:00:00+05:30"
 )
 _PATTERN_HINTS = {
-    "^[A-Za-z0-9._-]{1,128}$": "must be 1–128 letters, digits, '.', '_' or '-'",
+    "^(?!\\.+$)[A-Za-z0-9._-]{1,128}$": "must be 1–128 letters, digits, '.', '_' or '-'",
     "\\S": "must not be blank",
     "^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$": "is not a BCP 47 language tag (e.g. 'hi', 'en-GB')",
     "^[a-z0-9][a-z0-9-]{0,63}$": "is not a section slug (lowercase letters, digits, '-')",
@@ -63,29 +73,89 @@ def validate_record(raw: Any, settings: Settings) -> dict[str, Any]:
 
 
 def check_record(raw: Any, settings: Settings) -> tuple[dict[str, Any] | None, list[FieldError]]:
-    """Like `validate_record` without raising: `(record, [])` or `(None, errors)`."""
+    """Like `validate_record` without raising: `(record, [])` or `(None, errors)`.
+
+    Sizes and counts come first, and the rest runs on the record cut to them, so a record of
+    any size costs about what a valid one does. One message per path: the first problem found
+    there in the order of `_RANK` (a blank headline is "must not be empty", not that and more).
+    """
     if not isinstance(raw, dict):
         return None, [FieldError("", "expected a JSON object")]
-    errors: dict[tuple[str, str], FieldError] = {}
-    if not fast_check()(raw):
-        for error in validator().iter_errors(raw):
+    cut, bounds = bounded()(raw)
+    errors: dict[str, tuple[int, FieldError]] = {}
+
+    def add(rank: int, found: FieldError) -> None:
+        if found.path not in errors or rank < errors[found.path][0]:
+            errors[found.path] = (rank, found)
+
+    for parts, keyword, limit, size in bounds:
+        add(_RANK[keyword], _bound_error(pointer(parts), keyword, limit, size))
+    if bounds or not fast_check()(cut):
+        for error in validator().iter_errors(cut):
             for found in _describe(error):
-                errors.setdefault((found.path, found.message), found)
-    at_fault = {path for path, _ in errors}
-    for found in _beyond_schema(raw, settings, at_fault):
-        errors.setdefault((found.path, found.message), found)
+                add(_RANK.get(str(error.validator), _RANK_OTHER), found)
+    for found in _beyond_schema(cut, settings, set(errors)):
+        add(_RANK_BEYOND, found)
     unxmlable: list[FieldError] = []
-    _unxmlable(raw, "", unxmlable)
+    _unxmlable(cut, "", unxmlable)
     for found in unxmlable:
-        errors.setdefault((found.path, found.message), found)
+        add(_RANK_BEYOND, found)
     if errors:
-        return None, sorted(errors.values(), key=lambda e: (e.path, e.message))
+        return None, sorted((e for _, e in errors.values()), key=lambda e: (e.path, e.message))
     record = _normalise(raw)
     # Sanitising decodes character references: `&#1;` in the body becomes U+0001 only now.
     if (bad := _NOT_XML.search(record["body_html"])) is not None:
         message = f"contains U+{ord(bad.group()):04X} (perhaps as a character reference)"
         return None, [_error("/body_html", message + ", which XML 1.0 cannot carry")]
+    body = record["body_html"]
+    if body.count("<") > MAX_BODY_DEPTH and (depth := markup_depth(body)) > MAX_BODY_DEPTH:
+        message = f"nests markup {depth} levels deep, at most {MAX_BODY_DEPTH}"
+        return None, [_error("/body_html", message)]
     return record, []
+
+
+# Which message a path keeps when it has several: what it is, then how big, then its form.
+_RANK = {
+    "type": 0,
+    "required": 0,
+    "additionalProperties": 0,
+    "minLength": 1,
+    "maxLength": 1,
+    "minItems": 1,
+    "maxItems": 1,
+    "pattern": 2,
+    "enum": 2,
+    "minimum": 2,
+    "maximum": 2,
+    "uniqueItems": 3,
+}
+_RANK_OTHER = 4
+_RANK_BEYOND = 5
+
+
+def _bound_error(path: str, keyword: str, limit: int, size: int) -> FieldError:
+    if keyword == "maxItems":
+        return _error(path, f"has {size} items, at most {limit}")
+    return _error(path, f"is too long: {size} characters, at most {limit}")
+
+
+# In sanitised HTML every `<` starts a tag (text and attribute values have `&lt;`), names
+# are lowercase and every element but the void ones is closed explicitly, so counting
+# tags is exact. The group says which: "/" closes, "" opens, a void name does neither.
+_TAG = re.compile(r"<(/|(?:br|img|hr|wbr)(?=[\s/>])|)")
+_STEP = {"/": -1, "": 1}
+
+
+def markup_depth(html: str) -> int:
+    """How deeply elements nest in sanitised HTML (0 for text only)."""
+    # findall, map and accumulate all loop in C: a 1 MiB body of tags costs milliseconds.
+    steps = map(_STEP.get, _TAG.findall(html), itertools.repeat(0))
+    return max(itertools.accumulate(steps, initial=0))
+
+
+def is_article_id(value: str) -> bool:
+    """Whether `value` could be a stored article's id (the schema's pattern, whole string)."""
+    return ecma_pattern(load_schema()["properties"]["id"]["pattern"]).search(value) is not None
 
 
 def sanitise_html(html: str) -> str:
@@ -172,8 +242,26 @@ def _pattern_hints() -> dict[str, str]:
     return {
         **_PATTERN_HINTS,
         shared["date_time"]["pattern"]: _TIME_HINT,
-        shared["http_url"]["pattern"]: "must be an absolute http(s) URL",
+        shared["http_url"]["pattern"]: _URL_HINT,
     }
+
+
+def _pattern_message(pattern: str, value: str) -> str:
+    hints = _pattern_hints()
+    if hints.get(pattern) == _URL_HINT and (bad := _NOT_URI.search(value)) is not None:
+        char = bad.group()
+        where = f"{_short(char)} at character {bad.start() + 1}"
+        return f"is not an RFC 3986 URI: {where} must be percent-encoded (got {_short(value)})"
+    if pattern == load_schema()["properties"]["id"]["pattern"] and _DOTS.fullmatch(value):
+        return f"must not be only dots: {_short(value)} folds into another path in URLs"
+    hint = hints.get(pattern)
+    return f"{hint or 'does not match ' + pattern} (got {_short(value)})"
+
+
+_URL_HINT = "must be an absolute http(s) URL (RFC 3986)"
+# ASCII that RFC 3986 never allows raw, or a '%' that starts no %XX escape.
+_NOT_URI = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]|%(?![0-9A-Fa-f]{2})')
+_DOTS = re.compile(r"\.+")
 
 
 def _short(value: Any) -> str:
@@ -200,8 +288,7 @@ def _describe(error: ValidationError) -> Iterator[FieldError]:
     elif keyword == "maxLength":
         yield _error(path, f"is too long: {len(value)} characters, at most {expected}")
     elif keyword == "pattern":
-        hint = _pattern_hints().get(expected)
-        yield _error(path, f"{hint or 'does not match ' + expected} (got {_short(value)})")
+        yield _error(path, _pattern_message(expected, value))
     elif keyword == "minItems":
         yield _error(path, "must not be empty" if expected == 1 else f"needs {expected}+ items")
     elif keyword == "maxItems":
@@ -219,14 +306,12 @@ def _describe(error: ValidationError) -> Iterator[FieldError]:
 
 
 def _duplicates(parts: Any, items: list[Any]) -> Iterator[FieldError]:
-    seen: list[Any] = []
+    first: dict[Any, int] = {}  # by hash: linear where pairwise comparison is quadratic
     for index, item in enumerate(items):
-        for first, earlier in enumerate(seen):
-            if type(earlier) is type(item) and earlier == item:
-                where = pointer([*parts, first])
-                yield _error(pointer([*parts, index]), f"repeats {_short(item)} from {where}")
-                break
-        seen.append(item)
+        earlier = first.setdefault(json_key(item), index)
+        if earlier != index:
+            where = pointer([*parts, earlier])
+            yield _error(pointer([*parts, index]), f"repeats {_short(item)} from {where}")
 
 
 # --- what no schema can say --------------------------------------------------------------------
@@ -240,9 +325,15 @@ def _beyond_schema(
         value = record.get(name)
         if type(value) is str and f"/{name}" not in at_fault:
             try:
-                times[name] = parse_time(value)
+                instant = parse_time(value)
             except ValueError as exc:
                 yield _error(f"/{name}", f"is not a real date-time ({exc})")
+                continue
+            try:
+                # Stores, schedulers and feeds all work in UTC: it must exist there too.
+                times[name] = instant.astimezone(UTC)
+            except OverflowError:
+                yield _error(f"/{name}", f"is outside years 1–9999 in UTC (got {value!r})")
     if "updated" in times and "published" in times and times["updated"] < times["published"]:
         yield _error("/updated", f"is before published ({record['published']})")
 

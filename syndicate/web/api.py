@@ -17,9 +17,9 @@ from syndicate.errors import (
     PreconditionFailed,
     UnsupportedMediaType,
 )
-from syndicate.ingest import ingest, parse_ndjson, summarise
+from syndicate.ingest import check_record_async, ingest, parse_ndjson, summarise
 from syndicate.model import Article, PutResult
-from syndicate.validate import validate_record
+from syndicate.validate import is_article_id
 from syndicate.web.auth import require
 from syndicate.web.keys import METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
 from syndicate.web.responses import json_response
@@ -65,6 +65,15 @@ def _count_ingest(request: web.Request, outcome: str, n: int = 1) -> None:
         metrics.ingested(outcome, n)
 
 
+async def _validated(request: web.Request, raw: Any) -> dict[str, Any]:
+    """The normalised record, or `InvalidArticle` (counted as a rejection)."""
+    record, errors = await check_record_async(raw, request.app[SETTINGS])
+    if record is None:
+        _count_ingest(request, "rejected")
+        raise InvalidArticle(errors)
+    return record
+
+
 def _stored(request: web.Request, result: PutResult) -> web.Response:
     """After a put: count it, give an embargo its release job now, answer 201 or 200."""
     _count_ingest(request, result.outcome)
@@ -79,21 +88,27 @@ def _stored(request: web.Request, result: PutResult) -> web.Response:
 async def create_article(request: web.Request) -> web.Response:
     await require(request, "editor")
     raw = await _json_body(request)
-    try:
-        record = validate_record(raw, request.app[SETTINGS])
-    except InvalidArticle:
-        _count_ingest(request, "rejected")
-        raise
+    record = await _validated(request, raw)
     result = await request.app[STORE].put(record, now=_now())
     return _stored(request, result)
 
 
 async def get_article(request: web.Request) -> web.Response:
     await require(request, "editor")
-    article = await request.app[STORE].get(request.match_info["id"])
+    article = await request.app[STORE].get(_path_id(request))
     if article is None:
         raise NotFound(f"no article with id {request.match_info['id']!r}")
     return _article_response(article)
+
+
+def _path_id(request: web.Request) -> str:
+    """The URL's article id; one no record can have (NUL, '..') is a 404 before the store."""
+    article_id = request.match_info["id"]
+    if not is_article_id(article_id):
+        # PostgreSQL refuses NUL in text with a driver error: never let it get that far.
+        shown = article_id.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise NotFound(f"no article with id {shown!r}")
+    return article_id
 
 
 def _if_match(request: web.Request) -> int | None:
@@ -124,18 +139,14 @@ async def replace_article(request: web.Request) -> web.Response:
     store = request.app[STORE]
     if request.headers.get("If-Match", "").strip() == "*" and await store.get(article_id) is None:
         raise PreconditionFailed(f"article {article_id!r} does not exist")
-    try:
-        record = validate_record(raw, request.app[SETTINGS])
-    except InvalidArticle:
-        _count_ingest(request, "rejected")
-        raise
+    record = await _validated(request, raw)
     result = await store.put(record, expected_version=expected, now=_now())
     return _stored(request, result)
 
 
 async def withdraw_article(request: web.Request) -> web.Response:
     await require(request, "editor")
-    article = await request.app[STORE].withdraw(request.match_info["id"], now=_now())
+    article = await request.app[STORE].withdraw(_path_id(request), now=_now())
     return _article_response(article)
 
 
