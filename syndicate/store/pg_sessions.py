@@ -17,11 +17,14 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 # What a lost server, a refused connection or a failed query raise through asyncpg.
-# (TimeoutError and ConnectionError are OSErrors.)
+# (TimeoutError and ConnectionError are OSErrors.) InternalClientError is what a pooled
+# connection the server just ended raises ("cannot switch to state 12"): it derives from
+# neither of the others, and a request landing on one must be a 503 like any other outage.
 DB_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
 )
 
 Connect = Callable[[], Awaitable[Any]]  # -> asyncpg.Connection (untyped library)

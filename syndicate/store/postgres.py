@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -35,6 +36,8 @@ from syndicate.model import (
 from syndicate.store.base import BatchPuts
 from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
+
+log = logging.getLogger(__name__)
 
 FEEDS_CHANNEL = "syndicate_feeds"  # the prefix: each schema has its own channel
 
@@ -81,6 +84,16 @@ async def drop_schema(database_url: str) -> None:
             await conn.close()
     except DB_ERRORS as exc:
         raise StoreError(f"store: cannot drop schema {schema}: {exc}") from exc
+
+
+def unavailable(exc: BaseException) -> StoreError:
+    """The one StoreError a driver failure becomes: the driver's text goes to the log only.
+
+    Clients see a fixed message (no SQL, no server names, no values they sent); operators find
+    the cause in the log line written here.
+    """
+    log.warning("store: PostgreSQL unavailable: %s: %s", type(exc).__name__, exc)
+    return StoreError("store: database unavailable")
 
 
 def quote_ident(name: str) -> str:
@@ -287,7 +300,7 @@ class PostgresStore(BatchPuts):
             async with self.pool.acquire() as conn, conn.transaction():
                 yield conn
         except DB_ERRORS as exc:
-            raise StoreError(f"store: PostgreSQL: {exc}") from exc
+            raise unavailable(exc) from exc
 
     @asynccontextmanager
     async def _appending(self) -> AsyncIterator[tuple[Any, _ChangeBatch]]:
@@ -314,7 +327,7 @@ class PostgresStore(BatchPuts):
         try:
             return list(await self.pool.fetch(sql, *args))
         except DB_ERRORS as exc:
-            raise StoreError(f"store: PostgreSQL: {exc}") from exc
+            raise unavailable(exc) from exc
 
     # -- writes ---------------------------------------------------------------
     async def _put_all(
@@ -427,6 +440,8 @@ class PostgresStore(BatchPuts):
         )
 
     async def withdraw(self, article_id: str, *, now: datetime) -> Article:
+        if "\x00" in article_id:
+            raise NotFound(f"no article with id {article_id!r}")
         async with self._appending() as (conn, batch):
             row = await conn.fetchrow(
                 f"SELECT {_ARTICLE_COLUMNS}, a.release_pending FROM articles a "
@@ -521,6 +536,9 @@ class PostgresStore(BatchPuts):
 
     # -- reads ----------------------------------------------------------------
     async def get(self, article_id: str) -> Article | None:
+        if "\x00" in article_id:
+            # PostgreSQL text cannot hold NUL, so no stored id has one: not found, as on SQLite.
+            return None
         rows = await self._fetch(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
             "WHERE a.id = $1",
