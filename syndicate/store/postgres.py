@@ -278,15 +278,28 @@ class PostgresStore(BatchPuts):
 
     async def close(self) -> None:
         # Dropped, not just closed: a closed store must not reconnect to contend for the timer.
+        # Each part is closed whatever the one before raised: a failed listener must not
+        # leave the lock session (and with it the timer) or the pool open.
         listener, self._listener = self._listener, None
-        if listener is not None:
-            await listener.close()
         leadership, self._leadership = self._leadership, None
-        if leadership is not None:
-            await leadership.close()
         pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
+        try:
+            if listener is not None:
+                await listener.close()
+        finally:
+            try:
+                if leadership is not None:
+                    await leadership.close()
+            finally:
+                if pool is not None:
+                    await pool.close()
+
+    def health(self) -> dict[str, Any]:
+        """`degraded` when this process has not heard from PostgreSQL for a while."""
+        if self._listener is None:
+            return {"degraded": False}
+        listener = self._listener.health()
+        return {"degraded": listener["degraded"], "feed_listener": listener}
 
     @property
     def pool(self) -> Any:
