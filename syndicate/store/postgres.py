@@ -678,16 +678,18 @@ class PostgresStore(BatchPuts):
         async with self._transaction() as conn:
             # Two processes can regenerate a section at once (the timer on one, an editor's
             # button on another) and save in the opposite order to the one they read in: the
-            # render that read the store later (`generated`) wins, so an older one landing last
-            # cannot put a stale feed back. Identical bytes keep the time they were first made,
-            # so Last-Modified does not move when nothing changed. (Processes compare their
-            # clocks here: run them on one host or under NTP.)
+            # render that read the newer store state (`seq`) wins, so an older one landing
+            # last cannot put a stale feed back; between renders of one state, the later one
+            # (a release due by the clock). Identical bytes keep the time they were first
+            # made, so Last-Modified does not move when nothing changed.
             await conn.executemany(
-                "INSERT INTO feeds (section, name, body, generated) VALUES ($1, $2, $3, $4) "
+                "INSERT INTO feeds (section, name, body, generated, seq) "
+                "VALUES ($1, $2, $3, $4, $5) "
                 "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
-                "generated = excluded.generated "
-                "WHERE feeds.body <> excluded.body AND feeds.generated <= excluded.generated",
-                [(d.section, d.name, d.body, d.generated) for d in documents],
+                "generated = excluded.generated, seq = excluded.seq "
+                "WHERE feeds.body <> excluded.body "
+                "AND (feeds.seq, feeds.generated) < (excluded.seq, excluded.generated)",
+                [(d.section, d.name, d.body, d.generated, d.seq) for d in documents],
             )
             # Delivered on commit, and only then: listeners never load half-saved feeds. Sent
             # even when a save lost to a newer one, so the loser's process reloads the winner.
@@ -695,13 +697,14 @@ class PostgresStore(BatchPuts):
                 await conn.execute("SELECT pg_notify($1, $2)", self._channel, section)
 
     async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
-        sql = "SELECT section, name, body, generated FROM feeds"
+        sql = "SELECT section, name, body, generated, seq FROM feeds"
         if section is None:
             rows = await self._fetch(sql + " ORDER BY section, name")
         else:
             rows = await self._fetch(sql + " WHERE section = $1 ORDER BY name", section)
         return [
-            FeedDocument(r["section"], r["name"], bytes(r["body"]), r["generated"]) for r in rows
+            FeedDocument(r["section"], r["name"], bytes(r["body"]), r["generated"], int(r["seq"]))
+            for r in rows
         ]
 
     async def _feed_sections(self) -> list[str]:
