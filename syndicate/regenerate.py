@@ -333,10 +333,18 @@ class Regenerator:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def load_published(self, section: str | None = None) -> int:
-        """Fill the serving cache from the store (at start, or when another process wrote)."""
+        """Fill the serving cache from the store (at start, or when another process wrote).
+
+        The feeds folder gets the same bytes: every process's SYNDICATE_FEEDS_DIR is its own
+        copy of what it serves (for a static server or CDN origin), leader or not. Memory
+        first: a folder that cannot be written never keeps the new bytes from being served.
+        """
         docs = await self.store.load_feeds(section)
-        for doc in docs:
-            self.cache.put(doc)
+        served = [self.cache.put(doc) for doc in docs]
+        try:
+            await asyncio.to_thread(self._publish_files, served)
+        except Exception:
+            log.exception("regenerate: cannot write loaded feeds to %s", self.feeds_dir)
         return len(docs)
 
 
