@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 FEEDS_CHANNEL = "syndicate_feeds"  # the prefix: each schema has its own channel
 
 
+# Seconds a timer leader may go without a word to PostgreSQL before its lock is freed.
+LEASE_SECONDS = 4
 _COMMAND_TIMEOUT = 60.0  # seconds; far above a 1,000-record batch, far below "forever"
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 _SEARCH_PATH_OPTION = re.compile(r"\s*-c\s*search_path\s*=\s*([^\s,]+)\s*")
@@ -218,7 +220,7 @@ class PostgresStore(BatchPuts):
             settings["search_path"] = quote_ident(self.schema)
         return settings
 
-    async def _connect(self) -> Any:
+    async def _connect(self, extra: dict[str, str] | None = None) -> Any:
         """A connection outside the pool, for sessions that hold a lock or a LISTEN."""
         # Server-side keepalives: if our host vanishes, its session (and the timer lock)
         # goes within about half a minute instead of the kernel's two hours.
@@ -227,7 +229,20 @@ class PostgresStore(BatchPuts):
             "tcp_keepalives_interval": "5",
             "tcp_keepalives_count": "3",
         }
-        return await asyncpg.connect(self._dsn, server_settings=settings, timeout=10)
+        return await asyncpg.connect(
+            self._dsn, server_settings=settings | (extra or {}), timeout=10
+        )
+
+    async def _connect_lease(self) -> Any:
+        """The timer's lock session: a lease the leader renews with every `try_lead`.
+
+        A stopped leader (SIGSTOP, a blocked loop, a paused VM) still answers TCP keep-alives
+        through its kernel, so only the server can tell it has gone quiet: PostgreSQL ends the
+        session after `LEASE_SECONDS` without a statement, which frees the lock for another
+        process. The scheduler calls `try_lead` every second and before every job, so a
+        working leader never comes near it; one that wakes finds its session gone and stops.
+        """
+        return await self._connect({"idle_session_timeout": str(LEASE_SECONDS * 1000)})
 
     async def open(self) -> None:
         try:
@@ -249,7 +264,7 @@ class PostgresStore(BatchPuts):
             await self.close()
             raise StoreError(f"store: cannot open PostgreSQL database: {exc}") from exc
         self._change_lock = _lock_key("changes", self.schema)
-        self._leadership = Leadership(self._connect, _lock_key("timer", self.schema))
+        self._leadership = Leadership(self._connect_lease, _lock_key("timer", self.schema))
         self._channel = feeds_channel(self.schema)
         self._listener = FeedListener(self._connect, self._channel, self._feed_sections)
 
