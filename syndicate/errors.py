@@ -74,3 +74,4 @@ class StoreError(SyndicateError):
     """A storage failure; the message starts with the component (`store: ...`)."""
 
     status = 503
+    retry_after = 5  # seconds; a Retry-After for clients and load balancers

@@ -5,6 +5,9 @@ Each app gets its own registry (no process globals), rendered at `GET /metrics`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
@@ -47,8 +50,25 @@ class Metrics:
             "Articles held back by an embargo or a future publication time",
             registry=self.registry,
         )
+        self.store_degraded = Gauge(
+            "syndicate_store_degraded",
+            "1 while this process has not heard from the shared database for too long",
+            registry=self.registry,
+        )
+        self.listener_errors = Gauge(
+            "syndicate_feed_listener_errors",
+            "Failures of the feed-change listener (connect, catch-up, heartbeat) since start",
+            registry=self.registry,
+        )
         # Labelled children looked up once: the feed path is hot.
         self._feed_status = {s: self.feed_requests.labels(str(s)) for s in (200, 304, 404)}
+
+    def watch_store(self, health: Callable[[], dict[str, Any]]) -> None:
+        """Read the store's health (a dict like `Store.health()`) at every scrape."""
+        self.store_degraded.set_function(lambda: float(health()["degraded"]))
+        self.listener_errors.set_function(
+            lambda: float(health().get("feed_listener", {}).get("errors", 0))
+        )
 
     def feed_request(self, status: int) -> None:
         child = self._feed_status.get(status)

@@ -242,10 +242,12 @@ class FeedDocument:
     """One rendered feed as published: `feeds/{section}/{name}` and its bytes.
 
     Kept in the store as well as on disk so every process of a scale-out serves the same
-    bytes; `generated` is when those bytes were first produced (for Last-Modified).
+    bytes; `generated` is when those bytes were first produced (for Last-Modified); `seq` is
+    the store's change seq the render read (a render that read more replaces one that read less).
     """
 
     section: str
     name: str
     body: bytes
     generated: datetime
+    seq: int = 0

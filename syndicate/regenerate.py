@@ -12,8 +12,8 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from syndicate import publish
@@ -220,17 +220,13 @@ class Regenerator:
             served: list[ServedFeed] = []
             fresh: list[FeedDocument] = []
             compressing: list[asyncio.Future[ServedFeed]] = []
-            for fmt_name, (doc, items) in self._render(section, articles, now):
+            # `generated` is the clock read above: never later than a response's Date (RFC
+            # 9110), so two changes in one second share a Last-Modified; the ETag tells them
+            # apart. Which render is newer is decided by `seq`, never by these times.
+            for fmt_name, (doc, items) in self._render(section, articles, now, seq):
                 current = self.cache.get(slug, doc.name)
                 changed = current is None or current.body != doc.body
                 if changed:
-                    if (
-                        current is not None
-                        and doc.generated.replace(microsecond=0) <= current.last_modified
-                    ):
-                        # Two changes in one second: Last-Modified must still move on, or an
-                        # If-Modified-Since reader would be told nothing changed.
-                        doc = replace(doc, generated=current.last_modified + timedelta(seconds=1))
                     fresh.append(doc)
                     # Compression releases the GIL: it starts on another core at once, while
                     # the next format renders here. Brotli follows later, in the background.
@@ -248,8 +244,20 @@ class Regenerator:
             # Files are checked every run (publish skips identical bytes), so a deleted or
             # stale feeds/ folder heals itself; the store is written only on real change.
             await asyncio.to_thread(self._publish_files, served)
+            done_seq = seq
             if fresh:
                 await self.store.save_feeds(fresh)
+                # Another process may have saved a render of a newer store state first: then
+                # that one is served here too, and this section counts as done only as far as
+                # the stored feeds go.
+                stored = {d.name: d for d in await self.store.load_feeds(slug)}
+                lost = {d.name for d in fresh if d.name in stored and stored[d.name].body != d.body}
+                for name in lost:
+                    self.cache.put(stored[name])
+                    done_seq = min(done_seq, stored[name].seq)
+                made = [m for m in made if m.name not in lost]
+                served = [m for m in served if m.name not in lost]
+                served.extend(c for n in lost if (c := self.cache.get(slug, n)) is not None)
             for item in made:
                 self.cache.put_served(item)
             if made:
@@ -259,8 +267,8 @@ class Regenerator:
             etags = {s.name: s.etag for s in served}
             for fr in result.formats:
                 fr.etag = etags.get(FORMATS[fr.format].filename, "")
-            self.generated_seq[slug] = seq
-            result.seq = seq
+            self.generated_seq[slug] = done_seq
+            result.seq = done_seq
         except Exception as exc:  # one bad section must not stop the others
             log.exception("regenerate: section %s failed", slug)
             result.generated_at = result.generated_at or self.clock()
@@ -288,13 +296,13 @@ class Regenerator:
         return result
 
     def _render(
-        self, section: Section, articles: list[Article], now: datetime
+        self, section: Section, articles: list[Article], now: datetime, seq: int
     ) -> Iterator[tuple[str, tuple[FeedDocument, int]]]:
         """Each format in turn (a generator, so each can be compressed while the next renders)."""
         for name, fmt in FORMATS.items():
             body, items = render_feed_counted(name, self.context, section, articles)
             # `generated` only matters when the bytes changed: it is when they were first made.
-            yield name, (FeedDocument(section.slug, fmt.filename, body, now), items)
+            yield name, (FeedDocument(section.slug, fmt.filename, body, now, seq), items)
 
     def _publish_files(self, documents: list[ServedFeed]) -> None:
         for doc in documents:
@@ -325,10 +333,18 @@ class Regenerator:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def load_published(self, section: str | None = None) -> int:
-        """Fill the serving cache from the store (at start, or when another process wrote)."""
+        """Fill the serving cache from the store (at start, or when another process wrote).
+
+        The feeds folder gets the same bytes: every process's SYNDICATE_FEEDS_DIR is its own
+        copy of what it serves (for a static server or CDN origin), leader or not. Memory
+        first: a folder that cannot be written never keeps the new bytes from being served.
+        """
         docs = await self.store.load_feeds(section)
-        for doc in docs:
-            self.cache.put(doc)
+        served = [self.cache.put(doc) for doc in docs]
+        try:
+            await asyncio.to_thread(self._publish_files, served)
+        except Exception:
+            log.exception("regenerate: cannot write loaded feeds to %s", self.feeds_dir)
         return len(docs)
 
 

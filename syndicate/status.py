@@ -66,6 +66,7 @@ async def collect_status(
             "jobs": [],
         },
         "websub": websub.status() if websub is not None else None,
+        "store": store.health(),
     }
     if scheduler is not None:
         jobs = scheduler.jobs()

@@ -109,6 +109,10 @@ class Store(Protocol):
     async def resign(self) -> None:
         """Give up the timer if we hold it (at shutdown)."""
 
+    def health(self) -> dict[str, Any]:
+        """`{"degraded": bool, ...}`: True when this process may be serving stale feeds because
+        it has not heard from a shared database for a while (never for SQLite)."""
+
 
 class BatchPuts:
     """`put` and `put_many` for a store that writes batches through `_put_all`."""

@@ -157,4 +157,9 @@ POSTGRES: tuple[str, ...] = (
     """
     CREATE INDEX changes_by_article ON changes (article_id, held);
     """,
+    # Which store state a saved feed was rendered from: renders replace feeds by this, not by
+    # their clocks (two processes' renders in one second carried the same time).
+    """
+    ALTER TABLE feeds ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+    """,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,11 +18,14 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 # What a lost server, a refused connection or a failed query raise through asyncpg.
-# (TimeoutError and ConnectionError are OSErrors.)
+# (TimeoutError and ConnectionError are OSErrors.) InternalClientError is what a pooled
+# connection the server just ended raises ("cannot switch to state 12"): it derives from
+# neither of the others, and a request landing on one must be a 503 like any other outage.
 DB_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
 )
 
 Connect = Callable[[], Awaitable[Any]]  # -> asyncpg.Connection (untyped library)
@@ -31,6 +35,9 @@ _HEARTBEAT = 10.0
 # Feeds saved while the listener is away are only picked up when it is back (it reloads
 # everything then), so after an outage a process follows again within this many seconds.
 _MAX_BACKOFF = 10.0
+# A process that has heard nothing from the server (no heartbeat answer, no notification, no
+# connection) for this long says so in /healthz: it may be serving stale feeds.
+_SILENT_AFTER = 3 * _HEARTBEAT
 
 
 async def _close_quietly(conn: Any) -> None:
@@ -137,6 +144,25 @@ class FeedListener:
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._conn: Any = None
+        self.heartbeat = _HEARTBEAT
+        self.silent_after = _SILENT_AFTER
+        self.errors = 0
+        self.last_error: str | None = None
+        self._last_heard = time.monotonic()
+
+    def health(self) -> dict[str, Any]:
+        """For /healthz and /api/status: is this process still hearing about feed changes?"""
+        silent = time.monotonic() - self._last_heard
+        return {
+            "listening": self._listening.is_set(),
+            "seconds_since_heard": round(silent, 1),
+            "errors": self.errors,
+            "last_error": self.last_error,
+            "degraded": self._task is not None and silent > self.silent_after,
+        }
+
+    def _heard(self) -> None:
+        self._last_heard = time.monotonic()
 
     @property
     def server_pid(self) -> int | None:
@@ -161,38 +187,58 @@ class FeedListener:
                 log.exception("store: feed-change callback failed for section %r", section)
 
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self._heard()
         self._deliver(payload)
 
     async def _run(self) -> None:
+        # Whatever fails (connect, LISTEN, the catch-up, a heartbeat, a bug in a callback's
+        # caller) is logged, counted and retried: a listener that ends would leave this process
+        # serving stale feeds for good, with nothing to show for it.
         delay = 1.0
-        connected_before = False
+        caught_up = False
         while True:
             conn: Any = None
             lost = asyncio.Event()
+            stage = "connect"
             try:
                 conn = await self._connect()
                 conn.add_termination_listener(lambda _c, event=lost: event.set())
                 await conn.add_listener(self._channel, self._notified)
                 self._conn = conn
-                self._listening.set()
-                delay = 1.0
-                if connected_before:
-                    log.info("store: listening for feed changes again")
+                self._heard()
+                if caught_up:
+                    # Notifications sent while we were away are lost: reload every section.
+                    stage = "catch-up"
                     for section in await self._resync():
                         self._deliver(section)
-                connected_before = True
+                    log.info("store: listening for feed changes again")
+                caught_up = True
+                self._listening.set()
+                delay = 1.0
+                stage = "heartbeat"
                 while not lost.is_set():
                     try:
-                        await asyncio.wait_for(lost.wait(), timeout=_HEARTBEAT)
+                        await asyncio.wait_for(lost.wait(), timeout=self.heartbeat)
                     except TimeoutError:
                         # A half-open TCP connection raises nothing by itself: probe it.
                         await conn.fetchval("SELECT 1", timeout=_PING_TIMEOUT)
+                        self._heard()
                 raise ConnectionError("connection closed")
-            except DB_ERRORS as exc:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
                 self._listening.clear()
-                log.warning(
-                    "store: feed-change notifications interrupted (%s); reconnecting in %.0fs",
-                    exc,
+                self.errors += 1
+                cause = exc.__cause__ or exc
+                # The type, not the driver's text: status is shown to editors.
+                self.last_error = f"{stage}: {type(cause).__name__}"
+                logged = log.warning if isinstance(cause, DB_ERRORS) else log.exception
+                logged(
+                    "store: feed-change notifications interrupted at %s (%s: %s); "
+                    "reconnecting in %.0fs",
+                    stage,
+                    type(cause).__name__,
+                    cause,
                     delay,
                 )
             finally:
@@ -205,6 +251,7 @@ class FeedListener:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # Whatever ended the task before must not stop the caller closing the rest.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._listening.clear()

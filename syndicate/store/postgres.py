@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -36,9 +37,13 @@ from syndicate.store.base import BatchPuts
 from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 
+log = logging.getLogger(__name__)
+
 FEEDS_CHANNEL = "syndicate_feeds"  # the prefix: each schema has its own channel
 
 
+# Seconds a timer leader may go without a word to PostgreSQL before its lock is freed.
+LEASE_SECONDS = 4
 _COMMAND_TIMEOUT = 60.0  # seconds; far above a 1,000-record batch, far below "forever"
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 _SEARCH_PATH_OPTION = re.compile(r"\s*-c\s*search_path\s*=\s*([^\s,]+)\s*")
@@ -81,6 +86,16 @@ async def drop_schema(database_url: str) -> None:
             await conn.close()
     except DB_ERRORS as exc:
         raise StoreError(f"store: cannot drop schema {schema}: {exc}") from exc
+
+
+def unavailable(exc: BaseException) -> StoreError:
+    """The one StoreError a driver failure becomes: the driver's text goes to the log only.
+
+    Clients see a fixed message (no SQL, no server names, no values they sent); operators find
+    the cause in the log line written here.
+    """
+    log.warning("store: PostgreSQL unavailable: %s: %s", type(exc).__name__, exc)
+    return StoreError("store: database unavailable")
 
 
 def quote_ident(name: str) -> str:
@@ -205,7 +220,7 @@ class PostgresStore(BatchPuts):
             settings["search_path"] = quote_ident(self.schema)
         return settings
 
-    async def _connect(self) -> Any:
+    async def _connect(self, extra: dict[str, str] | None = None) -> Any:
         """A connection outside the pool, for sessions that hold a lock or a LISTEN."""
         # Server-side keepalives: if our host vanishes, its session (and the timer lock)
         # goes within about half a minute instead of the kernel's two hours.
@@ -214,7 +229,20 @@ class PostgresStore(BatchPuts):
             "tcp_keepalives_interval": "5",
             "tcp_keepalives_count": "3",
         }
-        return await asyncpg.connect(self._dsn, server_settings=settings, timeout=10)
+        return await asyncpg.connect(
+            self._dsn, server_settings=settings | (extra or {}), timeout=10
+        )
+
+    async def _connect_lease(self) -> Any:
+        """The timer's lock session: a lease the leader renews with every `try_lead`.
+
+        A stopped leader (SIGSTOP, a blocked loop, a paused VM) still answers TCP keep-alives
+        through its kernel, so only the server can tell it has gone quiet: PostgreSQL ends the
+        session after `LEASE_SECONDS` without a statement, which frees the lock for another
+        process. The scheduler calls `try_lead` every second and before every job, so a
+        working leader never comes near it; one that wakes finds its session gone and stops.
+        """
+        return await self._connect({"idle_session_timeout": str(LEASE_SECONDS * 1000)})
 
     async def open(self) -> None:
         try:
@@ -236,7 +264,7 @@ class PostgresStore(BatchPuts):
             await self.close()
             raise StoreError(f"store: cannot open PostgreSQL database: {exc}") from exc
         self._change_lock = _lock_key("changes", self.schema)
-        self._leadership = Leadership(self._connect, _lock_key("timer", self.schema))
+        self._leadership = Leadership(self._connect_lease, _lock_key("timer", self.schema))
         self._channel = feeds_channel(self.schema)
         self._listener = FeedListener(self._connect, self._channel, self._feed_sections)
 
@@ -265,15 +293,28 @@ class PostgresStore(BatchPuts):
 
     async def close(self) -> None:
         # Dropped, not just closed: a closed store must not reconnect to contend for the timer.
+        # Each part is closed whatever the one before raised: a failed listener must not
+        # leave the lock session (and with it the timer) or the pool open.
         listener, self._listener = self._listener, None
-        if listener is not None:
-            await listener.close()
         leadership, self._leadership = self._leadership, None
-        if leadership is not None:
-            await leadership.close()
         pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
+        try:
+            if listener is not None:
+                await listener.close()
+        finally:
+            try:
+                if leadership is not None:
+                    await leadership.close()
+            finally:
+                if pool is not None:
+                    await pool.close()
+
+    def health(self) -> dict[str, Any]:
+        """`degraded` when this process has not heard from PostgreSQL for a while."""
+        if self._listener is None:
+            return {"degraded": False}
+        listener = self._listener.health()
+        return {"degraded": listener["degraded"], "feed_listener": listener}
 
     @property
     def pool(self) -> Any:
@@ -287,7 +328,7 @@ class PostgresStore(BatchPuts):
             async with self.pool.acquire() as conn, conn.transaction():
                 yield conn
         except DB_ERRORS as exc:
-            raise StoreError(f"store: PostgreSQL: {exc}") from exc
+            raise unavailable(exc) from exc
 
     @asynccontextmanager
     async def _appending(self) -> AsyncIterator[tuple[Any, _ChangeBatch]]:
@@ -314,7 +355,7 @@ class PostgresStore(BatchPuts):
         try:
             return list(await self.pool.fetch(sql, *args))
         except DB_ERRORS as exc:
-            raise StoreError(f"store: PostgreSQL: {exc}") from exc
+            raise unavailable(exc) from exc
 
     # -- writes ---------------------------------------------------------------
     async def _put_all(
@@ -427,6 +468,8 @@ class PostgresStore(BatchPuts):
         )
 
     async def withdraw(self, article_id: str, *, now: datetime) -> Article:
+        if "\x00" in article_id:
+            raise NotFound(f"no article with id {article_id!r}")
         async with self._appending() as (conn, batch):
             row = await conn.fetchrow(
                 f"SELECT {_ARTICLE_COLUMNS}, a.release_pending FROM articles a "
@@ -521,6 +564,9 @@ class PostgresStore(BatchPuts):
 
     # -- reads ----------------------------------------------------------------
     async def get(self, article_id: str) -> Article | None:
+        if "\x00" in article_id:
+            # PostgreSQL text cannot hold NUL, so no stored id has one: not found, as on SQLite.
+            return None
         rows = await self._fetch(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
             "WHERE a.id = $1",
@@ -647,16 +693,18 @@ class PostgresStore(BatchPuts):
         async with self._transaction() as conn:
             # Two processes can regenerate a section at once (the timer on one, an editor's
             # button on another) and save in the opposite order to the one they read in: the
-            # render that read the store later (`generated`) wins, so an older one landing last
-            # cannot put a stale feed back. Identical bytes keep the time they were first made,
-            # so Last-Modified does not move when nothing changed. (Processes compare their
-            # clocks here: run them on one host or under NTP.)
+            # render that read the newer store state (`seq`) wins, so an older one landing
+            # last cannot put a stale feed back; between renders of one state, the later one
+            # (a release due by the clock). Identical bytes keep the time they were first
+            # made, so Last-Modified does not move when nothing changed.
             await conn.executemany(
-                "INSERT INTO feeds (section, name, body, generated) VALUES ($1, $2, $3, $4) "
+                "INSERT INTO feeds (section, name, body, generated, seq) "
+                "VALUES ($1, $2, $3, $4, $5) "
                 "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
-                "generated = excluded.generated "
-                "WHERE feeds.body <> excluded.body AND feeds.generated <= excluded.generated",
-                [(d.section, d.name, d.body, d.generated) for d in documents],
+                "generated = excluded.generated, seq = excluded.seq "
+                "WHERE feeds.body <> excluded.body "
+                "AND (feeds.seq, feeds.generated) < (excluded.seq, excluded.generated)",
+                [(d.section, d.name, d.body, d.generated, d.seq) for d in documents],
             )
             # Delivered on commit, and only then: listeners never load half-saved feeds. Sent
             # even when a save lost to a newer one, so the loser's process reloads the winner.
@@ -664,13 +712,14 @@ class PostgresStore(BatchPuts):
                 await conn.execute("SELECT pg_notify($1, $2)", self._channel, section)
 
     async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
-        sql = "SELECT section, name, body, generated FROM feeds"
+        sql = "SELECT section, name, body, generated, seq FROM feeds"
         if section is None:
             rows = await self._fetch(sql + " ORDER BY section, name")
         else:
             rows = await self._fetch(sql + " WHERE section = $1 ORDER BY name", section)
         return [
-            FeedDocument(r["section"], r["name"], bytes(r["body"]), r["generated"]) for r in rows
+            FeedDocument(r["section"], r["name"], bytes(r["body"]), r["generated"], int(r["seq"]))
+            for r in rows
         ]
 
     async def _feed_sections(self) -> list[str]:

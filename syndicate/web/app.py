@@ -46,6 +46,7 @@ def create_app(
     the_store = store if store is not None else open_store(settings.database_url)
     cache = FeedCache()
     metrics = Metrics()
+    metrics.watch_store(the_store.health)
     regenerator = Regenerator(settings, the_store, cache)
     regenerator.observers.append(
         lambda r: metrics.regenerated(r.section, _outcome(r), r.milliseconds / 1000)

@@ -17,7 +17,7 @@ from syndicate.config import ALL_SECTION, Settings
 from syndicate.errors import NotFound
 from syndicate.render import FORMATS
 from syndicate.served import ServedFeed
-from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SETTINGS
+from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SETTINGS, STORE
 from syndicate.web.responses import fixed
 
 _XSL = resources.files("syndicate").joinpath("web/static/feed.xsl").read_bytes()
@@ -184,6 +184,14 @@ _OPML = web.AppKey("opml", bytes)
 
 
 async def healthz(request: web.Request) -> web.Response:
+    # 503 when degraded: a process that has not heard from the shared database for a while
+    # may serve stale feeds, so a load balancer should take it out until it hears again.
+    if request.app[STORE].health()["degraded"]:
+        return web.Response(
+            status=503,
+            body=b'{"status": "degraded"}',
+            headers={"Content-Type": "application/json; charset=utf-8", "Retry-After": "5"},
+        )
     return web.Response(
         body=b'{"status": "ok"}', headers={"Content-Type": "application/json; charset=utf-8"}
     )

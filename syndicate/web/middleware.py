@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from syndicate.errors import SyndicateError
+from syndicate.errors import StoreError, SyndicateError
 from syndicate.web.responses import json_response
 
 log = logging.getLogger("syndicate.web")
@@ -49,6 +49,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                 json.dumps(exc.message, ensure_ascii=False),
             )
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, StoreError):
+            headers = {"Retry-After": str(exc.retry_after)}
         return error_response(exc.status, exc.as_body(), headers)
     except web.HTTPException as exc:
         if exc.status < 400:
