@@ -20,7 +20,7 @@ from syndicate import publish
 from syndicate.config import ALL_SECTION, Section, Settings
 from syndicate.errors import NotFound
 from syndicate.model import Article, FeedDocument
-from syndicate.render import FORMATS, FeedContext, feed_sections, render_feed_counted
+from syndicate.render import FORMATS, FeedContext, Fitted, feed_sections, render_feed_counted
 from syndicate.render.opml import render_opml
 from syndicate.served import FeedCache, ServedFeed
 from syndicate.store.base import Store
@@ -35,6 +35,9 @@ class FormatResult:
     bytes: int
     changed: bool
     etag: str
+    # Articles too large for the feed's byte budget on their own (see `render.fit_counted`).
+    shortened: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -43,6 +46,8 @@ class FormatResult:
             "bytes": self.bytes,
             "changed": self.changed,
             "etag": self.etag,
+            "shortened": list(self.shortened),
+            "left_out": list(self.left_out),
         }
 
 
@@ -68,6 +73,15 @@ class SectionResult:
     def items(self) -> int:
         return max((f.items for f in self.formats), default=0)
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the feeds carry differently from the store, in words for status."""
+        notes: list[str] = []
+        for f in self.formats:
+            notes += [f"{f.format}: {i} over the byte budget, in summary form" for i in f.shortened]
+            notes += [f"{f.format}: {i} over the byte budget, left out" for i in f.left_out]
+        return notes
+
     def as_dict(self) -> dict[str, object]:
         return {
             "section": self.section,
@@ -77,6 +91,7 @@ class SectionResult:
             "milliseconds": round(self.milliseconds, 2),
             "generated_at": self.generated_at.isoformat() if self.generated_at else None,
             "error": self.error,
+            "warnings": self.warnings,
             "coalesced": self.coalesced,
             "formats": [f.as_dict() for f in self.formats],
         }
@@ -223,7 +238,7 @@ class Regenerator:
             # `generated` is the clock read above: never later than a response's Date (RFC
             # 9110), so two changes in one second share a Last-Modified; the ETag tells them
             # apart. Which render is newer is decided by `seq`, never by these times.
-            for fmt_name, (doc, items) in self._render(section, articles, now, seq):
+            for fmt_name, (doc, fitted) in self._render(section, articles, now, seq):
                 current = self.cache.get(slug, doc.name)
                 changed = current is None or current.body != doc.body
                 if changed:
@@ -236,7 +251,17 @@ class Regenerator:
                             functools.partial(ServedFeed.from_document, doc, with_brotli=False),
                         )
                     )
-                result.formats.append(FormatResult(fmt_name, items, len(doc.body), changed, ""))
+                result.formats.append(
+                    FormatResult(
+                        fmt_name,
+                        fitted.items,
+                        len(doc.body),
+                        changed,
+                        "",
+                        fitted.shortened,
+                        fitted.left_out,
+                    )
+                )
                 if current is not None and not changed:
                     served.append(current)
             made = await asyncio.gather(*compressing)
@@ -297,12 +322,12 @@ class Regenerator:
 
     def _render(
         self, section: Section, articles: list[Article], now: datetime, seq: int
-    ) -> Iterator[tuple[str, tuple[FeedDocument, int]]]:
+    ) -> Iterator[tuple[str, tuple[FeedDocument, Fitted]]]:
         """Each format in turn (a generator, so each can be compressed while the next renders)."""
         for name, fmt in FORMATS.items():
-            body, items = render_feed_counted(name, self.context, section, articles)
+            fitted = render_feed_counted(name, self.context, section, articles)
             # `generated` only matters when the bytes changed: it is when they were first made.
-            yield name, (FeedDocument(section.slug, fmt.filename, body, now, seq), items)
+            yield name, (FeedDocument(section.slug, fmt.filename, fitted.body, now, seq), fitted)
 
     def _publish_files(self, documents: list[ServedFeed]) -> None:
         for doc in documents:

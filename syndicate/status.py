@@ -45,6 +45,7 @@ async def collect_status(
                 "milliseconds": round(last.milliseconds, 2) if last else None,
                 "changed": last.changed if last else None,
                 "last_error": last.error if last else None,
+                "warnings": last.warnings if last else [],
                 "etags": etags,
             }
         )

@@ -5,8 +5,9 @@ Only this package imports feedgen. Nothing here touches the store, files, aiohtt
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from syndicate.config import Section, Settings
 from syndicate.model import PUBLISHED, Article
@@ -17,6 +18,7 @@ __all__ = [
     "EPOCH",
     "FORMATS",
     "FeedContext",
+    "Fitted",
     "Format",
     "Renderer",
     "article_id",
@@ -26,6 +28,7 @@ __all__ = [
     "fit_counted",
     "render_feed",
     "render_feed_counted",
+    "summary_form",
 ]
 
 Renderer = Callable[[FeedContext, Section, Sequence[Article]], bytes]
@@ -49,26 +52,44 @@ FORMATS: dict[str, Format] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    """A rendered feed within its section's limits, and what had to give way."""
+
+    body: bytes
+    items: int
+    # Ids of articles that alone exceed the byte budget: carried in summary form, or left out
+    # when even that does not fit.
+    shortened: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
+
+
 def fit(
     renderer: Renderer, ctx: FeedContext, section: Section, articles: Sequence[Article]
 ) -> bytes:
     """The document of `fit_counted`, without the item count."""
-    return fit_counted(renderer, ctx, section, articles)[0]
+    return fit_counted(renderer, ctx, section, articles).body
 
 
 def fit_counted(
     renderer: Renderer, ctx: FeedContext, section: Section, articles: Sequence[Article]
-) -> tuple[bytes, int]:
+) -> Fitted:
     """Render at most `section.limit` items and at most `section.max_bytes` bytes.
 
     `articles` come newest first, so the oldest are dropped until the document fits. The
     common case (it fits) costs one render; otherwise a binary search over the item count.
+    An item too large for the budget on its own would push every other item out, newest
+    first: it goes out in summary form instead (or not at all), and the rest of the feed stays.
     An empty feed is returned even if it alone exceeds the cap.
     """
     items = [a for a in articles if a.status == PUBLISHED][: section.limit]
     data = renderer(ctx, section, items)
     if len(data) <= section.max_bytes or not items:
-        return data, len(items)
+        return Fitted(data, len(items))
+    items, shortened, left_out = _without_oversized(renderer, ctx, section, items)
+    data = renderer(ctx, section, items)
+    if len(data) <= section.max_bytes or not items:
+        return Fitted(data, len(items), shortened, left_out)
     # The largest count that fits lies in [low, high]; `high` items are known not to fit.
     low, high = 0, len(items) - 1
     best: tuple[int, bytes] | None = None
@@ -79,9 +100,35 @@ def fit_counted(
             low, best = middle, (middle, candidate)
         else:
             high = middle - 1
-    if best is not None and best[0] == low:
-        return best[1], low
-    return renderer(ctx, section, items[:low]), low
+    if best is None or best[0] != low:
+        best = low, renderer(ctx, section, items[:low])
+    return Fitted(best[1], low, shortened, left_out)
+
+
+def _without_oversized(
+    renderer: Renderer, ctx: FeedContext, section: Section, items: list[Article]
+) -> tuple[list[Article], tuple[str, ...], tuple[str, ...]]:
+    """Replace each item that alone exceeds the budget by its summary form, or drop it."""
+    kept: list[Article] = []
+    shortened: list[str] = []
+    left_out: list[str] = []
+    for article in items:
+        if len(renderer(ctx, section, [article])) <= section.max_bytes:
+            kept.append(article)
+            continue
+        brief = summary_form(article)
+        if len(renderer(ctx, section, [brief])) <= section.max_bytes:
+            kept.append(brief)
+            shortened.append(article.id)
+        else:
+            left_out.append(article.id)
+    return kept, tuple(shortened), tuple(left_out)
+
+
+def summary_form(article: Article) -> Article:
+    """The article with its body replaced by its summary (or headline): a link to the story."""
+    text = article.summary or article.headline
+    return replace(article, body_html=f"<p>{html.escape(text, quote=False)}</p>")
 
 
 def render_feed(
@@ -93,8 +140,8 @@ def render_feed(
 
 def render_feed_counted(
     name: str, ctx: FeedContext, section: Section, articles: Sequence[Article]
-) -> tuple[bytes, int]:
-    """`render_feed` plus how many items made it in."""
+) -> Fitted:
+    """`render_feed` plus how many items made it in and which were shortened."""
     return fit_counted(FORMATS[name].render, ctx, section, articles)
 
 
