@@ -60,6 +60,9 @@ class SectionResult:
     milliseconds: float = 0.0
     generated_at: datetime | None = None
     error: str | None = None
+    # The feeds folder could not be written: the new bytes are served from memory anyway, and
+    # the files catch up at the next run that can write them.
+    files_error: str | None = None
     coalesced: bool = False
     # The store's change seq this run read before its articles: it reflects every change up
     # to here (-1 when the run failed before reading).
@@ -91,6 +94,7 @@ class SectionResult:
             "milliseconds": round(self.milliseconds, 2),
             "generated_at": self.generated_at.isoformat() if self.generated_at else None,
             "error": self.error,
+            "files_error": self.files_error,
             "warnings": self.warnings,
             "coalesced": self.coalesced,
             "formats": [f.as_dict() for f in self.formats],
@@ -127,6 +131,9 @@ class Regenerator:
         self.observers: list[Observer] = []
         self.listeners: list[ChangeListener] = []
         self._background: set[asyncio.Task[None]] = set()
+        # Sections whose files lag behind what is served (a write failed): dirty until written.
+        self._files_behind: set[str] = set()
+        self.opml_error: str | None = None
 
     @property
     def feeds_dir(self) -> Path:
@@ -146,10 +153,15 @@ class Regenerator:
 
     def _dirty(self, seqs: dict[str, int]) -> list[str]:
         dirty = [
-            s for s in self.settings.section_slugs if seqs.get(s, 0) > self.generated_seq.get(s, -1)
+            s
+            for s in self.settings.section_slugs
+            if seqs.get(s, 0) > self.generated_seq.get(s, -1) or s in self._files_behind
         ]
         newest = max(seqs.values(), default=0)
-        if dirty or newest > self.generated_seq.get(ALL_SECTION, -1):
+        stale = (
+            newest > self.generated_seq.get(ALL_SECTION, -1) or ALL_SECTION in self._files_behind
+        )
+        if dirty or stale:
             dirty.append(ALL_SECTION)
         return dirty
 
@@ -165,7 +177,9 @@ class Regenerator:
         """
         slugs = self.resolve(sections)
         if not sections:
-            await asyncio.to_thread(publish.publish, self.feeds_dir, None, "opml.xml", self.opml)
+            self.opml_error = await self._write_files(
+                "opml.xml", publish.publish, self.feeds_dir, None, "opml.xml", self.opml
+            )
         # What the caller must see: the store as it is now (read once for all sections).
         seqs = await self.store.section_seqs()
         if only_changed:
@@ -266,9 +280,6 @@ class Regenerator:
                     served.append(current)
             made = await asyncio.gather(*compressing)
             served.extend(made)
-            # Files are checked every run (publish skips identical bytes), so a deleted or
-            # stale feeds/ folder heals itself; the store is written only on real change.
-            await asyncio.to_thread(self._publish_files, served)
             done_seq = seq
             if fresh:
                 await self.store.save_feeds(fresh)
@@ -285,6 +296,10 @@ class Regenerator:
                 served.extend(c for n in lost if (c := self.cache.get(slug, n)) is not None)
             for item in made:
                 self.cache.put_served(item)
+            # Memory is the truth, files are a copy: written after the cache, so a feeds folder
+            # that cannot be written never keeps new bytes from being served. Files are checked
+            # every run (publish skips identical bytes), so a deleted or stale folder heals.
+            result.files_error = await self._write_files(slug, self._publish_files, served)
             if made:
                 task = asyncio.ensure_future(self._add_brotli(made))
                 self._background.add(task)
@@ -329,6 +344,19 @@ class Regenerator:
             # `generated` only matters when the bytes changed: it is when they were first made.
             yield name, (FeedDocument(section.slug, fmt.filename, fitted.body, now, seq), fitted)
 
+    async def _write_files(
+        self, what: str, write: Callable[..., object], *args: object
+    ) -> str | None:
+        """Run one write into the feeds folder off the loop; its error in words, or None."""
+        try:
+            await asyncio.to_thread(write, *args)
+        except OSError as exc:
+            log.warning("regenerate: cannot write %s into %s: %s", what, self.feeds_dir, exc)
+            self._files_behind.add(what)
+            return f"feeds folder: {type(exc).__name__}: {exc}"
+        self._files_behind.discard(what)
+        return None
+
     def _publish_files(self, documents: list[ServedFeed]) -> None:
         for doc in documents:
             publish.publish(
@@ -349,6 +377,8 @@ class Regenerator:
                     await asyncio.to_thread(
                         publish.write_copy, self.feeds_dir, doc.section, doc.name, ".br", br
                     )
+            except OSError as exc:  # the feeds folder: the run's own write reports it
+                log.warning("regenerate: brotli copy of %s/%s: %s", doc.section, doc.name, exc)
             except Exception:  # a missing .br only costs bytes: gzip still serves
                 log.exception("regenerate: brotli copy of %s/%s failed", doc.section, doc.name)
 

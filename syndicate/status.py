@@ -44,7 +44,7 @@ async def collect_status(
                 else None,
                 "milliseconds": round(last.milliseconds, 2) if last else None,
                 "changed": last.changed if last else None,
-                "last_error": last.error if last else None,
+                "last_error": (last.error or last.files_error) if last else None,
                 "warnings": last.warnings if last else [],
                 "etags": etags,
             }
@@ -53,6 +53,7 @@ async def collect_status(
     body: dict[str, Any] = {
         "now": now.isoformat(),
         "sections": sections,
+        "opml_error": regenerator.opml_error,
         "pending_releases": [
             {"id": article_id, "release_at": when.isoformat(), "sections": list(secs)}
             for article_id, when, secs in pending

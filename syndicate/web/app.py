@@ -159,6 +159,6 @@ _RELOAD_RETRY_SECONDS = 1.0
 
 
 def _outcome(result: SectionResult) -> str:
-    if result.error:
+    if result.error or result.files_error:
         return "error"
     return "changed" if result.changed else "unchanged"
