@@ -34,6 +34,7 @@ MAX_HEADLINE_CHARS = 300
 MAX_BODY_BYTES = 1024 * 1024
 MAX_SECTIONS = 20
 # NewsML's HTML parser (lxml) silently drops what lies deeper than about 255 levels.
+MAX_BODY_TAGS = 20_000
 MAX_BODY_DEPTH = 100
 
 TIME_FIELDS = ("published", "updated", "embargo_until", "first_created", "version_created")
@@ -102,6 +103,13 @@ def check_record(raw: Any, settings: Settings) -> tuple[dict[str, Any] | None, l
         add(_RANK_BEYOND, found)
     if errors:
         return None, sorted((e for _, e in errors.values()), key=lambda e: (e.path, e.message))
+    # The sanitiser's cost grows with the number of tags (about 7 ms for 10,000 elements on
+    # a 1 MiB body, 150 ms and more for a body made only of them): bound it before it runs.
+    # Counting `<` (in C) is an upper bound on the tags; an article has hundreds, not tens of
+    # thousands.
+    if (tags := raw["body_html"].count("<")) > MAX_BODY_TAGS:
+        message = f"has {tags} tags (or `<` characters), at most {MAX_BODY_TAGS}"
+        return None, [_error("/body_html", message)]
     record = _normalise(raw)
     # Sanitising decodes character references: `&#1;` in the body becomes U+0001 only now.
     if (bad := _NOT_XML.search(record["body_html"])) is not None:
