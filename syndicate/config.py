@@ -74,6 +74,8 @@ class Settings:
     partner_page_size: int = 100
     header_timeout: float = 10.0
     idle_timeout: float = 15.0
+    # Cache-Control max-age of public feeds: how long a cache may keep a killed story.
+    feed_max_age: int = 60
     _by_slug: Mapping[str, Section] = field(default_factory=dict, repr=False, compare=False)
     # Where each value came from (a file, a variable), for errors found after loading.
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -116,6 +118,7 @@ class Settings:
             "run_scheduler": self.run_scheduler,
             "header_timeout": self.header_timeout,
             "idle_timeout": self.idle_timeout,
+            "feed_max_age": self.feed_max_age,
             "websub_hub": redact_url(self.websub_hub) if self.websub_hub else None,
             "sections": list(self.section_slugs),
         }
@@ -366,6 +369,7 @@ _ENV_KEYS = {
     "SYNDICATE_WEBSUB_HUB": "websub_hub",
     "SYNDICATE_HEADER_TIMEOUT": "header_timeout",
     "SYNDICATE_IDLE_TIMEOUT": "idle_timeout",
+    "SYNDICATE_FEED_MAX_AGE": "feed_max_age",
 }
 _KNOWN = {
     *_ENV_KEYS.values(),
@@ -379,6 +383,8 @@ MAX_REGEN_INTERVAL = 86_400  # a day
 MAX_SAFETY_INTERVAL = 7 * 86_400  # a week
 MAX_HEADER_TIMEOUT = 300.0
 MAX_IDLE_TIMEOUT = 3600.0
+# An hour: longer would let a kill linger in caches for longer than anyone would want.
+MAX_FEED_MAX_AGE = 3600
 
 
 def settings_from_mapping(
@@ -451,6 +457,7 @@ def settings_from_mapping(
             *get("header_timeout")[:2], MAX_HEADER_TIMEOUT, get("header_timeout")[2]
         ),
         idle_timeout=_seconds(*get("idle_timeout")[:2], MAX_IDLE_TIMEOUT, get("idle_timeout")[2]),
+        feed_max_age=_int(*get("feed_max_age")[:2], 0, MAX_FEED_MAX_AGE, get("feed_max_age")[2]),
         sections=parse_sections(data.get("sections", {}), source),
         origins=origin,
     )

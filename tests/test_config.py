@@ -97,6 +97,15 @@ def test_timeouts_have_defaults_and_come_from_file_or_environment() -> None:
     assert (shown["header_timeout"], shown["idle_timeout"]) == (0.5, 4.0)
 
 
+def test_feed_max_age_defaults_to_a_minute_and_comes_from_file_or_environment() -> None:
+    assert settings_from_mapping({}, {}).feed_max_age == 60
+    data = {"syndicate": {"feed_max_age": 20}}
+    assert settings_from_mapping(data, {}).feed_max_age == 20
+    from_env = settings_from_mapping(data, {"SYNDICATE_FEED_MAX_AGE": "5"})
+    assert from_env.feed_max_age == 5
+    assert from_env.redacted()["feed_max_age"] == 5
+
+
 @pytest.mark.parametrize(
     ("env", "source"),
     [

@@ -60,6 +60,9 @@ def run_serve(
         ("SYNDICATE_PORT", "0", "65535"),
         ("SYNDICATE_HEADER_TIMEOUT", "0", "more than 0"),
         ("SYNDICATE_IDLE_TIMEOUT", "inf", "at most 3600"),
+        ("SYNDICATE_FEED_MAX_AGE", "-1", "from 0 to 3600"),
+        ("SYNDICATE_FEED_MAX_AGE", "86400", "from 0 to 3600"),
+        ("SYNDICATE_FEED_MAX_AGE", "1.5", "whole number"),
         ("SYNDICATE_BASE_URL", "news.example", "http"),
         ("SYNDICATE_RUN_SCHEDULER", "maybe", "boolean"),
     ],
@@ -84,6 +87,7 @@ def test_a_bad_variable_is_one_line_and_exit_2(
         ("regen_interval = 1e400", "regen_interval", "whole number"),
         ("port = true", "port", "65535"),
         ('idle_timeout = "soon"', "idle_timeout", "seconds"),
+        ("feed_max_age = 3601", "feed_max_age", "from 0 to 3600"),
         ("database_url = 3", "database_url", "non-empty string"),
     ],
 )

@@ -69,8 +69,8 @@ def _accepts(accept: str) -> tuple[bool, bool]:
 
 
 def cache_control(settings: Settings) -> str:
-    # Readers may keep a copy for as long as the timer leaves it unchanged, never longer.
-    return f"public, max-age={min(settings.regen_interval, 3600)}"
+    # Its own setting, not the timer's interval: a kill must leave caches within it.
+    return f"public, max-age={settings.feed_max_age}"
 
 
 async def serve_feed(request: web.Request) -> web.Response:
