@@ -258,3 +258,15 @@ def test_a_body_of_tens_of_thousands_of_tags_is_refused_before_sanitising(
     ]
     within = "<p>a</p>" * (MAX_BODY_TAGS // 2)
     assert validate_record(minimal(body_html=within), settings)
+
+
+def test_character_references_are_bounded_by_the_body_length(settings: Settings) -> None:
+    # 200,000 `&amp;` cost the sanitiser 0.8 s: its cost grows with references x text.
+    body = "<p>" + "&amp;" * 200_000 + "</p>"
+    elapsed, errors = timed_errors(minimal(body_html=body), settings)
+    assert elapsed < BUDGET_S, f"{elapsed:.3f} s"
+    assert [e.path for e in errors] == ["/body_html"]
+    assert "has 200000 character references" in errors[0].message
+    # An ordinary long article keeps thousands of them.
+    ordinary = "<p>" + "Tom &amp; Jerry, AT&amp;T and &quot;quotes&quot;. " * 1000 + "</p>"
+    assert validate_record(minimal(body_html=ordinary), settings)
