@@ -287,7 +287,16 @@ class Regenerator:
                 # that one is served here too, and this section counts as done only as far as
                 # the stored feeds go.
                 stored = {d.name: d for d in await self.store.load_feeds(slug)}
-                lost = {d.name for d in fresh if d.name in stored and stored[d.name].body != d.body}
+                # Lost only to a render of a newer state (the order the store's save keeps): a
+                # read that saw an older snapshot (SQLite's reader, mid-transaction) is no
+                # reason to serve older bytes.
+                lost = {
+                    d.name
+                    for d in fresh
+                    if (other := stored.get(d.name)) is not None
+                    and other.body != d.body
+                    and (other.seq, other.generated) > (d.seq, d.generated)
+                }
                 for name in lost:
                     self.cache.put(stored[name])
                     done_seq = min(done_seq, stored[name].seq)
