@@ -38,6 +38,7 @@ class FormatResult:
     # Articles too large for the feed's byte budget on their own (see `render.fit_counted`).
     shortened: tuple[str, ...] = ()
     left_out: tuple[str, ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -48,6 +49,7 @@ class FormatResult:
             "etag": self.etag,
             "shortened": list(self.shortened),
             "left_out": list(self.left_out),
+            "quarantined": [{"id": i, "error": e} for i, e in self.failed],
         }
 
 
@@ -83,6 +85,7 @@ class SectionResult:
         for f in self.formats:
             notes += [f"{f.format}: {i} over the byte budget, in summary form" for i in f.shortened]
             notes += [f"{f.format}: {i} over the byte budget, left out" for i in f.left_out]
+            notes += [f"{f.format}: {i} left out, it cannot be rendered: {e}" for i, e in f.failed]
         return notes
 
     def as_dict(self) -> dict[str, object]:
@@ -274,6 +277,7 @@ class Regenerator:
                         "",
                         fitted.shortened,
                         fitted.left_out,
+                        fitted.failed,
                     )
                 )
                 if current is not None and not changed:

@@ -58,6 +58,9 @@ class Scheduler:
         self.is_leader = False
         self.followed = False  # has a leadership check ever found another process leading?
         self.last_error: str | None = None
+        # Articles whose release cannot be scheduled (an instant past what the scheduler can
+        # hold): named here with the error, while every other release goes on.
+        self.quarantined: dict[str, str] = {}
         self.last_runs: dict[str, datetime] = {}
         self.started = False
         self.stopping = False
@@ -217,24 +220,41 @@ class Scheduler:
         now = datetime.now(UTC)
         # Due ones are left to this sync job (it runs every second); a date job in the past
         # would fire at once and, if the store disagreed, again and again.
-        wanted = {_release_job_id(when): when for _id, when, _secs in pending if when > now}
+        wanted: dict[str, tuple[datetime, list[str]]] = {}
+        for article_id, when, _secs in pending:
+            if when > now:
+                wanted.setdefault(_release_job_id(when), (when, []))[1].append(article_id)
         for job in self.aps.get_jobs():
             if job.id.startswith(RELEASE_JOB + "-") and job.id not in wanted:
                 job.remove()
-        for job_id, when in wanted.items():
+        quarantined: dict[str, str] = {}
+        for job_id, (when, ids) in wanted.items():
             if self.aps.get_job(job_id) is None:
-                self._add_release_job(job_id, when)
+                error = self._add_release_job(job_id, when)
+                quarantined.update(dict.fromkeys(ids, error) if error else {})
+        for article_id in quarantined.keys() - self.quarantined.keys():
+            log.warning(
+                "schedule: release of %s cannot be scheduled: %s",
+                article_id,
+                quarantined[article_id],
+            )
+        self.quarantined = quarantined
 
-    def _add_release_job(self, job_id: str, when: datetime) -> None:
-        self.aps.add_job(
-            self.release,
-            "date",
-            run_date=when + RELEASE_SLACK,
-            id=job_id,
-            misfire_grace_time=None,  # late is better than never
-            coalesce=True,
-            replace_existing=True,
-        )
+    def _add_release_job(self, job_id: str, when: datetime) -> str | None:
+        """Schedule a release; the error in words when the scheduler cannot hold the time."""
+        try:
+            self.aps.add_job(
+                self.release,
+                "date",
+                run_date=when + RELEASE_SLACK,
+                id=job_id,
+                misfire_grace_time=None,  # late is better than never
+                coalesce=True,
+                replace_existing=True,
+            )
+        except (OverflowError, ValueError, OSError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
     def article_stored(self, release_at: datetime) -> None:
         """An article held back until `release_at` was stored: schedule its release now.
@@ -245,8 +265,11 @@ class Scheduler:
         if not self.started or self.stopping or release_at <= datetime.now(UTC):
             return
         job_id = _release_job_id(release_at)
-        if self.aps.get_job(job_id) is None:
-            self._add_release_job(job_id, release_at)
+        if self.aps.get_job(job_id) is None and (
+            error := self._add_release_job(job_id, release_at)
+        ):
+            # The sync job names the article in `quarantined`; storing it must not fail.
+            log.warning("schedule: a release at %s cannot be scheduled: %s", release_at, error)
 
     def jobs(self) -> list[dict[str, Any]]:
         """Every scheduled job and its next run (for status), soonest first."""

@@ -64,6 +64,7 @@ async def collect_status(
             "interval_seconds": settings.regen_interval,
             "safety_interval_seconds": settings.safety_interval,
             "last_error": None,
+            "quarantined": [],
             "next_run": None,
             "jobs": [],
         },
@@ -76,6 +77,10 @@ async def collect_status(
             running=scheduler.started,
             leader=scheduler.is_leader,
             last_error=scheduler.last_error,
+            quarantined=[
+                {"id": i, "stage": "schedule", "error": e}
+                for i, e in sorted(scheduler.quarantined.items())
+            ],
             next_run=min((j["next_run"] for j in jobs if j["next_run"]), default=None),
             jobs=jobs,
         )

@@ -62,6 +62,8 @@ class Fitted:
     # when even that does not fit.
     shortened: tuple[str, ...] = ()
     left_out: tuple[str, ...] = ()
+    # Articles this renderer fails on, with the error: quarantined, the rest still go out.
+    failed: tuple[tuple[str, str], ...] = ()
 
 
 def fit(
@@ -83,13 +85,21 @@ def fit_counted(
     An empty feed is returned even if it alone exceeds the cap.
     """
     items = [a for a in articles if a.status == PUBLISHED][: section.limit]
-    data = renderer(ctx, section, items)
+    try:
+        data = renderer(ctx, section, items)
+    except Exception:
+        # One record the renderer cannot take must not stop the feed for everyone: find it
+        # (each alone), leave it out, and render the rest.
+        items, failed = _without_failing(renderer, ctx, section, items)
+        data = renderer(ctx, section, items)
+    else:
+        failed = ()
     if len(data) <= section.max_bytes or not items:
-        return Fitted(data, len(items))
+        return Fitted(data, len(items), failed=failed)
     items, shortened, left_out = _without_oversized(renderer, ctx, section, items)
     data = renderer(ctx, section, items)
     if len(data) <= section.max_bytes or not items:
-        return Fitted(data, len(items), shortened, left_out)
+        return Fitted(data, len(items), shortened, left_out, failed)
     # The largest count that fits lies in [low, high]; `high` items are known not to fit.
     low, high = 0, len(items) - 1
     best: tuple[int, bytes] | None = None
@@ -102,7 +112,22 @@ def fit_counted(
             high = middle - 1
     if best is None or best[0] != low:
         best = low, renderer(ctx, section, items[:low])
-    return Fitted(best[1], low, shortened, left_out)
+    return Fitted(best[1], low, shortened, left_out, failed)
+
+
+def _without_failing(
+    renderer: Renderer, ctx: FeedContext, section: Section, items: list[Article]
+) -> tuple[list[Article], tuple[tuple[str, str], ...]]:
+    kept: list[Article] = []
+    failed: list[tuple[str, str]] = []
+    for article in items:
+        try:
+            renderer(ctx, section, [article])
+        except Exception as exc:
+            failed.append((article.id, f"{type(exc).__name__}: {exc}"))
+        else:
+            kept.append(article)
+    return kept, tuple(failed)
 
 
 def _without_oversized(

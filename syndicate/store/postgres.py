@@ -634,7 +634,10 @@ class PostgresStore(BatchPuts):
 
     async def pending_releases(self) -> list[tuple[str, datetime, tuple[str, ...]]]:
         rows = await self._fetch(
-            "SELECT id, release_at, sections FROM articles WHERE release_pending "
+            # Past year 9999 (which PostgreSQL holds and Python cannot) reads as the latest
+            # instant: one record must never stop every release (the scheduler names it).
+            "SELECT id, LEAST(release_at, '9999-12-31 23:59:59.999999+00') AS release_at, "
+            "sections FROM articles WHERE release_pending "
             "ORDER BY release_at, id"
         )
         return [(r["id"], r["release_at"], tuple(r["sections"])) for r in rows]

@@ -498,7 +498,7 @@ class SQLiteStore(BatchPuts):
             "ORDER BY release_ts, id"
         ) as cur:
             rows = await cur.fetchall()
-        return [(r[0], datetime.fromtimestamp(r[1], UTC), tuple(json.loads(r[2]))) for r in rows]
+        return [(r[0], _release_time(r[1]), tuple(json.loads(r[2]))) for r in rows]
 
     async def section_seqs(self) -> dict[str, int]:
         async with self.reader.execute("SELECT section, seq FROM section_changes") as cur:
@@ -581,3 +581,12 @@ class SQLiteStore(BatchPuts):
 
     def health(self) -> dict[str, Any]:
         return {"degraded": False}
+
+
+def _release_time(ts: float) -> datetime:
+    """A stored release instant; one past what datetime holds reads as its latest value, so
+    one record can never stop the releases of all the others (the scheduler names it)."""
+    try:
+        return datetime.fromtimestamp(ts, UTC)
+    except (OverflowError, ValueError, OSError):
+        return datetime.max.replace(tzinfo=UTC)
