@@ -427,6 +427,17 @@ def _status_tables(body: dict[str, Any]) -> str:
             f"every {timer.get('interval_seconds')} s, "
             f"last error: {timer.get('last_error') or 'none'}"
         )
+        # Records left out of what they would break (status names them; the rest goes on).
+        held_back = [
+            [q["id"], q.get("stage", "schedule"), q["error"]]
+            for q in timer.get("quarantined") or []
+        ]
+        held_back += [
+            [s["section"], "render", w] for s in body["sections"] for w in s.get("warnings") or []
+        ]
+        if held_back:
+            out.append("\nleft out or shortened:")
+            out.append(_table(["article / section", "stage", "why"], held_back))
         jobs = timer.get("jobs") or []
         if jobs:
             out.append(

@@ -102,3 +102,32 @@ async def test_an_article_a_renderer_fails_on_is_left_out_and_named(
         status = await (await client.get("/api/status", headers=headers)).json()
         section = next(s for s in status["sections"] if s["section"] == "global")
         assert any("poison" in w and "cannot be rendered" in w for w in section["warnings"])
+
+
+def test_syndicate_status_names_what_was_left_out() -> None:
+    from syndicate.cli import _status_tables
+
+    body: dict[str, Any] = {
+        "sections": [
+            {
+                "section": "global",
+                "items": 2,
+                "last_generation": None,
+                "milliseconds": None,
+                "etags": {},
+                "last_error": None,
+                "warnings": ["rss: poison left out, it cannot be rendered: OverflowError: x"],
+            }
+        ],
+        "scheduler": {
+            "running": True,
+            "leader": True,
+            "interval_seconds": 300,
+            "last_error": None,
+            "jobs": [],
+            "quarantined": [{"id": "bad", "stage": "schedule", "error": "OverflowError: y"}],
+        },
+        "pending_releases": [],
+    }
+    rows = {tuple(line.split()[:2]) for line in _status_tables(body).splitlines() if line.strip()}
+    assert ("bad", "schedule") in rows and ("global", "render") in rows
