@@ -190,19 +190,28 @@ async def _released_changes(pg_url: str, article_id: str) -> int:
 @pg
 @pytest.mark.slow
 @pytest.mark.timeout(90)
-async def test_three_processes_share_one_store(pg_url: str, servers: list[Server]) -> None:
+# SIGKILL: a crash; SIGTERM: a supervisor's stop; SIGSTOP: a frozen leader (blocked loop, a
+# paused VM) whose kernel still answers keep-alives: only the lease takes the timer from it.
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP], ids=str)
+async def test_three_processes_share_one_store(
+    pg_url: str, servers: list[Server], stop: signal.Signals
+) -> None:
     token = await _editor_token(pg_url)
     auth = {"Authorization": f"Bearer {token}"}
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-            await _scenario(http, auth, pg_url, servers)
+            await _scenario(http, auth, pg_url, servers, stop)
     except BaseException:
         print("\n".join(s.tail() for s in servers))
         raise
 
 
 async def _scenario(
-    http: aiohttp.ClientSession, auth: dict[str, str], pg_url: str, servers: list[Server]
+    http: aiohttp.ClientSession,
+    auth: dict[str, str],
+    pg_url: str,
+    servers: list[Server],
+    stop: signal.Signals,
 ) -> None:
     first, second, third = servers
 
@@ -271,14 +280,15 @@ async def _scenario(
     await _until("identical bytes and ETags on all three", lambda: identical(servers), seconds=2)
 
     # An embargoed story, stored before the leader dies, released a few seconds from now.
-    release_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
+    release_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=7)
     record = _article("held", published=now - timedelta(minutes=1), embargo=release_at)
     async with http.post(first.base + "/api/articles", json=record, headers=auth) as resp:
         assert resp.status == 201, await resp.text()
 
     killed_at = datetime.now(UTC)
-    leader.proc.send_signal(signal.SIGKILL)
-    leader.proc.wait(timeout=10)
+    leader.proc.send_signal(stop)
+    if stop != signal.SIGSTOP:
+        leader.proc.wait(timeout=10)
     survivors = [s for s in servers if s is not leader]
     [successor] = await _until(
         f"a survivor taking over from {leader.name}",
@@ -286,6 +296,10 @@ async def _scenario(
         seconds=10,
         every=0.1,
     )
+    takeover = (datetime.now(UTC) - killed_at).total_seconds()
+    print(f"\n{stop.name}: takeover after {takeover:.2f} s")
+    # Within 5 s whatever the leader did (a frozen one loses its lease after 4 s).
+    assert takeover < 5, f"takeover after {takeover:.2f} s"
 
     async def fully_regenerated() -> bool:
         body = await status(successor)
@@ -310,9 +324,21 @@ async def _scenario(
 
     await _until("the embargoed story on both survivors", released_everywhere, seconds=10)
     late = datetime.now(UTC) - release_at
+    print(f"{stop.name}: embargo released {late.total_seconds():.2f} s after its time")
     assert late < timedelta(seconds=2), f"released {late.total_seconds():.2f} s late"
     await _until("identical feeds on the survivors", lambda: identical(survivors), seconds=2)
     assert await _released_changes(pg_url, "held") == 1
+    if stop == signal.SIGSTOP:
+        # The frozen leader wakes: it finds its lease gone and stops before doing anything.
+        leader.proc.send_signal(signal.SIGCONT)
+
+        async def woken_follows() -> bool:
+            body = await status(leader)
+            return body is not None and not body["scheduler"]["leader"]
+
+        await _until(f"{leader.name} awake and not leading", woken_follows, seconds=10)
+        assert await _exactly_one(leaders(servers)) == [successor]
+        assert await _released_changes(pg_url, "held") == 1
 
 
 async def _exactly_one(found: Awaitable[list[Server]]) -> list[Server] | None:
