@@ -190,6 +190,12 @@ async def test_timer_regenerates_only_changed_sections(tmp_path: Path) -> None:
             return text is not None and marker in text
 
         await wait_until(in_feed, timeout=5, what="the timer to publish the article")
+
+        async def observed() -> bool:
+            # A run is observed once its files are written too: just after it is served.
+            return {"business", "all"} <= set(runs)
+
+        await wait_until(observed, timeout=5, what="the timer's runs to be observed")
         assert set(runs) == {"business", "all"}, runs
 
 
