@@ -131,3 +131,31 @@ def test_syndicate_status_names_what_was_left_out() -> None:
     }
     rows = {tuple(line.split()[:2]) for line in _status_tables(body).splitlines() if line.strip()}
     assert ("bad", "schedule") in rows and ("global", "render") in rows
+
+
+async def test_a_renderer_that_fails_on_every_article_keeps_the_last_good_feed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
+        headers = await editor_token(client)
+        body: dict[str, Any] = record("kept", sections=["global"])
+        assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
+        await client.post("/api/regenerate", json={"sections": ["global"]}, headers=headers)
+        before = await feed_text(client, "global", "rss.xml")
+        assert before is not None and "headline kept" in before
+
+        def broken(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> bytes:
+            if articles:
+                raise RuntimeError("renderer bug")
+            return b""
+
+        monkeypatch.setitem(FORMATS, "rss", replace(FORMATS["rss"], render=broken))
+        body = record("newer", sections=["global"])
+        assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
+        answer = await client.post(
+            "/api/regenerate", json={"sections": ["global"]}, headers=headers
+        )
+        [result] = (await answer.json())["results"]
+        assert "renderer bug" in result["error"]
+        # Not emptied by quarantining every article: the last good feed is still served.
+        assert await feed_text(client, "global", "rss.xml") == before

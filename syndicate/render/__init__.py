@@ -89,8 +89,12 @@ def fit_counted(
         data = renderer(ctx, section, items)
     except Exception:
         # One record the renderer cannot take must not stop the feed for everyone: find it
-        # (each alone), leave it out, and render the rest.
-        items, failed = _without_failing(renderer, ctx, section, items)
+        # (each alone), leave it out, and render the rest. When it fails on every one, the
+        # renderer is what is broken: the error stands, and the last good feed is kept.
+        kept, failed = _without_failing(renderer, ctx, section, items)
+        if not kept:
+            raise
+        items = kept
         data = renderer(ctx, section, items)
     else:
         failed = ()
