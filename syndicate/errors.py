@@ -52,6 +52,10 @@ class NotFound(SyndicateError):
     status = 404
 
 
+class RequestTimeout(SyndicateError):
+    status = 408
+
+
 class PreconditionFailed(SyndicateError):
     status = 412
 

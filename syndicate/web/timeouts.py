@@ -17,6 +17,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
+from syndicate.errors import RequestTimeout
+
 log = logging.getLogger("syndicate.web")
 
 
@@ -61,7 +63,7 @@ class _HeadTimedHandler(RequestHandler):
         if transport is None:
             return
         message = f"request head not complete within {self._header_timeout:g} s"
-        body = json.dumps({"errors": [{"path": "", "message": message}]}).encode()
+        body = json.dumps(RequestTimeout(message).as_body()).encode()
         transport.write(
             b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
             b"Content-Type: application/json\r\n"
