@@ -211,6 +211,24 @@ class Change:
     held: bool
 
 
+PubStatus = Literal["usable", "withheld", "canceled"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What one partner is told about one article at one change (see `syndicate.delivery`).
+
+    `article` is the version the partner may see, numbered in the partner's own sequence of
+    notices; a `withheld` or `canceled` notice carries the last version it had, nothing
+    newer. `held` marks a usable version an embargo-privileged partner gets before release.
+    """
+
+    seq: int
+    pubstatus: PubStatus
+    article: Article
+    held: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class PutResult:
     """What storing one record did: `created`, `updated` or `unchanged`."""

@@ -18,7 +18,6 @@ from aiohttp.test_utils import TestClient
 from lxml import etree
 
 from syndicate.config import Settings
-from syndicate.cursor import decode_cursor
 from syndicate.model import Role
 from syndicate.store.base import Store
 from syndicate.tokens import new_token
@@ -80,14 +79,24 @@ def record(article_id: str, settings: Settings, **fields: Any) -> dict[str, Any]
     return validate_record(raw, settings)
 
 
+def item_path(fmt: str, article_id: str) -> str:
+    ext = "xml" if fmt == "newsml" else "json"
+    return f"/partners/{fmt}/items/{article_id}.{ext}"
+
+
+def section_path(fmt: str, section: str) -> str:
+    return f"/partners/{fmt}/{section}.{'xml' if fmt == 'newsml' else 'json'}"
+
+
 @dataclass(frozen=True)
 class Pulled:
     """One item of a pull, whatever the format."""
 
     id: str
     version: int
-    status: str  # "usable" or "canceled"
+    status: str  # "usable", "withheld" or "canceled"
     embargoed: str | None  # the embargo time shown, if any
+    headline: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,12 +122,14 @@ def news_items(root: etree._Element) -> list[Pulled]:
         assert isinstance(item, etree._Element)
         status = item.xpath("string(g:itemMeta/g:pubStatus/@qcode)", namespaces=NS)
         embargo = item.xpath("string(g:itemMeta/g:embargoed)", namespaces=NS)
+        headline = item.xpath("string(g:contentMeta/g:headline)", namespaces=NS)
         found.append(
             Pulled(
                 id=article_id_of(str(item.get("guid"))),
                 version=int(str(item.get("version"))),
                 status=str(status).removeprefix("stat:"),
                 embargoed=str(embargo) or None,
+                headline=str(headline),
             )
         )
     return found
@@ -131,6 +142,7 @@ def ninjs_items(document: dict[str, Any]) -> list[Pulled]:
             version=int(item["version"]),
             status=item["pubstatus"],
             embargoed=item.get("embargoed"),
+            headline=item["headlines"][0]["value"],
         )
         for item in document["items"]
     ]
@@ -153,7 +165,7 @@ async def pull(
         body = await resp.read()
         assert resp.status in (200, 204, 304), (resp.status, body[:500])
         cursor = resp.headers["X-Next-Cursor"]
-        decode_cursor(cursor)
+        assert cursor and len(cursor) <= 64
         etag = resp.headers.get("ETag")
         items: list[Pulled] = []
         if resp.status == 200:

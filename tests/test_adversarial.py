@@ -48,7 +48,7 @@ async def test_withdrawing_a_held_update_of_a_public_story_does_not_leak_the_upd
     make_client: MakeClient, store: Store, small: Settings, fmt: str
 ) -> None:
     """A public story, then a held update (new embargo), then a withdrawal: plain partners
-    get the kill notice, but not the embargoed update's text inside it."""
+    are told it is withheld, then get the kill notice, never the embargoed update's text."""
     client = await make_client(clock=NOW)
     plain = await bearer(store)
     await store.put(record("story", small), now=NOW - timedelta(minutes=5))
@@ -57,7 +57,9 @@ async def test_withdrawing_a_held_update_of_a_public_story_does_not_leak_the_upd
     await store.withdraw("story", now=NOW)
 
     items, _ = await pull_all(client, fmt, "global", plain)
-    assert [(p.id, p.status) for p in items] == [("story", "usable"), ("story", "canceled")]
+    assert [(p.id, p.status) for p in items] == [
+        ("story", "usable"), ("story", "withheld"), ("story", "canceled")
+    ]  # fmt: skip
     assert b"SECRET-HEADLINE" not in await raw_pull(client, fmt, "global", plain)
 
 

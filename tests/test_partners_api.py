@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from syndicate.config import Settings
-from syndicate.cursor import encode_cursor
 from syndicate.store.base import Store
 from syndicate.validate import validate_record
 from syndicate.web.app import create_app
@@ -27,10 +26,12 @@ from tests.partner_http import (
     Pulled,
     bearer,
     error_of,
+    item_path,
     news_items,
     pull,
     pull_all,
     record,
+    section_path,
 )
 
 FORMATS = ["newsml", "ninjs"]
@@ -38,15 +39,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "articles" / "valid"
 DEMO = Path(__file__).resolve().parents[1] / "syndicate" / "demo" / "articles.json"
 NOW = datetime.now(UTC).replace(microsecond=0)
 EMBARGO = NOW + timedelta(hours=1)
-
-
-def item_path(fmt: str, article_id: str) -> str:
-    ext = "xml" if fmt == "newsml" else "json"
-    return f"/partners/{fmt}/items/{article_id}.{ext}"
-
-
-def section_path(fmt: str, section: str) -> str:
-    return f"/partners/{fmt}/{section}.{'xml' if fmt == 'newsml' else 'json'}"
 
 
 async def get_item(client: Client, fmt: str, article_id: str, headers: dict[str, str]) -> Pulled:
@@ -127,7 +119,9 @@ async def test_section_statuses(make_client: MakeClient, store: Store, fmt: str)
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(
-    "cursor", ["", "%%%", "djEuMS4wMDAwMDAwMA", "x" * 65, encode_cursor(7)[:-2] + "AA"]
+    # The last is the old readable form (`v1.7.<crc32>`), which anyone could forge.
+    "cursor",
+    ["", "%%%", "djEuMS4wMDAwMDAwMA", "x" * 65, "djEuNy45YjdmZDMzMA"],
 )
 async def test_400_for_a_malformed_cursor(
     make_client: MakeClient, store: Store, fmt: str, cursor: str
@@ -141,18 +135,40 @@ async def test_400_for_a_malformed_cursor(
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-async def test_400_for_a_cursor_beyond_the_newest_change(
+async def test_400_for_another_partners_or_another_sections_cursor(
     make_client: MakeClient, store: Store, small: Settings, fmt: str
 ) -> None:
     client = await make_client()
-    headers = await bearer(store)
+    one = await bearer(store, ("global", "sport"))
+    other = await bearer(store, ("global", "sport"))
     await store.put(record("a", small), now=NOW)
-    newest = await store.max_seq()
-    page = await pull(client, fmt, "global", headers, encode_cursor(newest))
-    assert page.status == 204 and page.cursor == encode_cursor(newest)
-    params = {"since": encode_cursor(newest + 1)}
-    async with client.get(section_path(fmt, "global"), headers=headers, params=params) as resp:
-        assert "unknown" in await error_of(resp, 400)
+    page = await pull(client, fmt, "global", one)
+    assert page.status == 200
+    assert (await pull(client, fmt, "global", one, page.cursor)).status == 204
+    for headers, section in ((other, "global"), (one, "sport")):
+        params = {"since": page.cursor}
+        async with client.get(section_path(fmt, section), headers=headers, params=params) as resp:
+            assert "not one this service issued" in await error_of(resp, 400)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_the_cursor_does_not_move_for_changes_the_partner_cannot_see(
+    make_client: MakeClient, store: Store, small: Settings, fmt: str
+) -> None:
+    client = await make_client()
+    plain = await bearer(store, ("global",))
+    await store.put(record("seen", small), now=NOW)
+    first = await pull(client, fmt, "global", plain)
+    assert first.status == 200
+    # Held saves in its section and saves elsewhere: nothing it may see, so nothing moves.
+    await store.put(record("held", small, embargo_until=EMBARGO.isoformat()), now=NOW)
+    await store.put(record("elsewhere", small, sections=["sport"]), now=NOW)
+    again = await pull(client, fmt, "global", plain, first.cursor)
+    assert (
+        again.status == 204
+        and again.cursor == first.cursor
+        and again.etag == (await pull(client, fmt, "global", plain, first.cursor)).etag
+    )
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -163,13 +179,12 @@ async def test_item_statuses(
     await store.put(record("in-sport", small, sections=["sport"]), now=NOW)
     await store.put(record("held", small, embargo_until=EMBARGO.isoformat()), now=NOW)
     plain = await bearer(store, ("global",))
-    async with client.get(item_path(fmt, "nobody"), headers=plain) as resp:
-        await error_of(resp, 404)
-    async with client.get(item_path(fmt, "in-sport"), headers=plain) as resp:
-        assert "not entitled" in await error_of(resp, 403)
-    # Held: a plain partner cannot even learn that it exists.
-    async with client.get(item_path(fmt, "held"), headers=plain) as resp:
-        await error_of(resp, 404)
+    unknown = await _error_body(client, item_path(fmt, "nobody"), plain)
+    # Outside its sections or held: a plain partner cannot even learn that it exists; the
+    # answer is an unknown id's, word for word (but for the id).
+    for hidden in ("in-sport", "held"):
+        body = await _error_body(client, item_path(fmt, hidden), plain)
+        assert body == unknown.replace("nobody", hidden)
     embargo = await bearer(store, ("global",), embargoed=True)
     seen = await get_item(client, fmt, "held", embargo)
     assert seen.embargoed is not None and datetime.fromisoformat(seen.embargoed) == EMBARGO
@@ -180,8 +195,16 @@ async def test_nothing_yet_is_204_with_a_cursor(
     make_client: MakeClient, store: Store, fmt: str
 ) -> None:
     client = await make_client()
-    page = await pull(client, fmt, "global", await bearer(store))
-    assert page.status == 204 and page.cursor == encode_cursor(0)
+    headers = await bearer(store)
+    page = await pull(client, fmt, "global", headers)
+    assert page.status == 204 and page.cursor
+    assert (await pull(client, fmt, "global", headers, page.cursor)).status == 204
+
+
+async def _error_body(client: Any, path: str, headers: dict[str, str]) -> str:
+    async with client.get(path, headers=headers) as resp:
+        assert resp.status == 404
+        return await resp.text()
 
 
 # -- paging, cursors, ETags ------------------------------------------------------------------
@@ -365,11 +388,12 @@ async def test_embargo_reaches_plain_partners_once_after_release(
 
     after = await make_client(clock=EMBARGO + timedelta(seconds=1))
     delivered, plain_cursor = await pull_all(after, fmt, "global", plain, plain_cursor)
-    assert [(p.id, p.version) for p in delivered] == [("secret", 2)]
+    # The plain partner's first version of it (it never saw the held ones), the newest text.
+    assert [(p.id, p.version, p.headline) for p in delivered] == [("secret", 1, "v2")]
     assert (await pull(after, fmt, "global", plain, plain_cursor)).status == 204
     # The embargo partner has v2 already: the release is not a second delivery.
     assert (await pull(after, fmt, "global", early, early_cursor)).status == 204
-    assert (await get_item(after, fmt, "secret", plain)).version == 2
+    assert (await get_item(after, fmt, "secret", plain)).version == 1
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

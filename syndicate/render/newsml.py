@@ -14,7 +14,7 @@ from typing import Final, cast
 import lxml.html
 from lxml import etree
 
-from syndicate.model import WITHDRAWN, Article, Change
+from syndicate.model import Article, Change, Notice, PubStatus
 from syndicate.render.partner import (
     PartnerContext,
     embargo_time,
@@ -128,7 +128,9 @@ def _unwrap(element: etree._Element) -> None:
     _remove_keeping_tail(element)
 
 
-def _item_meta(item: etree._Element, ctx: PartnerContext, article: Article, held: bool) -> None:
+def _item_meta(
+    item: etree._Element, ctx: PartnerContext, article: Article, held: bool, status: PubStatus
+) -> None:
     meta = _sub(item, "itemMeta")
     _sub(meta, "itemClass", qcode="ninat:text")
     _sub(_sub(meta, "provider", literal=ctx.provider), "name", ctx.display_name)
@@ -138,8 +140,7 @@ def _item_meta(item: etree._Element, ctx: PartnerContext, article: Article, held
     embargo = embargo_time(article, held=held)
     if embargo is not None:
         _sub(meta, "embargoed", iso_time(embargo))
-    status = "stat:canceled" if article.status == WITHDRAWN else "stat:usable"
-    _sub(meta, "pubStatus", qcode=status)
+    _sub(meta, "pubStatus", qcode=f"stat:{status}")
     if article.editorial_note:
         _sub(meta, "edNote", article.editorial_note)
     if article.version > 1:
@@ -192,7 +193,11 @@ def _content_meta(item: etree._Element, article: Article) -> None:
 
 
 def _news_item(
-    parent: etree._Element | None, ctx: PartnerContext, article: Article, held: bool
+    parent: etree._Element | None,
+    ctx: PartnerContext,
+    article: Article,
+    held: bool,
+    status: PubStatus,
 ) -> etree._Element:
     attrs = {
         "guid": item_guid(ctx, article),
@@ -214,7 +219,7 @@ def _news_item(
             _sub(_sub(info, "copyrightHolder"), "name", rights.holder)
         if rights.usage_terms:
             _sub(info, "usageTerms", rights.usage_terms)
-    _item_meta(item, ctx, article, held)
+    _item_meta(item, ctx, article, held, status)
     _content_meta(item, article)
     content = _sub(_sub(item, "contentSet"), "inlineXML", contenttype="application/xhtml+xml")
     content.append(body_as_xhtml(article.body_html, article.headline))
@@ -226,7 +231,11 @@ def _serialise(root: etree._Element) -> bytes:
 
 
 def render_news_item(
-    ctx: PartnerContext, article: Article, *, embargoed_view: bool, now: datetime | None = None
+    ctx: PartnerContext,
+    item: Article | Notice,
+    *,
+    embargoed_view: bool,
+    now: datetime | None = None,
 ) -> bytes:
     """One standalone `newsItem` document, its `version` the record's version.
 
@@ -234,13 +243,13 @@ def render_news_item(
     `embargoed_view`, and is marked `embargoed` with its release time. Without `now` the
     caller vouches that the article is public (or that the partner may see it).
     """
-    ((_, held),) = partner_items([article], embargoed_view=embargoed_view, now=now)
-    return _serialise(_news_item(None, ctx, article, held))
+    ((shown, held, status),) = partner_items([item], embargoed_view=embargoed_view, now=now)
+    return _serialise(_news_item(None, ctx, shown, held, status))
 
 
 def render_news_message(
     ctx: PartnerContext,
-    items: Sequence[Article | Change],
+    items: Sequence[Article | Change | Notice],
     *,
     sent: datetime,
     transmit_id: str,
@@ -270,6 +279,6 @@ def render_news_message(
     if next_cursor is not None:
         _sub(header, "headerExtProperty", reluri=ctx.next_cursor_rel, value=next_cursor)
     item_set = _sub(message, "itemSet")
-    for article, held in partner_items(items, embargoed_view=embargoed_view, now=sent):
-        _news_item(item_set, ctx, article, held)
+    for article, held, status in partner_items(items, embargoed_view=embargoed_view, now=sent):
+        _news_item(item_set, ctx, article, held, status)
     return _serialise(message)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from syndicate.model import WITHDRAWN, Article, Change
+from syndicate.model import Article, Change, Notice, PubStatus
 from syndicate.render.partner import (
     PartnerContext,
     embargo_time,
@@ -19,6 +19,7 @@ from syndicate.render.partner import (
     iso_time,
     item_guid,
     partner_items,
+    pub_status,
     version_created,
 )
 
@@ -58,12 +59,17 @@ def _feature_image(article: Article) -> dict[str, Any] | None:
 
 
 def render_ninjs_item(
-    ctx: PartnerContext, article: Article, *, held: bool = False
+    ctx: PartnerContext,
+    article: Article,
+    *,
+    held: bool = False,
+    pubstatus: PubStatus | None = None,
 ) -> dict[str, Any]:
     """One article as a ninjs 2.2 object (a plain dict, ready for `json.dumps`).
 
     `held` marks an item a partner receives before its release (`embargoed` is then the
-    release time even without `embargo_until`); see `partner.embargo_time`.
+    release time even without `embargo_until`); see `partner.embargo_time`. `pubstatus` is
+    the delivery rule's word (`withheld`, `canceled`…); by default the article's own status.
     """
     item: dict[str, Any] = {
         "uri": item_guid(ctx, article),
@@ -78,7 +84,7 @@ def render_ninjs_item(
     embargo = embargo_time(article, held=held)
     if embargo is not None:
         item["embargoed"] = iso_time(embargo)
-    item["pubstatus"] = "canceled" if article.status == WITHDRAWN else "usable"
+    item["pubstatus"] = pubstatus or pub_status(article)
     if article.urgency is not None:
         item["urgency"] = article.urgency
     if article.rights is not None:
@@ -121,7 +127,7 @@ def render_ninjs_item(
 
 def render_ninjs_list(
     ctx: PartnerContext,
-    items: Sequence[Article | Change],
+    items: Sequence[Article | Change | Notice],
     *,
     now: datetime,
     next_cursor: str | None,
@@ -132,8 +138,8 @@ def render_ninjs_list(
     Held changes need `embargoed_view`, else `EmbargoLeak`; an empty pull is `"items": []`.
     """
     rendered = [
-        render_ninjs_item(ctx, article, held=held)
-        for article, held in partner_items(items, embargoed_view=embargoed_view, now=now)
+        render_ninjs_item(ctx, article, held=held, pubstatus=status)
+        for article, held, status in partner_items(items, embargoed_view=embargoed_view, now=now)
     ]
     document = {"items": rendered, "next_cursor": next_cursor}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

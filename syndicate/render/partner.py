@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from syndicate.config import Settings
-from syndicate.model import PUBLISHED, Article, Change
+from syndicate.model import PUBLISHED, WITHDRAWN, Article, Change, Notice, PubStatus
 
 
 class EmbargoLeak(ValueError):
@@ -85,23 +85,33 @@ def embargo_time(article: Article, *, held: bool) -> datetime | None:
     return None
 
 
-def partner_items(
-    items: Iterable[Article | Change], *, embargoed_view: bool, now: datetime | None
-) -> Iterator[tuple[Article, bool]]:
-    """(article, held) for each item; `EmbargoLeak` if a held one would reach a plain view.
+def pub_status(article: Article) -> PubStatus:
+    """The status of a bare article or change: canceled once withdrawn, else usable."""
+    return "canceled" if article.status == WITHDRAWN else "usable"
 
+
+def partner_items(
+    items: Iterable[Article | Change | Notice], *, embargoed_view: bool, now: datetime | None
+) -> Iterator[tuple[Article, bool, PubStatus]]:
+    """(article, held, pubstatus) for each item; `EmbargoLeak` if a held one reaches a plain view.
+
+    A `Notice` is what the delivery rule decided (`syndicate.delivery`): taken as it is.
     A `Change` is held when the change log says so: the log is the authority, because the
     `released` change is written by whichever process runs the timer, by its clock. Judging
     it again by this process's clock would turn a few seconds of clock skew into a failed
     pull (or a release shown as still embargoed). A bare `Article` is judged at `now`.
     """
     for item in items:
-        if isinstance(item, Change):
+        if isinstance(item, Notice):
+            article, held, status = item.article, item.held, item.pubstatus
+        elif isinstance(item, Change):
             article = item.article
             held = item.held and article.status == PUBLISHED
+            status = pub_status(article)
         else:
             article = item
             held = is_held(article, now)
+            status = pub_status(article)
         if held and not embargoed_view:
             raise EmbargoLeak(f"article {article.id!r} is held back; this partner may not see it")
-        yield article, held
+        yield article, held, status

@@ -57,6 +57,11 @@ class Store(Protocol):
     ) -> list[Change]:
         """Changes touching `section` with seq > `after_seq`, oldest first, at most `limit`."""
 
+    async def histories(
+        self, article_ids: Sequence[str], up_to_seq: int
+    ) -> dict[str, list[Change]]:
+        """Each article's changes with seq <= `up_to_seq`, oldest first (for the delivery rule)."""
+
     async def max_seq(self) -> int:
         """The newest change's seq (0 for an empty store)."""
 
@@ -85,6 +90,9 @@ class Store(Protocol):
     ) -> Token: ...
 
     async def find_token(self, token_hash: str) -> Token | None: ...
+
+    async def service_key(self, name: str, size: int) -> bytes:
+        """The service's own secret `name` (`size` random bytes, made once, then kept)."""
 
     # -- published feeds and scale-out ------------------------------------------
     async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:

@@ -79,6 +79,11 @@ SQLITE: tuple[str, ...] = (
     """
     CREATE INDEX changes_by_article ON changes (article_id, held);
     """,
+    # Keys the service keeps for itself (the partner cursors' AEAD key), the same on every
+    # process that shares the store.
+    """
+    CREATE TABLE service_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+    """,
 )
 
 
@@ -161,5 +166,8 @@ POSTGRES: tuple[str, ...] = (
     # their clocks (two processes' renders in one second carried the same time).
     """
     ALTER TABLE feeds ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+    """,
+    """
+    CREATE TABLE service_keys (name TEXT COLLATE "C" PRIMARY KEY, value BYTEA NOT NULL);
     """,
 )

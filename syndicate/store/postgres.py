@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -628,6 +629,21 @@ class PostgresStore(BatchPuts):
             Change(seq=r["seq"], kind=r["kind"], article=_article(r), held=r["held"]) for r in rows
         ]
 
+    async def histories(
+        self, article_ids: Sequence[str], up_to_seq: int
+    ) -> dict[str, list[Change]]:
+        found: dict[str, list[Change]] = {i: [] for i in article_ids}
+        rows = await self._fetch(
+            f"SELECT {_ARTICLE_COLUMNS}, c.seq, c.kind, c.held, c.article_id FROM changes c "
+            "WHERE c.article_id = ANY($1::text[]) AND c.seq <= $2 ORDER BY c.seq",
+            list(found),
+            up_to_seq,
+        )
+        for r in rows:
+            change = Change(seq=r["seq"], kind=r["kind"], article=_article(r), held=r["held"])
+            found[r["article_id"]].append(change)
+        return found
+
     async def max_seq(self) -> int:
         rows = await self._fetch("SELECT COALESCE(MAX(seq), 0) FROM changes")
         return int(rows[0][0])
@@ -690,6 +706,21 @@ class PostgresStore(BatchPuts):
         )
 
     # -- published feeds and scale-out ------------------------------------------
+    async def service_key(self, name: str, size: int) -> bytes:
+        for _ in range(3):
+            rows = await self._fetch(
+                # Two processes starting together agree on the first one's key. The second
+                # statement's snapshot can miss a row committed while it waited: ask again.
+                "WITH made AS (INSERT INTO service_keys (name, value) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING RETURNING value) "
+                "SELECT value FROM made UNION ALL SELECT value FROM service_keys WHERE name = $1",
+                name,
+                secrets.token_bytes(size),
+            )
+            if rows:
+                return bytes(rows[0]["value"])
+        raise StoreError(f"store: cannot read the service key {name!r}")
+
     async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
         if not documents:
             return

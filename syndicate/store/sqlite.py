@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -487,6 +488,24 @@ class SQLiteStore(BatchPuts):
             rows = await cur.fetchall()
         return [Change(seq=r[5], kind=r[6], article=_article(r), held=bool(r[7])) for r in rows]
 
+    async def histories(
+        self, article_ids: Sequence[str], up_to_seq: int
+    ) -> dict[str, list[Change]]:
+        found: dict[str, list[Change]] = {i: [] for i in article_ids}
+        ids = list(found)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self.reader.execute(
+                f"SELECT {_ARTICLE_COLUMNS}, c.seq, c.kind, c.held, c.article_id FROM changes c "
+                f"WHERE c.article_id IN ({marks}) AND c.seq <= ? ORDER BY c.seq",
+                (*chunk, up_to_seq),
+            ) as cur:
+                for r in await cur.fetchall():
+                    change = Change(seq=r[5], kind=r[6], article=_article(r), held=bool(r[7]))
+                    found[r[8]].append(change)
+        return found
+
     async def max_seq(self) -> int:
         async with self.reader.execute("SELECT COALESCE(MAX(seq), 0) FROM changes") as cur:
             row = await cur.fetchone()
@@ -546,6 +565,17 @@ class SQLiteStore(BatchPuts):
         return Token(row[0], row[1], row[2], tuple(json.loads(row[3])), bool(row[4]), row[5])
 
     # -- published feeds and scale-out ------------------------------------------
+    async def service_key(self, name: str, size: int) -> bytes:
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO service_keys (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (name, secrets.token_bytes(size)),
+            )
+            async with db.execute("SELECT value FROM service_keys WHERE name = ?", (name,)) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return bytes(row[0])
+
     async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
         if not documents:
             return
