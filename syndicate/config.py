@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -332,29 +333,36 @@ def parse_sections(table: Any, where: str = "the settings file") -> tuple[Sectio
     return tuple(sections)
 
 
+def default_config_text() -> str:
+    """The commented configuration shipped in the package (`syndicate init` writes it out)."""
+    return resources.files("syndicate").joinpath("default.toml").read_text("utf-8")
+
+
 def load_settings(
     path: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Settings:
-    """Build settings: file (explicit path, `SYNDICATE_CONFIG`, or `./syndicate.toml`), then env."""
+    """Build settings: file (explicit path, `SYNDICATE_CONFIG`, or `./syndicate.toml`, else the
+    built-in default with the demo sections), then env."""
     env = os.environ if environ is None else environ
     data: dict[str, Any] = {}
     config_path = path or env.get("SYNDICATE_CONFIG")
     if config_path is None and Path("syndicate.toml").is_file():
         config_path = "syndicate.toml"
-    if config_path is not None:
-        try:
-            with open(config_path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {config_path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {config_path}: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{config_path}: {exc}") from None
-    source = str(config_path) if config_path is not None else "the settings file"
-    return settings_from_mapping(data, env, source=source, **overrides)
+    if config_path is None:
+        data = tomllib.loads(default_config_text())
+        return settings_from_mapping(data, env, source="the built-in configuration", **overrides)
+    try:
+        with open(config_path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {config_path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {config_path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: {exc}") from None
+    return settings_from_mapping(data, env, source=str(config_path), **overrides)
 
 
 _ENV_KEYS = {

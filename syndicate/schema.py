@@ -10,13 +10,14 @@ import functools
 import json
 import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-# The single copy lives at the top of the repository (DESIGN.md: `schemas/`).
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# The single copy lives at the top of the repository (DESIGN.md: `schemas/`);
+# `syndicate/schemas` links to it, so a built wheel carries the files inside the package.
+SCHEMA_DIR = resources.files("syndicate") / "schemas"
 ARTICLE_SCHEMA = "article.schema.json"
 
 Check = Callable[[Any], bool]
@@ -49,10 +50,14 @@ _SUPPORTED = frozenset(
 @functools.cache
 def load_schema(name: str = ARTICLE_SCHEMA) -> Mapping[str, Any]:
     """A schema from `schemas/`, parsed once and checked against its meta-schema."""
-    with open(SCHEMA_DIR / name, encoding="utf-8") as fh:
-        schema: dict[str, Any] = json.load(fh)
+    schema: dict[str, Any] = json.loads(schema_bytes(name))
     Draft202012Validator.check_schema(schema)
     return schema
+
+
+def schema_bytes(name: str) -> bytes:
+    """A file of `schemas/` as shipped (the OpenAPI document too), for loading or serving."""
+    return SCHEMA_DIR.joinpath(name).read_bytes()
 
 
 def ecma_pattern(pattern: str) -> re.Pattern[str]:

@@ -5,11 +5,8 @@ a connection that sends nothing. Real sockets against a real `syndicate serve` (
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,56 +15,23 @@ import pytest
 from aiohttp import web
 
 from syndicate.web.timeouts import GuardedRunner
+from tests.served import serve
 
-ROOT = Path(__file__).resolve().parents[1]
 CONFIG = '[syndicate]\nsite_title = "Slow clients"\n[sections.global]\ntitle = "Global"\n'
 HEADER, IDLE = 1.0, 5.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _serve(tmp_path: Path, header: float, idle: float, nofile: int | None = None) -> Iterator[int]:
-    (tmp_path / "syndicate.toml").write_text(CONFIG, encoding="utf-8")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}
-    env |= {
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-        "SYNDICATE_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
-        "SYNDICATE_FEEDS_DIR": str(tmp_path / "feeds"),
-        "SYNDICATE_PORT": str(port),
-        "SYNDICATE_RUN_SCHEDULER": "0",
-        "SYNDICATE_HEADER_TIMEOUT": str(header),
-        "SYNDICATE_IDLE_TIMEOUT": str(idle),
-    }
-
     def limit() -> None:  # runs in the child: few descriptors, as on a small host
         if nofile is not None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "syndicate", "--config", "syndicate.toml", "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        preexec_fn=limit,
+    yield from serve(
+        tmp_path,
+        CONFIG,
+        {"SYNDICATE_HEADER_TIMEOUT": str(header), "SYNDICATE_IDLE_TIMEOUT": str(idle)},
+        limit,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while b"Syndicate serving on" not in (tmp_path / "serve.log").read_bytes():
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not start within 30 s"
-            time.sleep(0.05)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
 
 
 @pytest.fixture

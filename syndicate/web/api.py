@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -19,12 +18,11 @@ from syndicate.errors import (
 )
 from syndicate.ingest import check_record_async, ingest, parse_ndjson, summarise
 from syndicate.model import Article, PutResult
+from syndicate.schema import ARTICLE_SCHEMA, schema_bytes
 from syndicate.validate import is_article_id
 from syndicate.web.auth import require
 from syndicate.web.keys import METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
 from syndicate.web.responses import json_response
-
-OPENAPI = Path(__file__).resolve().parents[2] / "schemas" / "openapi.yaml"
 
 
 def _now() -> datetime:
@@ -203,7 +201,15 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.Response(body=OPENAPI.read_bytes(), content_type="application/yaml", charset="utf-8")
+    body = schema_bytes("openapi.yaml")
+    return web.Response(body=body, content_type="application/yaml", charset="utf-8")
+
+
+async def article_schema(request: web.Request) -> web.Response:
+    # The document refers to `article.schema.json` beside it: served here, it resolves from
+    # the document's own URL (schemathesis, client generators).
+    body = schema_bytes(ARTICLE_SCHEMA)
+    return web.Response(body=body, content_type="application/schema+json", charset="utf-8")
 
 
 def setup(app: web.Application) -> None:
@@ -215,3 +221,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/api/regenerate", regenerate)
     app.router.add_get("/api/status", status, allow_head=False)
     app.router.add_get("/api/openapi.yaml", openapi)
+    app.router.add_get("/api/article.schema.json", article_schema)
