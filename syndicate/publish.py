@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import brotli
@@ -115,6 +116,8 @@ def publish(
     ]
     if brotli_copy:
         copies.append((path.with_name(path.name + ".br"), br, brotli_bytes))
+    if path.parent.is_dir():
+        sweep_leftovers(path)
     if _read(path) == data and all(p.is_file() for p, _, _ in copies):
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +126,28 @@ def publish(
     write_atomic(path, data)
     _fsync_dir(path.parent)
     return True
+
+
+# Older than this, a temp file is no one's write in progress (a write takes milliseconds; a
+# process of a scale-out may be writing the same feed right now, so younger ones stay).
+LEFTOVER_SECONDS = 60.0
+
+
+def sweep_leftovers(path: Path, *, older_than: float = LEFTOVER_SECONDS) -> int:
+    """Remove the temp files of `path` and its copies left by a killed writer; how many.
+
+    A write killed between creating its temp file and the rename (SIGKILL, power loss)
+    leaves `.rss.xml.<random>.tmp`. Readers never see it under a feed's name, but the folder
+    would keep it forever.
+    """
+    removed = 0
+    limit = time.time() - older_than
+    for leftover in path.parent.glob(f".{path.name}*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            if leftover.stat().st_mtime < limit:
+                leftover.unlink()
+                removed += 1
+    return removed
 
 
 def write_copy(
