@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 PREFIX = "syn_"
+# Anything that looks like one of our secrets, wherever a client put it (a URL, a path).
+_SECRET_RE = re.compile(re.escape(PREFIX) + r"[A-Za-z0-9_-]{8,}")
 
 
 def new_token() -> tuple[str, str]:
@@ -21,6 +24,11 @@ def new_token() -> tuple[str, str]:
 
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with every token-shaped secret replaced, for logs."""
+    return _SECRET_RE.sub(PREFIX + "[redacted]", text)
 
 
 def same_hash(a: str, b: str) -> bool:

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from syndicate.errors import StoreError, SyndicateError
+from syndicate.tokens import redact_secrets
 from syndicate.web.responses import json_response
 
 log = logging.getLogger("syndicate.web")
@@ -44,7 +45,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             log.info(
                 "rejected request method=%s path=%s status=%d message=%s",
                 request.method,
-                json.dumps(request.path, ensure_ascii=False),
+                json.dumps(redact_secrets(request.path), ensure_ascii=False),
                 exc.status,
                 json.dumps(exc.message, ensure_ascii=False),
             )
@@ -61,7 +62,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         log.info(
             "rejected request method=%s path=%s status=%d message=%s",
             request.method,
-            json.dumps(request.path, ensure_ascii=False),
+            json.dumps(redact_secrets(request.path), ensure_ascii=False),
             exc.status,
             json.dumps(message, ensure_ascii=False),
         )
@@ -70,7 +71,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             exc.status, {"errors": [{"path": "", "message": message}]}, headers or None
         )
     except Exception:
-        log.exception("unhandled error: %s %s", request.method, request.path)
+        log.exception("unhandled error: %s %s", request.method, redact_secrets(request.path))
         return error_response(500, {"errors": [{"path": "", "message": "internal error"}]})
 
 
@@ -92,9 +93,24 @@ class _ClientErrorsInOneLine(logging.Filter):
         return True
 
 
+class _NoSecrets(logging.Filter):
+    """A client that puts its token in a URL (`?token=syn_…`) must not leave it in the log:
+    the access log writes request lines as they came."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_secrets(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 _ONE_LINE = _ClientErrorsInOneLine()
+_NO_SECRETS = _NoSecrets()
 
 
 def quiet_client_errors() -> None:
-    """Install the filter on aiohttp's server logger (once; calling again changes nothing)."""
+    """Install the filters on aiohttp's loggers (once; calling again changes nothing)."""
     logging.getLogger("aiohttp.server").addFilter(_ONE_LINE)
+    for name in ("aiohttp.server", "aiohttp.access", "aiohttp.web"):
+        logging.getLogger(name).addFilter(_NO_SECRETS)
