@@ -392,6 +392,7 @@ async def _stored_status(settings: Settings) -> dict[str, Any]:
             "now": now.isoformat(),
             "sections": sections,
             "pending_releases": pending,
+            "articles": await store.totals(),
             "max_seq": await store.max_seq(),
             "scheduler": None,
         }
@@ -454,6 +455,12 @@ def _status_tables(body: dict[str, Any]) -> str:
             )
         )
         out.append("\n(from the store; pass --token for the running service's own view)")
+    totals = body.get("articles")
+    if totals:
+        out.append(
+            f"\narticles: {totals['published']} published, {totals['held']} held "
+            f"(embargoed or future-dated), {totals['withdrawn']} withdrawn"
+        )
     pending = body.get("pending_releases") or []
     out.append(f"\npending embargo releases: {len(pending)}")
     for p in pending:

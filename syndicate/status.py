@@ -54,6 +54,7 @@ async def collect_status(
         "now": now.isoformat(),
         "sections": sections,
         "opml_error": regenerator.opml_error,
+        "articles": await store.totals(),
         "pending_releases": [
             {"id": article_id, "release_at": when.isoformat(), "sections": list(secs)}
             for article_id, when, secs in pending

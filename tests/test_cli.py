@@ -341,10 +341,12 @@ def test_status_prints_every_section(run: Any, tmp_path: Path) -> None:
     assert set(rows) == {*SECTIONS, "all"}
     assert rows["global"]["items"] == "1" and rows["sport"]["items"] == "0"
     assert "pending embargo releases: 0" in result.stdout
+    assert "articles: 1 published, 0 held (embargoed or future-dated), 0 withdrawn" in result.stdout
 
     as_json = run("status", "--json")
     body = json.loads(as_json.stdout)
     assert [s["section"] for s in body["sections"]] == [*SECTIONS, "all"]
+    assert body["articles"] == {"published": 1, "held": 0, "withdrawn": 0}
 
 
 # -- demo ------------------------------------------------------------------------------------

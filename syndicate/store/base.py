@@ -51,6 +51,10 @@ class Store(Protocol):
     async def count(self, section: str | None, *, now: datetime) -> int:
         """How many public articles a section has (for status)."""
 
+    async def totals(self) -> dict[str, int]:
+        """How many articles are `published` (public), `held` (embargoed or future-dated,
+        not yet released) and `withdrawn`: the store's size at a glance, for status."""
+
     # -- change log (partners) ------------------------------------------------
     async def changes_since(
         self, section: str, after_seq: int, limit: int, *, include_held: bool

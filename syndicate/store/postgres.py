@@ -612,6 +612,17 @@ class PostgresStore(BatchPuts):
             )
         return int(rows[0][0])
 
+    async def totals(self) -> dict[str, int]:
+        counts = {"published": 0, "held": 0, "withdrawn": 0}
+        rows = await self._fetch(
+            "SELECT status, release_pending, COUNT(*) AS n FROM articles GROUP BY 1, 2"
+        )
+        for r in rows:
+            pending = r["release_pending"]
+            key = "withdrawn" if r["status"] == WITHDRAWN else "held" if pending else "published"
+            counts[key] += int(r["n"])
+        return counts
+
     async def changes_since(
         self, section: str, after_seq: int, limit: int, *, include_held: bool
     ) -> list[Change]:

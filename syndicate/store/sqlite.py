@@ -475,6 +475,16 @@ class SQLiteStore(BatchPuts):
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
+    async def totals(self) -> dict[str, int]:
+        counts = {"published": 0, "held": 0, "withdrawn": 0}
+        async with self.reader.execute(
+            "SELECT status, release_pending, COUNT(*) FROM articles GROUP BY 1, 2"
+        ) as cur:
+            for status, pending, n in await cur.fetchall():
+                key = "withdrawn" if status == WITHDRAWN else "held" if pending else "published"
+                counts[key] += int(n)
+        return counts
+
     async def changes_since(
         self, section: str, after_seq: int, limit: int, *, include_held: bool
     ) -> list[Change]:

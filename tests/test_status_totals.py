@@ -1,0 +1,41 @@
+"""Status shows the store at a glance: articles published, held and withdrawn, on every store,
+in `GET /api/status` and in `syndicate status`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from syndicate.config import Settings
+from syndicate.store.base import Store
+from tests.app_fixtures import app_settings, editor_token, running_app
+from tests.app_fixtures import record as app_record
+from tests.partner_http import record
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+async def test_totals_count_each_status_and_follow_releases(store: Store, small: Settings) -> None:
+    assert await store.totals() == {"published": 0, "held": 0, "withdrawn": 0}
+    held = (NOW + timedelta(hours=1)).isoformat()
+    for n in range(3):
+        await store.put(record(f"public-{n}", small), now=NOW)
+    await store.put(record("held", small, embargo_until=held), now=NOW)
+    await store.put(record("killed", small), now=NOW)
+    await store.withdraw("killed", now=NOW)
+    assert await store.totals() == {"published": 3, "held": 1, "withdrawn": 1}
+    await store.release_due(now=NOW + timedelta(hours=2))
+    assert await store.totals() == {"published": 4, "held": 0, "withdrawn": 1}
+
+
+async def test_the_status_endpoint_shows_the_totals(tmp_path: Path) -> None:
+    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
+        editor = await editor_token(client)
+        later = datetime.now(UTC) + timedelta(hours=1)
+        for body in (
+            app_record("a", sections=["global"]),
+            app_record("b", sections=["global"], embargo_until=later),
+        ):
+            assert (await client.post("/api/articles", json=body, headers=editor)).status == 201
+        resp = await client.get("/api/status", headers=editor)
+        assert (await resp.json())["articles"] == {"published": 1, "held": 1, "withdrawn": 0}
