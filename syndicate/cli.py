@@ -475,13 +475,16 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--role", type=click.Choice(["editor", "partner"]), required=True)
+@click.option("--role", type=click.Choice(["editor", "partner", "metrics"]), required=True)
 @click.option("--name", required=True, help="Who the token is for.")
 @click.option("--sections", default="", help="Partner: entitled sections, comma-separated.")
 @click.option("--embargoed", is_flag=True, help="Partner: may receive embargoed items early.")
 @click.pass_context
 def token_create(ctx: click.Context, role: str, name: str, sections: str, embargoed: bool) -> None:
-    """Create a token and print it (alone on stdout, once: only its hash is kept)."""
+    """Create a token and print it (alone on stdout, once: only its hash is kept).
+
+    `editor` uses the editor API, `partner` pulls its --sections, `metrics` scrapes /metrics.
+    """
     from syndicate.tokens import new_token
 
     settings = _settings(ctx)

@@ -237,7 +237,8 @@ class PutResult:
     article: Article
 
 
-Role = Literal["editor", "partner"]
+# `metrics` only reads /metrics: a scraper's credential must not be able to publish or pull.
+Role = Literal["editor", "partner", "metrics"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from syndicate.config import Settings, settings_from_mapping
+from syndicate.model import Role
 from syndicate.tokens import new_token
 from syndicate.web.app import create_app
 from syndicate.web.keys import STORE
@@ -47,9 +48,25 @@ async def running_app(settings: Settings, **kwargs: Any) -> AsyncIterator[TestCl
 
 async def editor_token(client: TestClient[Any, Any]) -> dict[str, str]:
     """Authorization headers for a fresh editor token in the app's store."""
+    return await _token(client, "editor")
+
+
+async def metrics_token(client: TestClient[Any, Any]) -> dict[str, str]:
+    """Authorization headers for a fresh metrics (scraper) token in the app's store."""
+    return await _token(client, "metrics")
+
+
+async def scrape(client: TestClient[Any, Any]) -> str:
+    """The `/metrics` text, scraped with a fresh metrics token (it answers no one else)."""
+    response = await client.get("/metrics", headers=await metrics_token(client))
+    assert response.status == 200, await response.text()
+    return await response.text()
+
+
+async def _token(client: TestClient[Any, Any], role: Role) -> dict[str, str]:
     secret, digest = new_token()
     await client.app[STORE].add_token(
-        name="test editor", role="editor", token_hash=digest, now=datetime.now(UTC)
+        name=f"test {role}", role=role, token_hash=digest, now=datetime.now(UTC)
     )
     return {"Authorization": f"Bearer {secret}"}
 

@@ -127,12 +127,25 @@ def test_partner_token_with_sections(run: Any, tmp_path: Path) -> None:
     assert result.stdout.strip().startswith("syn_")
 
 
+def test_metrics_token_is_created_like_the_others(run: Any, tmp_path: Path) -> None:
+    result = run("token", "create", "--role", "metrics", "--name", "prometheus")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("syn_")
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        rows = db.execute("SELECT name, role, sections, embargoed, token_hash FROM tokens")
+        (name, role, sections, embargoed, token_hash) = rows.fetchone()
+    assert (name, role, embargoed, token_hash) == ("prometheus", "metrics", 0, hash_token(lines[0]))
+    assert json.loads(sections) == []
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--role", "partner", "--name", "Outlet"], "--sections"),
         (["--role", "partner", "--name", "Outlet", "--sections", "global,astrology"], "astrology"),
         (["--role", "editor", "--name", "Asha", "--sections", "global"], "partner"),
+        (["--role", "metrics", "--name", "prometheus", "--embargoed"], "partner"),
         (["--role", "admin", "--name", "Asha"], "admin"),
         (["--role", "editor"], "--name"),
     ],
@@ -140,6 +153,7 @@ def test_partner_token_with_sections(run: Any, tmp_path: Path) -> None:
         "partner-without-sections",
         "undeclared-section",
         "editor-with-sections",
+        "metrics-embargoed",
         "bad-role",
         "no-name",
     ],

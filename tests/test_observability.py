@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import app_settings, editor_token, record, running_app, wait_until
+from tests.app_fixtures import (
+    app_settings,
+    editor_token,
+    metrics_token,
+    record,
+    running_app,
+    wait_until,
+)
 
 
 def metric(text: str, name: str) -> float:
@@ -23,9 +30,10 @@ def metric(text: str, name: str) -> float:
 async def test_metrics_move(tmp_path: Path) -> None:
     async with running_app(app_settings(tmp_path)) as client:
         auth = await editor_token(client)
+        scraper = await metrics_token(client)
 
         async def scrape() -> str:
-            response = await client.get("/metrics")
+            response = await client.get("/metrics", headers=scraper)
             assert response.status == 200
             assert response.headers["Content-Type"].startswith("text/plain")
             return await response.text()

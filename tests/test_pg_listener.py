@@ -19,7 +19,7 @@ from syndicate.errors import StoreError
 from syndicate.model import FeedDocument
 from syndicate.store.postgres import PostgresStore, with_schema
 from syndicate.web.keys import STORE
-from tests.app_fixtures import app_settings, editor_token, running_app, wait_until
+from tests.app_fixtures import app_settings, editor_token, running_app, scrape, wait_until
 
 PgFactory = Callable[[], PostgresStore]
 
@@ -128,7 +128,7 @@ async def test_healthz_says_degraded_while_the_database_is_not_heard(
         assert time.monotonic() - started < 5
         status = await client.get("/api/status", headers=await editor_token(client))
         assert (await status.json())["store"]["degraded"] is True
-        metrics = await (await client.get("/metrics")).text()
+        metrics = await scrape(client)
         assert "syndicate_store_degraded 1.0" in metrics.splitlines()
         listener._connect = real_connect
         await wait_until(lambda: healthz(200), timeout=15, what="/healthz to recover")

@@ -22,11 +22,12 @@ from multidict import CIMultiDictProxy
 from syndicate.config import Settings
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.app import create_app
-from syndicate.web.keys import REGENERATOR
+from syndicate.web.keys import REGENERATOR, STORE
 from tests.conftest import SECTIONS
 from tests.web_fixtures import (
     ARABIC_HEADLINE,
     HINDI_HEADLINE,
+    add_token,
     error_body,
     hindi_record,
     record,
@@ -480,7 +481,8 @@ async def test_healthz(client: Client) -> None:
 async def test_metrics_count_feed_requests(client: Client) -> None:
     await _get(client, "/feeds/global/rss.xml")
     await _get(client, "/feeds/astrology/rss.xml")
-    status, headers, body = await _get(client, "/metrics")
+    scraper = await add_token(client.app[STORE], "metrics")
+    status, headers, body = await _get(client, "/metrics", Authorization=f"Bearer {scraper}")
     assert status == 200
     assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
     samples = {}

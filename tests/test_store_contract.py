@@ -275,6 +275,14 @@ async def test_tokens_add_and_find(store: Store) -> None:
     assert await store.find_token("nope") is None
 
 
+async def test_a_metrics_token_is_stored_on_every_backend(store: Store) -> None:
+    # PostgreSQL constrains the role column: a role the migrations do not admit fails here.
+    scraper = await store.add_token(name="prometheus", role="metrics", token_hash="h3", now=NOW)
+    found = await store.find_token("h3")
+    assert found == scraper and found.role == "metrics" and found.sections == ()
+    assert not found.may_read("global")
+
+
 async def test_feeds_save_and_load_bytes_exact(store: Store) -> None:
     body = "<rss>हिन्दी 🗞</rss>".encode() + bytes(range(256))
     docs = [

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from syndicate.render import FORMATS
 from syndicate.web.app import WEBSUB
-from tests.app_fixtures import app_settings, editor_token, running_app, wait_until
+from tests.app_fixtures import app_settings, editor_token, running_app, scrape, wait_until
 
 Server = Callable[..., Awaitable[TestServer]]
 FEED_NAMES = [fmt.filename for fmt in FORMATS.values()]
@@ -90,7 +90,7 @@ async def test_changed_feeds_are_pinged(tmp_path: Path, aiohttp_server: Server) 
         assert (await _regenerate(client, auth))["changed"] is False
         await client.app[WEBSUB].idle()
         assert len(seen) == 3
-        metrics = await (await client.get("/metrics")).text()
+        metrics = await scrape(client)
         assert 'syndicate_websub_pings_total{outcome="ok"} 3.0' in metrics
 
 
@@ -111,7 +111,7 @@ async def test_failed_pings_are_retried(tmp_path: Path, aiohttp_server: Server) 
         status = await (await client.get("/api/status", headers=auth)).json()
         websub = status["websub"]
         assert websub["ok"] == 3 and websub["retries"] == 6 and websub["failed"] == 0
-        metrics = await (await client.get("/metrics")).text()
+        metrics = await scrape(client)
         assert 'syndicate_websub_pings_total{outcome="retry"} 6.0' in metrics
 
 
@@ -139,5 +139,5 @@ async def test_a_dead_hub_never_holds_up_regeneration(
         feed = websub["feeds"][f"{settings.base_url}/feeds/global/rss.xml"]
         assert feed["failed"] == 1 and feed["ok"] == 0 and "hub is down" in feed["last_error"]
         assert len(seen) == 9
-        metrics = await (await client.get("/metrics")).text()
+        metrics = await scrape(client)
         assert 'syndicate_websub_pings_total{outcome="failed"} 3.0' in metrics

@@ -170,4 +170,10 @@ POSTGRES: tuple[str, ...] = (
     """
     CREATE TABLE service_keys (name TEXT COLLATE "C" PRIMARY KEY, value BYTEA NOT NULL);
     """,
+    # The `metrics` role (scrapes /metrics, nothing else). SQLite never constrained the role.
+    """
+    ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;
+    ALTER TABLE tokens ADD CONSTRAINT tokens_role_check
+        CHECK (role IN ('editor', 'partner', 'metrics'));
+    """,
 )

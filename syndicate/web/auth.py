@@ -1,4 +1,7 @@
-"""Bearer-token checks for editors and partners: 401 without a valid token, 403 wrong role."""
+"""Bearer-token checks (editor, partner, metrics): 401 without a valid token, 403 wrong role.
+
+Roles do not nest: each endpoint takes exactly one role, so no token opens another's endpoints.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Public reader endpoints: feeds from memory with conditional GET, OPML, index, health.
+"""Reader endpoints: feeds from memory with conditional GET, OPML, index, health, metrics.
 
 The feed handler is the hottest path in the system: a dict lookup, a header compare and
-bytes already compressed. Nothing here touches the store or the filesystem.
+bytes already compressed. Nothing public here touches the store or the filesystem; only
+`/metrics` does, to look up its bearer token.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from syndicate.config import ALL_SECTION, Settings
 from syndicate.errors import NotFound
 from syndicate.render import FORMATS
 from syndicate.served import ServedFeed
+from syndicate.web.auth import require
 from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SETTINGS, STORE
 from syndicate.web.responses import fixed
 
@@ -198,6 +200,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    # Metrics say what is held back (pending embargo releases) and how the store fares: only
+    # a `metrics` token may scrape, not the public, and not an editor or partner token either.
+    await require(request, "metrics")
     return web.Response(
         body=request.app[METRICS].render(),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
