@@ -13,7 +13,7 @@ import pytest
 from syndicate.config import settings_from_mapping
 from syndicate.validate import validate_record
 from syndicate.web.keys import REGENERATOR
-from tests.app_fixtures import app_settings, editor_token, record, running_app
+from tests.app_fixtures import app_settings, editor_token, metrics_token, record, running_app
 from tests.conftest import SECTIONS
 
 SETTINGS = settings_from_mapping({"sections": SECTIONS}, environ={})
@@ -62,8 +62,9 @@ async def test_an_embargoed_story_appears_in_no_public_output(tmp_path: Path) ->
             for s in (*SECTIONS, "all")
             for n in ("rss.xml", "atom.xml", "feed.json")
         ]
+        scraper = await metrics_token(client)
         for path in paths:
-            resp = await client.get(path, headers=editor if path == "/metrics" else {})
+            resp = await client.get(path, headers=scraper if path == "/metrics" else {})
             assert resp.status == 200, path
             text = await resp.text()
             assert "held-secret" not in text, path
