@@ -64,6 +64,22 @@ class UnsupportedMediaType(SyndicateError):
     status = 415
 
 
+class Conflict(SyndicateError):
+    """The request clashes with what exists (a token name already in use)."""
+
+    status = 409
+
+
+class InvalidRequest(SyndicateError):
+    """A request body failed validation; `errors` names every field at fault."""
+
+    status = 422
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        first = errors[0] if errors else FieldError("", "invalid")
+        super().__init__(f"{first.path or '/'}: {first.message}", errors)
+
+
 class InvalidArticle(SyndicateError):
     """A record failed validation; `errors` names every field at fault."""
 

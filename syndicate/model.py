@@ -238,7 +238,8 @@ class PutResult:
 
 
 # `metrics` only reads /metrics: a scraper's credential must not be able to publish or pull.
-Role = Literal["editor", "partner", "metrics"]
+Role = Literal["editor", "partner", "metrics", "admin"]
+ROLES: tuple[Role, ...] = ("editor", "partner", "metrics", "admin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +252,12 @@ class Token:
     sections: tuple[str, ...] = ()
     embargoed: bool = False  # partner may receive embargoed items early
     token_hash: str = field(default="", repr=False)
+    created: datetime | None = None
+    expires: datetime | None = None  # refused from this moment on; None: until revoked
+    last_used: datetime | None = None  # recorded in batches, so up to a few seconds behind
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and self.expires <= now
 
     def may_read(self, section: str) -> bool:
         return self.role == "partner" and section in self.sections

@@ -139,6 +139,42 @@ def test_metrics_token_is_created_like_the_others(run: Any, tmp_path: Path) -> N
     assert json.loads(sections) == []
 
 
+def test_tokens_are_listed_rotated_and_revoked_from_the_command_line(
+    run: Any, tmp_path: Path
+) -> None:
+    made = run("token", "create", "--role", "partner", "--name", "agency", "--sections",
+               "global", "--expires", "30d")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    first = made.stdout.strip()
+    assert run("token", "create", "--role", "admin", "--name", "ops").exit_code == 0
+    twice = run("token", "create", "--role", "editor", "--name", "agency")
+    assert twice.exit_code != 0 and "exists" in twice.output
+    assert (
+        run("token", "create", "--role", "editor", "--name", "x", "--expires", "1y").exit_code == 2
+    )
+
+    listed = run("token", "list")
+    assert listed.exit_code == 0 and first not in listed.stdout
+    rows = {r["name"]: r for r in _table(listed.stdout)}
+    assert rows["agency"]["role"] == "partner" and rows["agency"]["sections"] == "global"
+    assert rows["agency"]["expires"] != "never" and rows["agency"]["last_used"] == "never"
+    assert rows["ops"]["expires"] == "never"
+    as_json = json.loads(run("token", "list", "--json").stdout)
+    assert {t["name"] for t in as_json} == {"agency", "ops"}
+
+    rotated = run("token", "rotate", "agency")
+    assert rotated.exit_code == 0 and rotated.stdout.strip() != first
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        (stored,) = db.execute("SELECT token_hash FROM tokens WHERE name = 'agency'").fetchone()
+    assert stored == hash_token(rotated.stdout.strip())
+
+    revoked = run("token", "revoke", "agency")
+    assert revoked.exit_code == 0 and "revoked 1" in revoked.stdout
+    assert {r["name"] for r in _table(run("token", "list").stdout)} == {"ops"}
+    missing = run("token", "revoke", "agency")
+    assert missing.exit_code != 0 and "no token named" in missing.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -146,7 +182,7 @@ def test_metrics_token_is_created_like_the_others(run: Any, tmp_path: Path) -> N
         (["--role", "partner", "--name", "Outlet", "--sections", "global,astrology"], "astrology"),
         (["--role", "editor", "--name", "Asha", "--sections", "global"], "partner"),
         (["--role", "metrics", "--name", "prometheus", "--embargoed"], "partner"),
-        (["--role", "admin", "--name", "Asha"], "admin"),
+        (["--role", "chief", "--name", "Asha"], "chief"),
         (["--role", "editor"], "--name"),
     ],
     ids=[

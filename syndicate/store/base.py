@@ -6,7 +6,7 @@ scheduler agree on what "released" means.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -91,9 +91,23 @@ class Store(Protocol):
         sections: Sequence[str] = (),
         embargoed: bool = False,
         now: datetime,
+        expires: datetime | None = None,
     ) -> Token: ...
 
-    async def find_token(self, token_hash: str) -> Token | None: ...
+    async def find_token(self, token_hash: str) -> Token | None:
+        """The live (not revoked) token with this hash; the caller checks its expiry."""
+
+    async def list_tokens(self) -> list[Token]:
+        """Every live token, by name."""
+
+    async def revoke_tokens(self, name: str, *, now: datetime) -> int:
+        """Revoke every live token named `name` (kept, marked); `NotFound` if there is none."""
+
+    async def rotate_token(self, name: str, token_hash: str, *, now: datetime) -> Token:
+        """Give the one live token named `name` a new hash, same grants; `NotFound` otherwise."""
+
+    async def touch_tokens(self, used: Mapping[int, datetime]) -> None:
+        """Record when tokens were last used (a batch, by token id)."""
 
     async def service_key(self, name: str, size: int) -> bytes:
         """The service's own secret `name` (`size` random bytes, made once, then kept)."""

@@ -84,6 +84,13 @@ SQLITE: tuple[str, ...] = (
     """
     CREATE TABLE service_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL);
     """,
+    # Token lifecycle: an expiry, a revocation (kept, not deleted: who had access, when), and
+    # the last use (written in batches).
+    """
+    ALTER TABLE tokens ADD COLUMN expires TEXT;
+    ALTER TABLE tokens ADD COLUMN revoked TEXT;
+    ALTER TABLE tokens ADD COLUMN last_used TEXT;
+    """,
 )
 
 
@@ -175,5 +182,12 @@ POSTGRES: tuple[str, ...] = (
     ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;
     ALTER TABLE tokens ADD CONSTRAINT tokens_role_check
         CHECK (role IN ('editor', 'partner', 'metrics'));
+    """,
+    """
+    ALTER TABLE tokens ADD COLUMN expires TIMESTAMPTZ, ADD COLUMN revoked TIMESTAMPTZ,
+        ADD COLUMN last_used TIMESTAMPTZ;
+    ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;
+    ALTER TABLE tokens ADD CONSTRAINT tokens_role_check
+        CHECK (role IN ('editor', 'partner', 'metrics', 'admin'));
     """,
 )

@@ -30,13 +30,12 @@ from syndicate.model import (
     ChangeKind,
     FeedDocument,
     PutResult,
-    Role,
-    Token,
     content_hash,
 )
 from syndicate.store.base import BatchPuts
 from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
+from syndicate.store.tokens_postgres import PostgresTokens
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +198,7 @@ class _ChangeBatch:
         )
 
 
-class PostgresStore(BatchPuts):
+class PostgresStore(PostgresTokens, BatchPuts):
     """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
 
     def __init__(
@@ -673,50 +672,7 @@ class PostgresStore(BatchPuts):
         rows = await self._fetch("SELECT section, seq FROM section_changes")
         return {r["section"]: int(r["seq"]) for r in rows}
 
-    # -- tokens ---------------------------------------------------------------
-    async def add_token(
-        self,
-        *,
-        name: str,
-        role: Role,
-        token_hash: str,
-        sections: Sequence[str] = (),
-        embargoed: bool = False,
-        now: datetime,
-    ) -> Token:
-        rows = await self._fetch(
-            "INSERT INTO tokens (name, role, sections, embargoed, token_hash, created) "
-            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            name,
-            role,
-            list(sections),
-            embargoed,
-            token_hash,
-            now,
-        )
-        return Token(int(rows[0]["id"]), name, role, tuple(sections), embargoed, token_hash)
-
-    async def find_token(self, token_hash: str) -> Token | None:
-        rows = await self._fetch(
-            "SELECT id, name, role, sections, embargoed, token_hash FROM tokens "
-            "WHERE token_hash = $1",
-            token_hash,
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        # The hash goes back too: the web layer compares it in constant time, and an empty
-        # one would turn every token on PostgreSQL away.
-        return Token(
-            int(r["id"]),
-            r["name"],
-            r["role"],
-            tuple(r["sections"]),
-            r["embargoed"],
-            r["token_hash"],
-        )
-
-    # -- published feeds and scale-out ------------------------------------------
+    # -- the service's own keys ---------------------------------------------------
     async def service_key(self, name: str, size: int) -> bytes:
         for _ in range(3):
             rows = await self._fetch(

@@ -25,8 +25,6 @@ from syndicate.model import (
     Change,
     FeedDocument,
     PutResult,
-    Role,
-    Token,
     canonical_json,
     format_time,
     hash_canonical,
@@ -34,6 +32,7 @@ from syndicate.model import (
 )
 from syndicate.store.base import BatchPuts
 from syndicate.store.migrations import SQLITE as MIGRATIONS
+from syndicate.store.tokens_sqlite import SQLiteTokens
 
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 
@@ -61,7 +60,7 @@ def _ts(value: datetime) -> float:
     return value.timestamp()
 
 
-class SQLiteStore(BatchPuts):
+class SQLiteStore(SQLiteTokens, BatchPuts):
     """The embedded default store (`sqlite:///var/syndicate.db`)."""
 
     def __init__(self, database_url: str) -> None:
@@ -533,46 +532,6 @@ class SQLiteStore(BatchPuts):
         async with self.reader.execute("SELECT section, seq FROM section_changes") as cur:
             rows = await cur.fetchall()
         return {r[0]: int(r[1]) for r in rows}
-
-    # -- tokens ---------------------------------------------------------------
-    async def add_token(
-        self,
-        *,
-        name: str,
-        role: Role,
-        token_hash: str,
-        sections: Sequence[str] = (),
-        embargoed: bool = False,
-        now: datetime,
-    ) -> Token:
-        async with self._transaction() as db:
-            cur = await db.execute(
-                "INSERT INTO tokens (name, role, sections, embargoed, token_hash, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    name,
-                    role,
-                    json.dumps(list(sections)),
-                    1 if embargoed else 0,
-                    token_hash,
-                    format_time(now),
-                ),
-            )
-            token_id = cur.lastrowid
-            await cur.close()
-        assert token_id is not None
-        return Token(token_id, name, role, tuple(sections), embargoed, token_hash)
-
-    async def find_token(self, token_hash: str) -> Token | None:
-        async with self.reader.execute(
-            "SELECT id, name, role, sections, embargoed, token_hash FROM tokens "
-            "WHERE token_hash = ?",
-            (token_hash,),
-        ) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return None
-        return Token(row[0], row[1], row[2], tuple(json.loads(row[3])), bool(row[4]), row[5])
 
     # -- published feeds and scale-out ------------------------------------------
     async def service_key(self, name: str, size: int) -> bytes:

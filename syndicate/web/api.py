@@ -38,7 +38,7 @@ def _article_response(
     return json_response(body, status, headers={"ETag": f'"{article.version}"'})
 
 
-async def _json_body(request: web.Request) -> Any:
+async def json_body(request: web.Request) -> Any:
     if request.content_type != "application/json":
         raise UnsupportedMediaType(
             f"expected Content-Type: application/json, got {request.content_type or 'none'}"
@@ -85,7 +85,7 @@ def _stored(request: web.Request, result: PutResult) -> web.Response:
 
 async def create_article(request: web.Request) -> web.Response:
     await require(request, "editor")
-    raw = await _json_body(request)
+    raw = await json_body(request)
     record = await _validated(request, raw)
     result = await request.app[STORE].put(record, now=_now())
     return _stored(request, result)
@@ -128,7 +128,7 @@ def _if_match(request: web.Request) -> int | None:
 async def replace_article(request: web.Request) -> web.Response:
     await require(request, "editor")
     article_id = request.match_info["id"]
-    raw = await _json_body(request)
+    raw = await json_body(request)
     if isinstance(raw, dict):
         raw.setdefault("id", article_id)
         if raw.get("id") != article_id:
@@ -175,7 +175,7 @@ async def regenerate(request: web.Request) -> web.Response:
     await require(request, "editor")
     sections: list[str] = []
     if request.can_read_body:
-        body = await _json_body(request)
+        body = await json_body(request)
         if not isinstance(body, dict):
             raise BadRequest('expected an object like {"sections": ["global"]}')
         value = body.get("sections", [])

@@ -19,7 +19,7 @@ from syndicate.schedule import Scheduler
 from syndicate.served import FeedCache
 from syndicate.store import open_store
 from syndicate.store.base import Store
-from syndicate.web import api, feeds, partners
+from syndicate.web import api, auth, feeds, partners, tokens_api
 from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
 from syndicate.web.middleware import error_middleware, quiet_client_errors
 from syndicate.websub import WebSubPublisher
@@ -118,6 +118,8 @@ def create_app(
     feeds.setup(app, settings)
     api.setup(app)
     partners.setup(app)
+    tokens_api.setup(app)
+    auth.setup(app)
     return app
 
 

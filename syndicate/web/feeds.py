@@ -202,7 +202,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     # Metrics say what is held back (pending embargo releases) and how the store fares: only
     # a `metrics` token may scrape, not the public, and not an editor or partner token either.
-    await require(request, "metrics")
+    await require(request, "metrics", "admin")
     return web.Response(
         body=request.app[METRICS].render(),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
