@@ -215,7 +215,9 @@ class Scheduler:
             log.warning("schedule: cannot read the store's changes: %s", exc)
             return
         newest = max(seqs.values(), default=0)
-        if newest > self._seen_seq:
+        # A change any run already read (the start-up or takeover regeneration, an editor's
+        # button) needs no publish run; a failed one is left to the timer, not retried here.
+        if newest > max(self._seen_seq, self.regenerator.generated_seq.get(ALL_SECTION, -1)):
             self._seen_seq = newest
             # Stored up to one poll ago: due that much sooner than a change heard at once.
             self._publish_within(self.settings.publish_delay - CHANGES_POLL_SECONDS)
