@@ -77,6 +77,8 @@ class Settings:
     idle_timeout: float = 15.0
     # Cache-Control max-age of public feeds: how long a cache may keep a killed story.
     feed_max_age: int = 60
+    # Seconds from a stored change to its sections' regeneration; 0 leaves only the timer.
+    publish_delay: float = 2.0
     _by_slug: Mapping[str, Section] = field(default_factory=dict, repr=False, compare=False)
     # Where each value came from (a file, a variable), for errors found after loading.
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -120,6 +122,7 @@ class Settings:
             "header_timeout": self.header_timeout,
             "idle_timeout": self.idle_timeout,
             "feed_max_age": self.feed_max_age,
+            "publish_delay": self.publish_delay,
             "websub_hub": redact_url(self.websub_hub) if self.websub_hub else None,
             "sections": list(self.section_slugs),
         }
@@ -183,8 +186,14 @@ def _int(
     return number
 
 
-def _seconds(value: Any, key: str, maximum: float, where: str) -> float:
-    allowed = f"seconds, more than 0 and at most {maximum:g}"
+def _seconds(
+    value: Any, key: str, maximum: float, where: str, *, zero_allowed: bool = False
+) -> float:
+    allowed = (
+        f"seconds from 0 (off) to {maximum:g}"
+        if zero_allowed
+        else f"seconds, more than 0 and at most {maximum:g}"
+    )
     number: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
@@ -195,7 +204,8 @@ def _seconds(value: Any, key: str, maximum: float, where: str) -> float:
             number = None
     if number is None or not math.isfinite(number):
         raise _bad(key, where, f"expected a number of seconds, got {value!r}", allowed)
-    if not 0 < number <= maximum:
+    lowest_ok = number >= 0 if zero_allowed else number > 0
+    if not lowest_ok or number > maximum:
         raise _bad(key, where, f"{number:g} is out of range", allowed)
     return number
 
@@ -378,6 +388,7 @@ _ENV_KEYS = {
     "SYNDICATE_HEADER_TIMEOUT": "header_timeout",
     "SYNDICATE_IDLE_TIMEOUT": "idle_timeout",
     "SYNDICATE_FEED_MAX_AGE": "feed_max_age",
+    "SYNDICATE_PUBLISH_DELAY": "publish_delay",
 }
 _KNOWN = {
     *_ENV_KEYS.values(),
@@ -393,6 +404,8 @@ MAX_HEADER_TIMEOUT = 300.0
 MAX_IDLE_TIMEOUT = 3600.0
 # An hour: longer would let a kill linger in caches for longer than anyone would want.
 MAX_FEED_MAX_AGE = 3600
+# An hour: a longer delay than that is what the timer (`regen_interval`) is for.
+MAX_PUBLISH_DELAY = 3600.0
 
 
 def settings_from_mapping(
@@ -466,6 +479,9 @@ def settings_from_mapping(
         ),
         idle_timeout=_seconds(*get("idle_timeout")[:2], MAX_IDLE_TIMEOUT, get("idle_timeout")[2]),
         feed_max_age=_int(*get("feed_max_age")[:2], 0, MAX_FEED_MAX_AGE, get("feed_max_age")[2]),
+        publish_delay=_seconds(
+            *get("publish_delay")[:2], MAX_PUBLISH_DELAY, get("publish_delay")[2], zero_allowed=True
+        ),
         sections=parse_sections(data.get("sections", {}), source),
         origins=origin,
     )

@@ -1,4 +1,5 @@
-"""APScheduler wiring only: the timer, the safety sweep, embargo releases, leadership.
+"""APScheduler wiring only: the timer, the safety sweep, embargo releases, publishing
+changes soon after they are stored, leadership.
 
 Every job calls the one `Regenerator`; with several processes only the one that holds the
 store's lead runs them (the others serve and follow the store's notifications).
@@ -27,11 +28,20 @@ RELEASE_SLACK = timedelta(milliseconds=20)
 SYNC_SECONDS = 1.0
 # How long stopping waits for a job in progress before cancelling it.
 STOP_GRACE_SECONDS = 10.0
+# How often the leader reads the store's per-section change seqs, to learn of changes stored
+# by other processes (a follower's editors, `syndicate ingest`). A poll, not LISTEN/NOTIFY:
+# `section_seqs()` is one small row per section, so twice a second costs next to nothing; it
+# works the same on SQLite (a CLI ingest) as on PostgreSQL; and it cannot miss a change the
+# way a notification sent while the listening session was down is missed. Only the leader
+# polls, and only while `publish_delay` > 0.
+CHANGES_POLL_SECONDS = 0.5
 
 CHANGED_JOB = "regenerate-changed"
 ALL_JOB = "regenerate-all"
 SYNC_JOB = "sync-releases"
 RELEASE_JOB = "release"
+PUBLISH_JOB = "publish-changes"
+WATCH_JOB = "watch-changes"
 
 Pending = tuple[str, datetime, tuple[str, ...]]  # (article id, release time, sections)
 
@@ -65,6 +75,10 @@ class Scheduler:
         self.started = False
         self.stopping = False
         self._jobs_running: set[asyncio.Task[Any]] = set()
+        # When the publish run for the changes of this burst is due (None: no run is due).
+        self._publish_at: datetime | None = None
+        # The newest change seq a publish run was started for (or that one read).
+        self._seen_seq = -1
 
     async def start(self) -> None:
         now = datetime.now(UTC)
@@ -95,6 +109,15 @@ class Scheduler:
             misfire_grace_time=None,
             **common,
         )
+        if self.settings.publish_delay > 0:
+            self.aps.add_job(
+                self.watch_changes,
+                "interval",
+                seconds=CHANGES_POLL_SECONDS,
+                id=WATCH_JOB,
+                misfire_grace_time=None,
+                **common,
+            )
         self.aps.start()
         self.started = True
 
@@ -171,6 +194,69 @@ class Scheduler:
             await self._run(only_changed=False)
 
         await self._job(ALL_JOB, body)
+
+    def article_changed(self) -> None:
+        """An article was stored or withdrawn here: its sections go out within the delay.
+
+        Only on the leader; a follower's changes reach the leader through `watch_changes`.
+        """
+        if self.is_leader and self.settings.publish_delay > 0:
+            self._publish_within(self.settings.publish_delay)
+
+    async def watch_changes(self) -> None:
+        """On the leader, every `CHANGES_POLL_SECONDS`: changes stored by any process."""
+        # `is_leader` as the last job found it (the sync job asks every second): a round
+        # trip to contend for the lead twice a second would double that job's cost.
+        if self.stopping or not self.is_leader:
+            return
+        try:
+            seqs = await self.store.section_seqs()
+        except Exception as exc:  # the next poll tries again; the timer is the safety net
+            log.warning("schedule: cannot read the store's changes: %s", exc)
+            return
+        newest = max(seqs.values(), default=0)
+        # A change any run already read (the start-up or takeover regeneration, an editor's
+        # button) needs no publish run; a failed one is left to the timer, not retried here.
+        if newest > max(self._seen_seq, self.regenerator.generated_seq.get(ALL_SECTION, -1)):
+            self._seen_seq = newest
+            # Stored up to one poll ago: due that much sooner than a change heard at once.
+            self._publish_within(self.settings.publish_delay - CHANGES_POLL_SECONDS)
+
+    def _publish_within(self, delay: float) -> None:
+        """Make sure a publish run is due within `delay` seconds from now.
+
+        A debounce from the first change: later changes join the run already due, so a burst
+        makes one run, and a steady stream cannot postpone it.
+        """
+        if not self.started or self.stopping or self._publish_at is not None:
+            return
+        when = datetime.now(UTC) + timedelta(seconds=max(0.0, delay))
+        self._publish_at = when
+        self.aps.add_job(
+            self.publish_changes,
+            "date",
+            run_date=when,
+            id=PUBLISH_JOB,
+            misfire_grace_time=None,  # late is better than never
+            coalesce=True,
+            # Each one fires once and must never be skipped for one still running (its
+            # changes came after that run read the store); the regenerator joins or follows
+            # up overlapping runs of a section.
+            max_instances=1000,
+            replace_existing=True,
+        )
+
+    async def publish_changes(self) -> None:
+        """The publish delay after a burst of changes: the changed sections, as the timer."""
+        # Changes from here on are the next burst: that run reads the store after them.
+        self._publish_at = None
+
+        async def body() -> None:
+            seqs = await self.store.section_seqs()
+            self._seen_seq = max(self._seen_seq, max(seqs.values(), default=0))
+            await self._run(only_changed=True)
+
+        await self._job(PUBLISH_JOB, body)
 
     async def release(self) -> None:
         """A date job at an embargo's end: release what is due, regenerate its sections now."""

@@ -133,3 +133,30 @@ def test_the_sqlite_folder_is_made_at_start_or_named(tmp_path: Path) -> None:
     bad = settings_from_mapping({}, {"SYNDICATE_DATABASE_URL": f"sqlite:///{tmp_path}/file/s.db"})
     with pytest.raises(ConfigError, match=r"SYNDICATE_DATABASE_URL.*cannot create the folder"):
         sqlite_folder(bad)
+
+
+def test_publish_delay_defaults_to_two_seconds_and_zero_turns_it_off() -> None:
+    assert settings_from_mapping({}, {}).publish_delay == 2.0
+    data = {"syndicate": {"publish_delay": 0.5}}
+    assert settings_from_mapping(data, {}).publish_delay == 0.5
+    from_env = settings_from_mapping(data, {"SYNDICATE_PUBLISH_DELAY": "0"})
+    assert from_env.publish_delay == 0.0
+    assert from_env.redacted()["publish_delay"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("data", "env", "source"),
+    [
+        ({"syndicate": {"publish_delay": -1}}, {}, "the settings file [syndicate]"),
+        ({}, {"SYNDICATE_PUBLISH_DELAY": "-0.5"}, "SYNDICATE_PUBLISH_DELAY"),
+        ({}, {"SYNDICATE_PUBLISH_DELAY": "soon"}, "SYNDICATE_PUBLISH_DELAY"),
+        ({"syndicate": {"publish_delay": 3601}}, {}, "the settings file [syndicate]"),
+    ],
+)
+def test_a_bad_publish_delay_names_the_field(
+    data: dict[str, object], env: dict[str, str], source: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping(data, env)
+    assert caught.value.message.startswith(f"publish_delay (from {source}):")
+    assert "allowed: seconds from 0 (off) to 3600" in caught.value.message

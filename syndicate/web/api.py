@@ -72,6 +72,13 @@ async def _validated(request: web.Request, raw: Any) -> dict[str, Any]:
     return record
 
 
+def _changed(request: web.Request) -> None:
+    """Articles were stored or withdrawn: their sections go out within `publish_delay`."""
+    scheduler = request.app.get(SCHEDULER)
+    if scheduler is not None:
+        scheduler.article_changed()
+
+
 def _stored(request: web.Request, result: PutResult) -> web.Response:
     """After a put: count it, give an embargo its release job now, answer 201 or 200."""
     _count_ingest(request, result.outcome)
@@ -79,6 +86,8 @@ def _stored(request: web.Request, result: PutResult) -> web.Response:
     if scheduler is not None and result.outcome != "unchanged":
         # The once-a-second sync would find it too; this matters for releases sooner.
         scheduler.article_stored(result.article.release_at)
+        # Even a held article: an update that embargoes a public one takes it out again.
+        scheduler.article_changed()
     status = 201 if result.outcome == "created" else 200
     return _article_response(result.article, status, result.outcome)
 
@@ -145,6 +154,7 @@ async def replace_article(request: web.Request) -> web.Response:
 async def withdraw_article(request: web.Request) -> web.Response:
     await require(request, "editor")
     article = await request.app[STORE].withdraw(_path_id(request), now=_now())
+    _changed(request)
     return _article_response(article)
 
 
@@ -168,6 +178,8 @@ async def bulk_articles(request: web.Request) -> web.Response:
     for outcome, n in counts.items():
         if n:
             _count_ingest(request, outcome, n)
+    if counts["created"] or counts["updated"]:
+        _changed(request)
     return json_response({"summary": counts, "results": [r.as_dict() for r in results]})
 
 
