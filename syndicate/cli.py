@@ -399,6 +399,13 @@ async def _stored_status(settings: Settings) -> dict[str, Any]:
         }
 
 
+def _waiting(section: dict[str, Any]) -> str:
+    if not section.get("changes_waiting"):
+        return "-"
+    when = section.get("goes_out")
+    return f"out {when[11:19]}" if when else "waiting"
+
+
 def _status_tables(body: dict[str, Any]) -> str:
     def short(tag: str | None) -> str:
         return (tag or "").strip('"')[:10]
@@ -408,7 +415,15 @@ def _status_tables(body: dict[str, Any]) -> str:
     if live:
         out.append(
             _table(
-                ["section", "items", "last generation", "ms", "rss etag", "last error"],
+                [
+                    "section",
+                    "items",
+                    "last generation",
+                    "ms",
+                    "rss etag",
+                    "changes",
+                    "last error",
+                ],  # fmt: skip
                 [
                     [
                         s["section"],
@@ -416,6 +431,7 @@ def _status_tables(body: dict[str, Any]) -> str:
                         s.get("last_generation") or "never",
                         s.get("milliseconds") if s.get("milliseconds") is not None else "-",
                         short(s.get("etags", {}).get("rss.xml")),
+                        _waiting(s),
                         s.get("last_error") or "",
                     ]
                     for s in body["sections"]

@@ -154,6 +154,10 @@ class Regenerator:
             raise NotFound(f"no such section: {', '.join(unknown)}")
         return list(dict.fromkeys(sections))
 
+    def waiting(self, seqs: dict[str, int]) -> set[str]:
+        """The sections (and `all`) with changes no run of this process has rendered yet."""
+        return set(self._dirty(seqs))
+
     def _dirty(self, seqs: dict[str, int]) -> list[str]:
         dirty = [
             s

@@ -357,6 +357,15 @@ class Scheduler:
             # The sync job names the article in `quarantined`; storing it must not fail.
             log.warning("schedule: a release at %s cannot be scheduled: %s", release_at, error)
 
+    def next_publish(self) -> datetime | None:
+        """When this process next renders changed sections: the publish run already due for a
+        burst, else the timer's next run; None when it does not run them (not the leader)."""
+        if not self.started or not self.is_leader:
+            return None
+        timer = self.aps.get_job(CHANGED_JOB)
+        times = [t for t in (self._publish_at, timer.next_run_time if timer else None) if t]
+        return min(times, default=None)
+
     def jobs(self) -> list[dict[str, Any]]:
         """Every scheduled job and its next run (for status), soonest first."""
         if not self.started:

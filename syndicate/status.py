@@ -27,6 +27,8 @@ async def collect_status(
     `scheduler` is None in a process that only serves (SYNDICATE_RUN_SCHEDULER=0).
     """
     now = datetime.now(UTC)
+    waiting = regenerator.waiting(await store.section_seqs())
+    goes_out = scheduler.next_publish() if scheduler is not None else None
     sections = []
     for slug in [*settings.section_slugs, ALL_SECTION]:
         last = regenerator.last.get(slug)
@@ -47,6 +49,10 @@ async def collect_status(
                 "last_error": (last.error or last.files_error) if last else None,
                 "warnings": last.warnings if last else [],
                 "etags": etags,
+                # Changes stored but not yet in this section's feeds, and when they go out
+                # (None: on another process, the leader, or only when someone regenerates).
+                "changes_waiting": slug in waiting,
+                "goes_out": goes_out.isoformat() if slug in waiting and goes_out else None,
             }
         )
     pending = await store.pending_releases()

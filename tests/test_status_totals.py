@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from syndicate.config import Settings
 from syndicate.store.base import Store
-from tests.app_fixtures import app_settings, editor_token, running_app
+from tests.app_fixtures import app_settings, editor_token, running_app, wait_until
 from tests.app_fixtures import record as app_record
 from tests.partner_http import record
 
@@ -39,3 +41,28 @@ async def test_the_status_endpoint_shows_the_totals(tmp_path: Path) -> None:
             assert (await client.post("/api/articles", json=body, headers=editor)).status == 201
         resp = await client.get("/api/status", headers=editor)
         assert (await resp.json())["articles"] == {"published": 1, "held": 1, "withdrawn": 0}
+
+
+@pytest.mark.parametrize(("delay", "within"), [(600.0, 600), (0.0, 3600)])  # publish run, timer
+async def test_status_says_which_sections_wait_and_when_they_go_out(
+    tmp_path: Path, delay: float, within: int
+) -> None:
+    settings = app_settings(tmp_path / str(delay), publish_delay=delay, regen_interval=3600)
+    async with running_app(settings) as client:
+        editor = await editor_token(client)
+        body = app_record(f"a-{delay}", sections=["global"])
+
+        async def status() -> dict[str, dict[str, object]]:
+            resp = await client.get("/api/status", headers=editor)
+            return {s["section"]: s for s in (await resp.json())["sections"]}
+
+        async def settled() -> bool:  # the start-up run has rendered everything
+            return not any(s["changes_waiting"] for s in (await status()).values())
+
+        await wait_until(settled, timeout=20, what="the start-up regeneration")
+        assert (await client.post("/api/articles", json=body, headers=editor)).status == 201
+        sections = await status()
+        assert sections["global"]["changes_waiting"] and sections["all"]["changes_waiting"]
+        assert not sections["sport"]["changes_waiting"] and sections["sport"]["goes_out"] is None
+        out = datetime.fromisoformat(str(sections["global"]["goes_out"]))
+        assert timedelta(0) < out - datetime.now(UTC) <= timedelta(seconds=within)
