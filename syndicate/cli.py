@@ -423,7 +423,7 @@ def _status_tables(body: dict[str, Any]) -> str:
                     "rss etag",
                     "changes",
                     "last error",
-                ],  # fmt: skip
+                ],
                 [
                     [
                         s["section"],
