@@ -79,6 +79,10 @@ class Settings:
     feed_max_age: int = 60
     # Seconds from a stored change to its sections' regeneration; 0 leaves only the timer.
     publish_delay: float = 2.0
+    # Pushes to partners: how long one POST may take, and how long a delivery keeps being
+    # retried before it is parked as dead (shown in status; an admin can replay it).
+    push_timeout: float = 10.0
+    push_dead_after: float = 86_400.0
     _by_slug: Mapping[str, Section] = field(default_factory=dict, repr=False, compare=False)
     # Where each value came from (a file, a variable), for errors found after loading.
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -123,6 +127,8 @@ class Settings:
             "idle_timeout": self.idle_timeout,
             "feed_max_age": self.feed_max_age,
             "publish_delay": self.publish_delay,
+            "push_timeout": self.push_timeout,
+            "push_dead_after": self.push_dead_after,
             "websub_hub": redact_url(self.websub_hub) if self.websub_hub else None,
             "sections": list(self.section_slugs),
         }
@@ -389,6 +395,8 @@ _ENV_KEYS = {
     "SYNDICATE_IDLE_TIMEOUT": "idle_timeout",
     "SYNDICATE_FEED_MAX_AGE": "feed_max_age",
     "SYNDICATE_PUBLISH_DELAY": "publish_delay",
+    "SYNDICATE_PUSH_TIMEOUT": "push_timeout",
+    "SYNDICATE_PUSH_DEAD_AFTER": "push_dead_after",
 }
 _KNOWN = {
     *_ENV_KEYS.values(),
@@ -481,6 +489,10 @@ def settings_from_mapping(
         feed_max_age=_int(*get("feed_max_age")[:2], 0, MAX_FEED_MAX_AGE, get("feed_max_age")[2]),
         publish_delay=_seconds(
             *get("publish_delay")[:2], MAX_PUBLISH_DELAY, get("publish_delay")[2], zero_allowed=True
+        ),
+        push_timeout=_seconds(*get("push_timeout")[:2], 300.0, get("push_timeout")[2]),
+        push_dead_after=_seconds(
+            *get("push_dead_after")[:2], 30 * 86_400.0, get("push_dead_after")[2]
         ),
         sections=parse_sections(data.get("sections", {}), source),
         origins=origin,

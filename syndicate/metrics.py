@@ -60,6 +60,26 @@ class Metrics:
             "Failures of the feed-change listener (connect, catch-up, heartbeat) since start",
             registry=self.registry,
         )
+        self.push_delivered = Counter(
+            "syndicate_push_delivered",
+            "Items delivered to push destinations (2xx from the receiver)",
+            ["destination"],
+            registry=self.registry,
+        )
+        self.push_delay = Histogram(
+            "syndicate_push_delay_seconds",
+            "From a change being stored to its delivery to a push destination",
+            ["destination"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0),
+            registry=self.registry,
+        )
+        self.push_state = Gauge(
+            "syndicate_push_destination",
+            "Push destinations: delivered, failed, dead (as stored), queued, in_flight, "
+            "oldest_undelivered_seconds",
+            ["destination", "what"],
+            registry=self.registry,
+        )
         # Labelled children looked up once: the feed path is hot.
         self._feed_status = {s: self.feed_requests.labels(str(s)) for s in (200, 304, 404)}
 
@@ -75,6 +95,23 @@ class Metrics:
         if child is None:
             child = self._feed_status[status] = self.feed_requests.labels(str(status))
         child.inc()
+
+    def push_round(self, destination: Any, queued: int, in_flight: bool, oldest: float) -> None:
+        """A destination's counters as stored, and what waits, after each delivery round."""
+        gauge = self.push_state
+        for what, value in (
+            ("delivered", destination.delivered),
+            ("failed", destination.failed),
+            ("dead", destination.dead),
+            ("queued", queued),
+            ("in_flight", 1 if in_flight else 0),
+            ("oldest_undelivered_seconds", oldest),
+        ):
+            gauge.labels(destination.id, what).set(value)
+
+    def pushed(self, destination: str, seconds: float) -> None:
+        self.push_delivered.labels(destination).inc()
+        self.push_delay.labels(destination).observe(seconds)
 
     def ingested(self, outcome: str, n: int = 1) -> None:
         self.ingest.labels(outcome).inc(n)

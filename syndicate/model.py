@@ -277,3 +277,31 @@ class FeedDocument:
     body: bytes
     generated: datetime
     seq: int = 0
+
+
+PushFormat = Literal["newsml", "ninjs"]
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a partner is pushed to: its endpoint, format, sections and delivery state.
+
+    `position` is the change-log seq delivered through: what comes after it is the queue
+    (the change log is written in the change's own transaction, so nothing can be lost
+    between a change and its delivery). `secret` signs the deliveries; it is kept as it is,
+    because signing needs it (like a webhook's secret), and shown only when made.
+    """
+
+    id: str
+    token_id: int
+    url: str
+    format: PushFormat
+    sections: tuple[str, ...]
+    secret: str = field(default="", repr=False)
+    created: datetime | None = None
+    position: int = 0
+    delivered: int = 0
+    failed: int = 0  # attempts that failed (each retry counts)
+    dead: int = 0  # deliveries given up on and parked
+    last_error: str | None = None
+    last_delivered: datetime | None = None

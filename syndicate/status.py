@@ -10,6 +10,7 @@ from syndicate.regenerate import Regenerator
 from syndicate.store.base import Store
 
 if TYPE_CHECKING:
+    from syndicate.push import Pusher
     from syndicate.schedule import Scheduler
     from syndicate.websub import WebSubPublisher
 
@@ -21,6 +22,7 @@ async def collect_status(
     scheduler: Scheduler | None,
     *,
     websub: WebSubPublisher | None = None,
+    pusher: Pusher | None = None,
 ) -> dict[str, Any]:
     """Sections (items, last generation, ETags, last error), the timer, releases, WebSub.
 
@@ -76,6 +78,7 @@ async def collect_status(
             "jobs": [],
         },
         "websub": websub.status() if websub is not None else None,
+        "push": await push_status(store, pusher, now),
         "store": store.health(),
     }
     if scheduler is not None:
@@ -92,3 +95,38 @@ async def collect_status(
             jobs=jobs,
         )
     return body
+
+
+QUEUE_COUNT_LIMIT = 1000  # beyond this, "at least" is what status can honestly say
+
+
+async def push_status(store: Store, pusher: Pusher | None, now: datetime) -> list[dict[str, Any]]:
+    """Per push destination: what waits, what went, what failed; never its secret."""
+    tokens = {t.id: t for t in await store.list_tokens()}
+    out = []
+    for d in await store.destinations():
+        waiting = await store.changes_after(d.position, d.sections, QUEUE_COUNT_LIMIT)
+        oldest = waiting[0].article.version_created if waiting else None
+        state = pusher.states.get(d.id) if pusher is not None else None
+        token = tokens.get(d.token_id)
+        out.append(
+            {
+                "id": d.id,
+                "partner": token.name if token else None,  # None: its token was revoked
+                "url": d.url,
+                "format": d.format,
+                "sections": list(d.sections),
+                "queued": len(waiting),
+                "queued_at_least": len(waiting) >= QUEUE_COUNT_LIMIT,
+                "in_flight": bool(state and state.in_flight),
+                "delivered": d.delivered,
+                "failed": d.failed,
+                "dead": d.dead,
+                "oldest_undelivered_seconds": round((now - oldest).total_seconds(), 3)
+                if oldest
+                else None,
+                "last_error": d.last_error,
+                "last_delivered": d.last_delivered.isoformat() if d.last_delivered else None,
+            }
+        )
+    return out

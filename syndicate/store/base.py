@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from syndicate.model import Article, Change, FeedDocument, PutResult, Role, Token
+from syndicate.model import Article, Change, Destination, FeedDocument, PutResult, Role, Token
 
 
 class Store(Protocol):
@@ -111,6 +111,34 @@ class Store(Protocol):
 
     async def service_key(self, name: str, size: int) -> bytes:
         """The service's own secret `name` (`size` random bytes, made once, then kept)."""
+
+    # -- push destinations (the change log is their outbox) ---------------------------
+    async def add_destination(self, d: Destination) -> Destination: ...
+
+    async def destinations(self) -> list[Destination]:
+        """Every destination not removed, by id."""
+
+    async def remove_destination(self, destination_id: str, *, now: datetime) -> None: ...
+
+    async def advance_destination(
+        self, destination_id: str, position: int, *, delivered: int, when: datetime | None
+    ) -> None:
+        """Delivered (or skipped, with nothing for it) through change `position`."""
+
+    async def push_failed(self, destination_id: str, error: str) -> None: ...
+
+    async def park_dead(
+        self, destination_id: str, change: Change, error: str, *, now: datetime
+    ) -> None:
+        """Give up on the delivery of `change`: record it as dead and move past it."""
+
+    async def rewind_destination(self, destination_id: str, position: int) -> None:
+        """Deliver again everything after `position` (a replay)."""
+
+    async def changes_after(
+        self, after_seq: int, sections: Sequence[str], limit: int
+    ) -> list[Change]:
+        """Changes touching any of `sections` with seq > `after_seq`, oldest first."""
 
     # -- published feeds and scale-out ------------------------------------------
     async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:

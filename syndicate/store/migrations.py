@@ -91,6 +91,35 @@ SQLITE: tuple[str, ...] = (
     ALTER TABLE tokens ADD COLUMN revoked TEXT;
     ALTER TABLE tokens ADD COLUMN last_used TEXT;
     """,
+    # Push destinations: a partner's endpoints and how far delivery has got (`position`, a
+    # change seq: the change log itself is the outbox). Dead deliveries are kept to be shown.
+    """
+    CREATE TABLE push_destinations (
+        id TEXT PRIMARY KEY,
+        token_id INTEGER NOT NULL REFERENCES tokens(id),
+        url TEXT NOT NULL,
+        format TEXT NOT NULL,
+        sections TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        dead INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        last_delivered TEXT,
+        removed TEXT
+    );
+    CREATE TABLE push_dead (
+        destination TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        article_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        parked TEXT NOT NULL,
+        PRIMARY KEY (destination, seq)
+    );
+    """,
 )
 
 
@@ -189,5 +218,32 @@ POSTGRES: tuple[str, ...] = (
     ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;
     ALTER TABLE tokens ADD CONSTRAINT tokens_role_check
         CHECK (role IN ('editor', 'partner', 'metrics', 'admin'));
+    """,
+    """
+    CREATE TABLE push_destinations (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        token_id BIGINT NOT NULL REFERENCES tokens (id),
+        url TEXT NOT NULL,
+        format TEXT NOT NULL CHECK (format IN ('newsml', 'ninjs')),
+        sections TEXT[] NOT NULL,
+        secret TEXT NOT NULL,
+        created TIMESTAMPTZ NOT NULL,
+        position BIGINT NOT NULL,
+        delivered BIGINT NOT NULL DEFAULT 0,
+        failed BIGINT NOT NULL DEFAULT 0,
+        dead BIGINT NOT NULL DEFAULT 0,
+        last_error TEXT,
+        last_delivered TIMESTAMPTZ,
+        removed TIMESTAMPTZ
+    );
+    CREATE TABLE push_dead (
+        destination TEXT COLLATE "C" NOT NULL,
+        seq BIGINT NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL,
+        version INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        parked TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (destination, seq)
+    );
     """,
 )

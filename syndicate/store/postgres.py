@@ -35,6 +35,7 @@ from syndicate.model import (
 from syndicate.store.base import BatchPuts
 from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
+from syndicate.store.push_postgres import PostgresPush
 from syndicate.store.tokens_postgres import PostgresTokens
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ class _ChangeBatch:
         )
 
 
-class PostgresStore(PostgresTokens, BatchPuts):
+class PostgresStore(PostgresTokens, PostgresPush, BatchPuts):
     """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
 
     def __init__(

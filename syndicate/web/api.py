@@ -21,7 +21,7 @@ from syndicate.model import Article, PutResult
 from syndicate.schema import ARTICLE_SCHEMA, schema_bytes
 from syndicate.validate import is_article_id
 from syndicate.web.auth import require
-from syndicate.web.keys import METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
+from syndicate.web.keys import METRICS, PUSHER, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
 from syndicate.web.responses import json_response
 
 
@@ -77,6 +77,9 @@ def _changed(request: web.Request) -> None:
     scheduler = request.app.get(SCHEDULER)
     if scheduler is not None:
         scheduler.article_changed()
+    pusher = request.app.get(PUSHER)
+    if pusher is not None:
+        pusher.wake()
 
 
 def _stored(request: web.Request, result: PutResult) -> web.Response:
@@ -87,7 +90,7 @@ def _stored(request: web.Request, result: PutResult) -> web.Response:
         # The once-a-second sync would find it too; this matters for releases sooner.
         scheduler.article_stored(result.article.release_at)
         # Even a held article: an update that embargoes a public one takes it out again.
-        scheduler.article_changed()
+        _changed(request)
     status = 201 if result.outcome == "created" else 200
     return _article_response(result.article, status, result.outcome)
 
@@ -208,6 +211,7 @@ async def status(request: web.Request) -> web.Response:
         request.app[REGENERATOR],
         request.app.get(SCHEDULER),
         websub=request.app.get(WEBSUB),
+        pusher=request.app.get(PUSHER),
     )
     return json_response(body)
 

@@ -14,13 +14,23 @@ from aiohttp import web
 
 from syndicate.config import Settings
 from syndicate.metrics import Metrics
+from syndicate.push import Pusher
 from syndicate.regenerate import Regenerator, SectionResult
 from syndicate.schedule import Scheduler
 from syndicate.served import FeedCache
 from syndicate.store import open_store
 from syndicate.store.base import Store
-from syndicate.web import api, auth, feeds, partners, tokens_api
-from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
+from syndicate.web import api, auth, feeds, partners, push_api, tokens_api
+from syndicate.web.keys import (
+    CACHE,
+    METRICS,
+    PUSHER,
+    REGENERATOR,
+    SCHEDULER,
+    SETTINGS,
+    STORE,
+    WEBSUB,
+)
 from syndicate.web.middleware import error_middleware, quiet_client_errors
 from syndicate.websub import WebSubPublisher
 
@@ -106,9 +116,23 @@ def create_app(
             scheduler = Scheduler(settings, the_store, regenerator, metrics=metrics)
             app[SCHEDULER] = scheduler
             await scheduler.start()
+            # Pushes go out from the process that runs the timer (the leader), and from no
+            # other: each delivery is attempted by one process at a time.
+            leader = scheduler
+            pusher = Pusher(
+                settings,
+                the_store,
+                leading=lambda: leader.is_leader,
+                on_delivered=metrics.pushed,
+                on_round=metrics.push_round,
+            )
+            app[PUSHER] = pusher
+            await pusher.start()
         try:
             yield
         finally:
+            if PUSHER in app:
+                await app[PUSHER].stop()
             if scheduler is not None:
                 await scheduler.stop()
             # Runs started by the API finish before the store closes under them.
@@ -119,6 +143,7 @@ def create_app(
     api.setup(app)
     partners.setup(app)
     tokens_api.setup(app)
+    push_api.setup(app)
     auth.setup(app)
     return app
 

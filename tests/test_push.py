@@ -1,0 +1,133 @@
+"""Pushed to partners: every change a partner would pull arrives at its endpoint, signed, in
+order per item, exactly once after dropping repeats by idempotency key, through receivers
+that fail with 500, hang past the sender's timeout and answer 429 with Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syndicate.push import check_url, sign, subscribe
+from syndicate.tokens import new_token
+from syndicate.web.keys import STORE
+from tests.app_fixtures import app_settings, editor_token, record, running_app
+from tests.partner_http import pull_all
+from tests.push_receiver import Receiver
+
+PARTNER_SECTIONS = ("global", "india")
+
+
+async def expected_by_pull(client: Any, fmt: str, headers: dict[str, str]) -> set[tuple]:
+    """What the partner is told, read the other way (pulls of each of its sections)."""
+    told = set()
+    for section in PARTNER_SECTIONS:
+        items, _ = await pull_all(client, fmt, section, headers)
+        told |= {(p.id, p.version, p.status, p.headline) for p in items}
+    return told
+
+
+def received(receiver: Receiver) -> set[tuple]:
+    return {
+        (r.guid.rsplit(":", 1)[1], r.version, r.status, r.headline)
+        for r in receiver.unique().values()
+    }
+
+
+def in_order_per_item(receiver: Receiver) -> bool:
+    seen: dict[str, int] = {}
+    for r in receiver.unique().values():
+        if r.version <= seen.get(r.guid, 0):
+            return False
+        seen[r.guid] = r.version
+    return True
+
+
+async def wait_for(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["newsml", "ninjs"])
+async def test_every_change_arrives_once_in_order_through_failing_receivers(
+    tmp_path: Path, fmt: str
+) -> None:
+    receiver = Receiver(hang_seconds=1.0)
+    url = await receiver.start()
+    settings = app_settings(
+        tmp_path, push_timeout=0.4, publish_delay=0.2, base_url="https://news.example"
+    )
+    try:
+        async with running_app(settings) as client:
+            store = client.app[STORE]
+            editor = await editor_token(client)
+            secret, digest = new_token()
+            await store.add_token(
+                name="agency", role="partner", token_hash=digest, sections=PARTNER_SECTIONS,
+                now=datetime.now(UTC),
+            )  # fmt: skip
+            partner = {"Authorization": f"Bearer {secret}"}
+            destination = await subscribe(store, "agency", url, fmt, ())
+            receiver.secret = destination.secret
+
+            embargo = datetime.now(UTC) + timedelta(seconds=3)
+            steps: list[tuple[str, dict[str, Any]]] = [
+                ("post", record("a", sections=["global"])),
+                ("post", record("b", sections=["india", "sport"])),
+                ("post", {**record("a", sections=["global"]), "headline": "a, corrected"}),
+                ("post", record("c", sections=["global"], embargo_until=embargo)),
+                ("post", record("elsewhere", sections=["sport"])),
+                ("post", {**record("b", sections=["sport"]), "headline": "b moved out"}),
+                ("delete", {"id": "a"}),
+            ]
+            for how, body in steps:
+                if how == "post":
+                    resp = await client.post("/api/articles", json=body, headers=editor)
+                    assert resp.status in (200, 201), await resp.text()
+                else:
+                    resp = await client.delete(f"/api/articles/{body['id']}", headers=editor)
+                    assert resp.status == 200
+
+            async def complete() -> bool:
+                want = await expected_by_pull(client, fmt, partner)
+                return ("c", 1, "usable", "headline c") in want and received(receiver) == want
+
+            await wait_for(complete, 60, "every notice at the receiver")
+            assert in_order_per_item(receiver)
+            assert receiver.bad_signatures == 0
+            assert set(receiver.failures) == {"500", "hang", "429"}  # each fault was met
+            (held,) = [r for r in receiver.got if r.guid.endswith(":c")][:1]
+            assert held.at >= embargo  # the plain partner got the held story at its time
+            assert not [r for r in receiver.got if "elsewhere" in r.guid]
+
+            status = await (await client.get("/api/status", headers=editor)).json()
+            (shown,) = status["push"]
+            # Each 2xx counted once; a hang the receiver answered too late is a failure here.
+            assert shown["delivered"] == len(receiver.got)
+            assert shown["failed"] == sum(receiver.failures.values())
+            assert shown["queued"] == 0 and shown["dead"] == 0
+            assert "secret" not in shown and destination.secret not in str(status)
+    finally:
+        await receiver.close()
+
+
+def test_destinations_are_https_or_loopback_only() -> None:
+    for good in ("https://outlet.example/in", "http://127.0.0.1:9/in", "http://[::1]:9/x"):
+        assert check_url(good) == good
+    for bad in ("http://outlet.example/in", "ftp://x/y", "https://u:p@outlet.example/", "/in"):
+        with pytest.raises(ValueError):
+            check_url(bad)
+
+
+def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
+    expected = hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
+    assert sign("k", "1700000000", b"{}") == "sha256=" + expected
