@@ -1,6 +1,6 @@
 """A partner's receiver for push tests: a real HTTP server on loopback that verifies every
 signature, keeps what arrives, and fails on purpose (500, a hang past the sender's timeout,
-429 with Retry-After) on a fixed schedule of its requests."""
+429 with Retry-After, a 400 for good) on a schedule of its requests."""
 
 from __future__ import annotations
 
@@ -66,6 +66,8 @@ class Receiver:
             return web.Response(status=200)  # too late: the sender gave up already
         if what == "429":
             return web.Response(status=429, headers={"Retry-After": "1"})
+        if what == "400":
+            return web.Response(status=400, text="we do not take this")
         stamp = request.headers["X-Syndicate-Timestamp"]
         mac = hmac.new(self.secret.encode(), stamp.encode() + b"." + body, hashlib.sha256)
         if not hmac.compare_digest(

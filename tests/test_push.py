@@ -131,3 +131,81 @@ def test_destinations_are_https_or_loopback_only() -> None:
 def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
     expected = hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
     assert sign("k", "1700000000", b"{}") == "sha256=" + expected
+
+
+async def _one_partner(client: Any, url: str, fmt: str = "ninjs") -> tuple[str, Any]:
+    store = client.app[STORE]
+    _, digest = new_token()
+    await store.add_token(
+        name="agency", role="partner", token_hash=digest, sections=("global",),
+        now=datetime.now(UTC),
+    )  # fmt: skip
+    destination = await subscribe(store, "agency", url, fmt, ())
+    return destination.secret, destination
+
+
+async def test_a_refused_delivery_is_parked_and_the_rest_go_on(tmp_path: Path) -> None:
+    # The receiver refuses its first request for good (400), then takes everything.
+    receiver = Receiver(behaviour=lambda n: "400" if n == 1 else "ok")
+    url = await receiver.start()
+    settings = app_settings(tmp_path, push_timeout=0.4, publish_delay=0.2, push_dead_after=600)
+    try:
+        async with running_app(settings) as client:
+            receiver.secret, destination = await _one_partner(client, url)
+            editor = await editor_token(client)
+            for n in range(3):
+                body = record(f"r{n}", sections=["global"])
+                assert (await client.post("/api/articles", json=body, headers=editor)).status == 201
+
+            async def two_arrived() -> bool:
+                return len(receiver.unique()) == 2
+
+            await wait_for(two_arrived, 30, "the two after the refused one")
+            status = await (await client.get("/api/status", headers=editor)).json()
+            (shown,) = status["push"]
+            assert shown["dead"] == 1 and shown["last_error"] == "HTTP 400"
+            assert shown["queued"] == 0
+
+            # An admin replays from the start: the same items again, under the same keys.
+            keys = set(receiver.unique())
+            admin_secret, admin_digest = new_token()
+            await client.app[STORE].add_token(
+                name="ops", role="admin", token_hash=admin_digest, now=datetime.now(UTC)
+            )
+            admin = {"Authorization": f"Bearer {admin_secret}"}
+            resp = await client.post(f"/api/push/{destination.id}/replay", headers=admin)
+            assert resp.status == 200, await resp.text()
+            before = len(receiver.got)
+
+            async def replayed() -> bool:
+                return len(receiver.got) >= before + 3
+
+            await wait_for(replayed, 30, "the replay")
+            # The refused one arrives on replay; the two it had come again under their keys.
+            assert keys < set(receiver.unique()) and len(receiver.unique()) == 3
+    finally:
+        await receiver.close()
+
+
+async def test_a_receiver_down_for_longer_than_push_dead_after_gets_it_parked(
+    tmp_path: Path,
+) -> None:
+    receiver = Receiver(behaviour=lambda n: "500")
+    url = await receiver.start()
+    settings = app_settings(tmp_path, push_timeout=0.4, publish_delay=0.2, push_dead_after=1.5)
+    try:
+        async with running_app(settings) as client:
+            receiver.secret, _ = await _one_partner(client, url)
+            editor = await editor_token(client)
+            body = record("down", sections=["global"])
+            assert (await client.post("/api/articles", json=body, headers=editor)).status == 201
+
+            async def parked() -> bool:
+                status = await (await client.get("/api/status", headers=editor)).json()
+                return bool(status["push"] and status["push"][0]["dead"] == 1)
+
+            await wait_for(parked, 30, "the delivery to be parked as dead")
+            assert receiver.failures["500"] >= 2  # retried with backoff before giving up
+            assert receiver.got == []
+    finally:
+        await receiver.close()
