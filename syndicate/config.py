@@ -82,6 +82,9 @@ class Settings:
     # Pushes to partners: how long one POST may take, and how long a delivery keeps being
     # retried before it is parked as dead (shown in status; an admin can replay it).
     push_timeout: float = 10.0
+    # Worker processes that render feeds (None: one fewer than the cores, at least one;
+    # 0: render in the serving process, on its event loop, as small tools and tests may).
+    render_workers: int | None = None
     push_dead_after: float = 86_400.0
     _by_slug: Mapping[str, Section] = field(default_factory=dict, repr=False, compare=False)
     # Where each value came from (a file, a variable), for errors found after loading.
@@ -396,6 +399,7 @@ _ENV_KEYS = {
     "SYNDICATE_FEED_MAX_AGE": "feed_max_age",
     "SYNDICATE_PUBLISH_DELAY": "publish_delay",
     "SYNDICATE_PUSH_TIMEOUT": "push_timeout",
+    "SYNDICATE_RENDER_WORKERS": "render_workers",
     "SYNDICATE_PUSH_DEAD_AFTER": "push_dead_after",
 }
 _KNOWN = {
@@ -490,6 +494,9 @@ def settings_from_mapping(
         publish_delay=_seconds(
             *get("publish_delay")[:2], MAX_PUBLISH_DELAY, get("publish_delay")[2], zero_allowed=True
         ),
+        render_workers=None
+        if get("render_workers")[0] is None
+        else _int(*get("render_workers")[:2], 0, 64, get("render_workers")[2]),
         push_timeout=_seconds(*get("push_timeout")[:2], 300.0, get("push_timeout")[2]),
         push_dead_after=_seconds(
             *get("push_dead_after")[:2], 30 * 86_400.0, get("push_dead_after")[2]

@@ -8,20 +8,20 @@ A section that fails keeps its last good feeds; its error is recorded and the re
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from syndicate import publish
-from syndicate.config import ALL_SECTION, Section, Settings
+from syndicate.config import ALL_SECTION, Settings
 from syndicate.errors import NotFound
-from syndicate.model import Article, FeedDocument
-from syndicate.render import FORMATS, FeedContext, Fitted, feed_sections, render_feed_counted
+from syndicate.model import FeedDocument
+from syndicate.render import FORMATS, FeedContext, feed_sections
 from syndicate.render.opml import render_opml
+from syndicate.render_pool import RenderPool, default_workers, shared_pool
 from syndicate.served import FeedCache, ServedFeed
 from syndicate.store.base import Store
 
@@ -118,8 +118,12 @@ class Regenerator:
         cache: FeedCache,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        pool: RenderPool | None = None,
     ) -> None:
         self.settings = settings
+        # Rendering runs in worker processes, never on the loop that answers readers.
+        workers = settings.render_workers
+        self.pool = pool or shared_pool(default_workers() if workers is None else workers)
         self.store = store
         self.cache = cache
         self.clock = clock
@@ -252,26 +256,27 @@ class Regenerator:
             articles = await self.store.latest(
                 None if slug == ALL_SECTION else slug, section.limit, now=now
             )
-            loop = asyncio.get_running_loop()
             served: list[ServedFeed] = []
             fresh: list[FeedDocument] = []
-            compressing: list[asyncio.Future[ServedFeed]] = []
-            # `generated` is the clock read above: never later than a response's Date (RFC
-            # 9110), so two changes in one second share a Last-Modified; the ETag tells them
-            # apart. Which render is newer is decided by `seq`, never by these times.
-            for fmt_name, (doc, fitted) in self._render(section, articles, now, seq):
+            made: list[ServedFeed] = []
+            etags = {
+                fmt.filename: current.etag
+                for fmt in FORMATS.values()
+                if (current := self.cache.get(slug, fmt.filename)) is not None
+            }
+            # Rendered and gzipped in a worker; brotli follows later, in the background.
+            rendered = await self.pool.render(self.context, section, articles, etags)
+            for piece in rendered:
+                fmt_name, fitted = piece.format, piece.fitted
+                # `generated` is the clock read above: never later than a response's Date
+                # (RFC 9110), so two changes in one second share a Last-Modified; the ETag
+                # tells them apart. Which render is newer is decided by `seq`, never by times.
+                doc = FeedDocument(section.slug, piece.filename, fitted.body, now, seq)
                 current = self.cache.get(slug, doc.name)
                 changed = current is None or current.body != doc.body
                 if changed:
                     fresh.append(doc)
-                    # Compression releases the GIL: it starts on another core at once, while
-                    # the next format renders here. Brotli follows later, in the background.
-                    compressing.append(
-                        loop.run_in_executor(
-                            None,
-                            functools.partial(ServedFeed.from_document, doc, with_brotli=False),
-                        )
-                    )
+                    made.append(ServedFeed.rendered(doc, piece.etag, piece.gzip))
                 result.formats.append(
                     FormatResult(
                         fmt_name,
@@ -286,7 +291,6 @@ class Regenerator:
                 )
                 if current is not None and not changed:
                     served.append(current)
-            made = await asyncio.gather(*compressing)
             served.extend(made)
             done_seq = seq
             if fresh:
@@ -351,15 +355,6 @@ class Regenerator:
                 except Exception:
                     log.exception("regenerate: change listener failed for %s", slug)
         return result
-
-    def _render(
-        self, section: Section, articles: list[Article], now: datetime, seq: int
-    ) -> Iterator[tuple[str, tuple[FeedDocument, Fitted]]]:
-        """Each format in turn (a generator, so each can be compressed while the next renders)."""
-        for name, fmt in FORMATS.items():
-            fitted = render_feed_counted(name, self.context, section, articles)
-            # `generated` only matters when the bytes changed: it is when they were first made.
-            yield name, (FeedDocument(section.slug, fmt.filename, fitted.body, now, seq), fitted)
 
     async def _write_files(
         self, what: str, write: Callable[..., object], *args: object

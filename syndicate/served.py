@@ -29,6 +29,21 @@ class ServedFeed:
     last_modified_http: str
 
     @classmethod
+    def rendered(cls, doc: FeedDocument, etag: str, gzip: bytes | None) -> ServedFeed:
+        """A document whose ETag and gzip copy a render worker already made."""
+        modified = doc.generated.replace(microsecond=0)
+        return cls(
+            section=doc.section,
+            name=doc.name,
+            body=doc.body,
+            gzip=gzip if gzip is not None else gzip_bytes(doc.body),
+            br=None,
+            etag=etag,
+            last_modified=modified,
+            last_modified_http=format_datetime(modified, usegmt=True),
+        )
+
+    @classmethod
     def from_document(cls, doc: FeedDocument, *, with_brotli: bool = True) -> ServedFeed:
         digest = hashlib.sha256(doc.body).hexdigest()[:32]
         # Whole seconds: HTTP dates carry no fractions, and If-Modified-Since compares them.

@@ -81,8 +81,9 @@ async def test_an_article_a_renderer_fails_on_is_left_out_and_named(
             raise OverflowError("date value out of range")
         return real(ctx, section, articles)
 
+    # Patched here, so rendered here: worker processes would not see the patch.
     monkeypatch.setitem(FORMATS, name, replace(FORMATS[name], render=fragile))
-    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
+    async with running_app(app_settings(tmp_path, run_scheduler=False, render_workers=0)) as client:
         headers = await editor_token(client)
         for article_id in ("first", "poison", "last"):
             body: dict[str, Any] = record(article_id, sections=["global"])
@@ -136,7 +137,7 @@ def test_syndicate_status_names_what_was_left_out() -> None:
 async def test_a_renderer_that_fails_on_every_article_keeps_the_last_good_feed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
+    async with running_app(app_settings(tmp_path, run_scheduler=False, render_workers=0)) as client:
         headers = await editor_token(client)
         body: dict[str, Any] = record("kept", sections=["global"])
         assert (await client.post("/api/articles", json=body, headers=headers)).status == 201

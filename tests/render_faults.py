@@ -1,0 +1,16 @@
+"""Renderer workers that fail the hard way, for the render pool's tests (importable by the
+worker processes, which is why they live in a module of their own)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+
+def crash(*args: Any) -> Any:
+    os._exit(3)  # the worker process dies mid-render, as a segfaulting library would
+
+
+def hang(*args: Any) -> Any:
+    time.sleep(3600)

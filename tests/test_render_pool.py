@@ -1,0 +1,110 @@
+"""Rendering in worker processes: the same bytes as rendering in-process, and a worker that
+crashes or hangs is one section's error (last good feeds kept), never a stalled service."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import itertools
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from syndicate import benchcorpus
+from syndicate.config import Settings, settings_from_mapping
+from syndicate.regenerate import Regenerator
+from syndicate.render_pool import RenderPool
+from syndicate.served import FeedCache
+from syndicate.store.sqlite import SQLiteStore
+from syndicate.validate import validate_record
+from tests import render_faults
+
+SECTIONS = {s: {"title": s} for s in benchcorpus.SECTIONS[:4]}
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return settings_from_mapping(
+        {"sections": SECTIONS}, environ={}, feeds_dir=str(tmp_path / "feeds")
+    )
+
+
+async def _store(tmp_path: Path, settings: Settings, count: int = 120) -> SQLiteStore:
+    store = SQLiteStore(f"sqlite:///{tmp_path / 's.db'}")
+    await store.open()
+    sections = tuple(SECTIONS)
+    records = [
+        validate_record(r, settings)
+        for r in (benchcorpus.article(random.Random(n), n, sections) for n in range(count))
+    ]
+    await store.put_many(records, now=datetime.now(UTC))
+    return store
+
+
+async def _tick(ticks: list[float]) -> None:
+    while True:
+        ticks.append(time.monotonic())
+        await asyncio.sleep(0.01)
+
+
+def _bytes(cache: FeedCache, settings: Settings) -> dict[tuple[str, str], tuple[bytes, str]]:
+    out = {}
+    for slug in (*settings.section_slugs, "all"):
+        for name in ("rss.xml", "atom.xml", "feed.json"):
+            served = cache.get(slug, name)
+            assert served is not None, (slug, name)
+            out[(slug, name)] = (served.body, served.etag)
+    return out
+
+
+async def test_workers_render_the_same_bytes_as_the_loop(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    store = await _store(tmp_path, settings)
+    pool = RenderPool(1)
+    try:
+        here, there = FeedCache(), FeedCache()
+        in_process = Regenerator(settings, store, here, pool=RenderPool(0))
+        in_workers = Regenerator(settings, store, there, pool=pool)
+        for regenerator in (in_process, in_workers):
+            results = await regenerator.regenerate()
+            assert all(r.error is None for r in results), [r.error for r in results]
+        assert _bytes(here, settings) == _bytes(there, settings)
+        for slug in settings.section_slugs:
+            served = there.get(slug, "rss.xml")
+            assert served is not None and gzip.decompress(served.gzip) == served.body
+    finally:
+        pool.close()
+        await store.close()
+
+
+async def test_a_crashing_or_hanging_worker_is_a_section_error_and_the_last_feed_stays(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(tmp_path)
+    store = await _store(tmp_path, settings, count=30)
+    pool = RenderPool(1)
+    cache = FeedCache()
+    regenerator = Regenerator(settings, store, cache, pool=pool)
+    try:
+        assert all(r.error is None for r in await regenerator.regenerate())
+        good = _bytes(cache, settings)
+        for fault, expected in ((render_faults.crash, "died"), (render_faults.hang, "longer")):
+            pool.worker = fault
+            pool.timeout = 1.0
+            ticks: list[float] = []
+            ticker = asyncio.ensure_future(_tick(ticks))
+            results = await regenerator.regenerate(list(SECTIONS)[:1])
+            ticker.cancel()
+            (result,) = results
+            assert result.error is not None and expected in result.error, result.error
+            assert _bytes(cache, settings) == good  # the last good feeds are served
+            # The loop kept running while the worker failed (it never waits on the render).
+            gaps = [b - a for a, b in itertools.pairwise(ticks)]
+            assert not gaps or max(gaps) < 0.5
+        pool.worker = RenderPool(0).worker  # a working renderer again: a fresh pool serves
+        pool.timeout = 60.0
+        results = await regenerator.regenerate(list(SECTIONS)[:1])
+        assert results[0].error is None
+    finally:
+        pool.close()
+        await store.close()
