@@ -209,3 +209,36 @@ async def test_a_receiver_down_for_longer_than_push_dead_after_gets_it_parked(
             assert receiver.got == []
     finally:
         await receiver.close()
+
+
+async def test_an_embargo_partner_is_pushed_the_held_story_early_marked_embargoed(
+    tmp_path: Path,
+) -> None:
+    receiver = Receiver(behaviour=lambda n: "ok")
+    url = await receiver.start()
+    settings = app_settings(tmp_path, push_timeout=0.4, publish_delay=0.2)
+    try:
+        async with running_app(settings) as client:
+            store = client.app[STORE]
+            _, digest = new_token()
+            await store.add_token(
+                name="early", role="partner", token_hash=digest, sections=("global",),
+                embargoed=True, now=datetime.now(UTC),
+            )  # fmt: skip
+            destination = await subscribe(store, "early", url, "newsml", ())
+            receiver.secret = destination.secret
+            editor = await editor_token(client)
+            embargo = datetime.now(UTC) + timedelta(hours=1)
+            body = record("scoop", sections=["global"], embargo_until=embargo)
+            assert (await client.post("/api/articles", json=body, headers=editor)).status == 201
+
+            async def arrived() -> bool:
+                return len(receiver.unique()) == 1
+
+            await wait_for(arrived, 30, "the held story at the embargo partner")
+            (item,) = receiver.unique().values()
+            assert item.status == "usable" and item.embargoed is not None
+            # The release time, as the record has it (to the millisecond).
+            assert abs((datetime.fromisoformat(item.embargoed) - embargo).total_seconds()) < 0.001
+    finally:
+        await receiver.close()
