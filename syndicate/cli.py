@@ -23,6 +23,7 @@ from syndicate.errors import BadRequest, ConfigError, NotFound, SyndicateError
 from syndicate.model import ROLES
 from syndicate.store import open_store
 from syndicate.store.base import Store
+from syndicate.tables import table as _table
 
 T = TypeVar("T")
 
@@ -265,16 +266,6 @@ main.add_command(_file_command(False, "Check articles in FILE(s) without writing
 
 
 # -- regenerate / status ------------------------------------------------------------------
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    cells = [headers, *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 @main.command()
 @click.option(
     "--section", "sections", multiple=True, help="A section slug (repeatable); default all."
