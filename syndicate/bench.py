@@ -35,6 +35,7 @@ from syndicate.regenerate import Regenerator
 from syndicate.served import FeedCache
 from syndicate.store import open_store
 from syndicate.store.base import Store
+from syndicate.tables import table
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +462,7 @@ def format_table(report: dict[str, Any]) -> str:
         "embargo_release_median_ms": f"embargo end -> served feed, median of {plan['releases']}",
         "embargo_release_worst_ms": f"embargo end -> served feed, worst of {plan['releases']}",
     }
-    rows = [["figure", "value", "unit", "target", "status"]]
+    rows: list[list[str]] = []
     for key, label in labels.items():
         unit, target, better = TARGETS[key]
         value = figures.get(key)
@@ -475,9 +476,7 @@ def format_table(report: dict[str, Any]) -> str:
         ok = value >= target if better == "higher" else value <= target
         sign = "≥" if better == "higher" else "≤"
         rows.append([label, shown, unit, f"{sign} {target:g}", "ok" if ok else "MISS"])
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = [table(["figure", "value", "unit", "target", "status"], rows)]
     m = report["machine"]
     lines.append("")
     lines.append(

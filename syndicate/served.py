@@ -15,6 +15,11 @@ from syndicate.model import FeedDocument
 from syndicate.publish import brotli_bytes, gzip_bytes
 
 
+def strong_etag(body: bytes) -> str:
+    """A strong, quoted ETag from the bytes alone: the same on every instance and every run."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
 @dataclass(frozen=True, slots=True)
 class ServedFeed:
     """One document ready to answer a request: identity, gzip and brotli bodies."""
@@ -45,7 +50,6 @@ class ServedFeed:
 
     @classmethod
     def from_document(cls, doc: FeedDocument, *, with_brotli: bool = True) -> ServedFeed:
-        digest = hashlib.sha256(doc.body).hexdigest()[:32]
         # Whole seconds: HTTP dates carry no fractions, and If-Modified-Since compares them.
         modified = doc.generated.replace(microsecond=0)
         return cls(
@@ -54,7 +58,7 @@ class ServedFeed:
             body=doc.body,
             gzip=gzip_bytes(doc.body),
             br=brotli_bytes(doc.body) if with_brotli else None,
-            etag=f'"{digest}"',
+            etag=strong_etag(doc.body),
             last_modified=modified,
             last_modified_http=format_datetime(modified, usegmt=True),
         )

@@ -106,7 +106,7 @@ async def test_an_article_a_renderer_fails_on_is_left_out_and_named(
 
 
 def test_syndicate_status_names_what_was_left_out() -> None:
-    from syndicate.cli import _status_tables
+    from syndicate.cli.status import _status_tables
 
     body: dict[str, Any] = {
         "sections": [

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import html
-from email.utils import parsedate_to_datetime
 from importlib import resources
 
 from aiohttp import web
@@ -17,36 +16,13 @@ from aiohttp import web
 from syndicate.config import ALL_SECTION, Settings
 from syndicate.errors import NotFound
 from syndicate.render import FORMATS
-from syndicate.served import ServedFeed
 from syndicate.web.auth import require
+from syndicate.web.caching import caching_headers, not_modified, not_modified_response, public
 from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SETTINGS, STORE
 from syndicate.web.responses import fixed
 
 _XSL = resources.files("syndicate").joinpath("web/static/feed.xsl").read_bytes()
 _BY_FILENAME = {fmt.filename: fmt for fmt in FORMATS.values()}
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    """If-None-Match uses the weak comparison: W/"x" matches "x"; `*` matches anything."""
-    if header.strip() == "*":
-        return True
-    for candidate in header.split(","):
-        tag = candidate.strip()
-        if tag.startswith("W/"):
-            tag = tag[2:]
-        if tag == etag:
-            return True
-    return False
-
-
-def _not_modified_since(header: str, feed: ServedFeed) -> bool:
-    try:
-        since = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if since.tzinfo is None:
-        return False
-    return feed.last_modified <= since
 
 
 @functools.lru_cache(maxsize=512)
@@ -72,7 +48,7 @@ def _accepts(accept: str) -> tuple[bool, bool]:
 
 def cache_control(settings: Settings) -> str:
     # Its own setting, not the timer's interval: a kill must leave caches within it.
-    return f"public, max-age={settings.feed_max_age}"
+    return public(settings.feed_max_age)
 
 
 async def serve_feed(request: web.Request) -> web.Response:
@@ -90,24 +66,18 @@ async def serve_feed(request: web.Request) -> web.Response:
             raise NotFound(f"no such feed: {name!r}")
         raise NotFound(f"the {section} feeds have not been generated yet")
     fmt = _BY_FILENAME[name]
-    headers = {
-        "ETag": feed.etag,
-        "Last-Modified": feed.last_modified_http,
-        "Cache-Control": app[_CACHE_CONTROL],
-        "Vary": "Accept-Encoding",
-    }
+    headers = caching_headers(
+        feed.etag,
+        app[_CACHE_CONTROL],
+        last_modified=feed.last_modified_http,
+        vary="Accept-Encoding",
+    )
     link = app[_LINKS].get((section, name))
     if link:
         headers["Link"] = link
-    inm = request.headers.get("If-None-Match")
-    if inm is not None:
-        not_modified = _etag_matches(inm, feed.etag)
-    else:
-        ims = request.headers.get("If-Modified-Since")
-        not_modified = ims is not None and _not_modified_since(ims, feed)
-    if not_modified:
+    if not_modified(request, feed.etag, last_modified=feed.last_modified):
         metrics.feed_request(304)
-        return web.Response(status=304, headers=headers)
+        return not_modified_response(headers)
     accept = request.headers.get("Accept-Encoding", "")
     brotli_ok, gzip_ok = _accepts(accept) if accept else (False, False)
     if brotli_ok and feed.br is not None:

@@ -9,7 +9,6 @@ it is shown advances only with changes it can see.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,6 +23,13 @@ from syndicate.render.newsml import render_news_item, render_news_message
 from syndicate.render.ninjs import render_ninjs_item, render_ninjs_list
 from syndicate.render.partner import PartnerContext
 from syndicate.web.auth import require
+from syndicate.web.caching import (
+    PRIVATE,
+    caching_headers,
+    not_modified,
+    not_modified_response,
+    strong_etag,
+)
 from syndicate.web.keys import SETTINGS, STORE
 
 NEWSML_TYPE = "application/vnd.iptc.g2.newsmessage+xml; charset=utf-8"
@@ -107,12 +113,9 @@ async def _pull(request: web.Request) -> tuple[Token, str, list[Notice], str | N
 
 
 def _headers(etag: str, cursor: str) -> dict[str, str]:
-    return {
-        "ETag": etag,
-        "X-Next-Cursor": cursor,
-        "Cache-Control": "private, no-cache",
-        "Vary": "Authorization",
-    }
+    headers = caching_headers(etag, PRIVATE, vary="Authorization")
+    headers["X-Next-Cursor"] = cursor
+    return headers
 
 
 def _page_etag(kind: str, token: Token, since: str | None, cursor: str) -> str:
@@ -120,14 +123,6 @@ def _page_etag(kind: str, token: Token, since: str | None, cursor: str) -> str:
     # Cursors are sealed; the tag is made of them, so it tells nothing they do not.
     view = "embargoed" if token.embargoed else "public"
     return 'W/"' + opaque_id(kind, view, since or "", cursor) + '"'
-
-
-def _not_modified(request: web.Request, etag: str) -> bool:
-    header = request.headers.get("If-None-Match")
-    if header is None:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return header.strip() == "*" or etag.removeprefix("W/") in tags
 
 
 async def _section_pull(
@@ -142,8 +137,8 @@ async def _section_pull(
     if not found:
         # A newsMessage cannot hold an empty itemSet: nothing new is 204, cursor unchanged.
         return web.Response(status=204, headers=headers)
-    if _not_modified(request, etag):
-        return web.Response(status=304, headers=headers)
+    if not_modified(request, etag):
+        return not_modified_response(headers)
     body = render(request.app[_CONTEXT], found, request.app[CLOCK](), cursor, token.embargoed)
     headers["Content-Type"] = media_type
     return web.Response(body=body, headers=headers)
@@ -209,10 +204,10 @@ async def ninjs_item(request: web.Request) -> web.Response:
 
 def _item_response(request: web.Request, body: bytes, media_type: str) -> web.Response:
     # An item's bytes carry no clock, so the tag is strong: a hash of the bytes.
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
-    if _not_modified(request, etag):
-        return web.Response(status=304, headers=headers)
+    etag = strong_etag(body)
+    headers = caching_headers(etag, PRIVATE, vary="Authorization")
+    if not_modified(request, etag):
+        return not_modified_response(headers)
     headers["Content-Type"] = media_type
     return web.Response(body=body, headers=headers)
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+
+from syndicate.web.caching import (
+    caching_headers,
+    not_modified,
+    not_modified_response,
+    public,
+    strong_etag,
+)
 
 
 def json_response(
@@ -29,16 +36,16 @@ def fixed(
     """A handler answering bytes made once (index page, OPML, stylesheet): cacheable, with a
     strong ETag and 304s, like the feeds."""
     etags: dict[bytes, str] = {}  # bytes cache their hash: the lookup is cheap
+    cache_control = public(max_age)
 
     async def handler(request: web.Request) -> web.Response:
         data = body(request)
         etag = etags.get(data)
         if etag is None:
-            etag = etags[data] = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-        headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
-        match = request.headers.get("If-None-Match", "")
-        if match.strip() == "*" or etag in (t.strip().removeprefix("W/") for t in match.split(",")):
-            return web.Response(status=304, headers=headers)
+            etag = etags[data] = strong_etag(data)
+        headers = caching_headers(etag, cache_control)
+        if not_modified(request, etag):
+            return not_modified_response(headers)
         headers["Content-Type"] = content_type
         return web.Response(body=data, headers=headers)
 
