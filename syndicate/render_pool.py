@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -29,6 +28,7 @@ from syndicate.config import Section
 from syndicate.model import Article
 from syndicate.publish import gzip_bytes
 from syndicate.render import FORMATS, FeedContext, Fitted, render_feed_counted
+from syndicate.served import strong_etag
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,6 @@ class Rendered:
     gzip: bytes | None
 
 
-def etag_of(body: bytes) -> str:
-    """The strong ETag of a feed: a hash of its bytes, the same on every instance."""
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
 def render_section(
     ctx: FeedContext,
     section: Section,
@@ -67,7 +62,7 @@ def render_section(
     out = []
     for name, fmt in FORMATS.items():
         fitted = render_feed_counted(name, ctx, section, articles)
-        etag = etag_of(fitted.body)
+        etag = strong_etag(fitted.body)
         same = served_etags.get(fmt.filename) == etag
         out.append(
             Rendered(name, fmt.filename, fitted, etag, None if same else gzip_bytes(fitted.body))
