@@ -149,6 +149,7 @@ class FeedListener:
         self.errors = 0
         self.last_error: str | None = None
         self._last_heard = time.monotonic()
+        self._closing = False
 
     def health(self) -> dict[str, Any]:
         """For /healthz and /api/status: is this process still hearing about feed changes?"""
@@ -196,7 +197,7 @@ class FeedListener:
         # serving stale feeds for good, with nothing to show for it.
         delay = 1.0
         caught_up = False
-        while True:
+        while not self._closing:
             conn: Any = None
             lost = asyncio.Event()
             stage = "connect"
@@ -248,9 +249,14 @@ class FeedListener:
             delay = min(delay * 2, _MAX_BACKOFF)
 
     async def close(self) -> None:
+        self._closing = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            # Python 3.11's `wait_for` can swallow a cancellation that lands as its inner
+            # await completes (a connect or close finishing just then): cancel until it ends.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
             # Whatever ended the task before must not stop the caller closing the rest.
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
