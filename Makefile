@@ -6,10 +6,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test check lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# axe-core (the accessibility checker the browser tests inject) comes from npm when npm is
+	# here; without it those checks skip with the reason.
+	if command -v npm >/dev/null; then npm install --silent --no-save --no-audit --no-fund \
+		--prefix $(VENV)/npm axe-core@4.11 || echo "axe-core not installed: npm failed"; fi
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -33,4 +37,4 @@ bench: $(STAMP)
 	$(BIN)/syndicate bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var feeds/*/ .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var feeds/*/ test-output .pytest_cache .mypy_cache .ruff_cache

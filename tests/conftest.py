@@ -8,7 +8,7 @@ from syndicate.config import Settings, settings_from_mapping
 
 # The store backends (SQLite always; PostgreSQL when SYNDICATE_TEST_DATABASE_URL is set),
 # and the partner endpoints' test client.
-pytest_plugins = ["tests.store_fixtures", "tests.partner_http"]
+pytest_plugins = ["tests.store_fixtures", "tests.partner_http", "tests.browser"]
 
 # The sections of syndicate.toml, declared here so tests do not depend on the cwd.
 SECTIONS = {
