@@ -28,6 +28,7 @@ from syndicate.config import Section
 from syndicate.model import Article
 from syndicate.publish import gzip_bytes
 from syndicate.render import FORMATS, FeedContext, Fitted, render_feed_counted
+from syndicate.render.fragments import FragmentCache
 from syndicate.served import strong_etag
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def render_section(
     """Every reader format of one section (runs in a worker, or in-process)."""
     out = []
     for name, fmt in FORMATS.items():
-        fitted = render_feed_counted(name, ctx, section, articles)
+        fitted = render_feed_counted(name, ctx, section, articles, FRAGMENTS)
         etag = strong_etag(fitted.body)
         same = served_etags.get(fmt.filename) == etag
         out.append(
@@ -69,6 +70,10 @@ def render_section(
         )
     return out
 
+
+# This process's item fragments (each worker has its own; a section may go to any of them,
+# which costs a render, never a wrong byte).
+FRAGMENTS = FragmentCache()
 
 Worker = Callable[[FeedContext, Section, Sequence[Article], dict[str, str]], list[Rendered]]
 

@@ -13,6 +13,7 @@ from syndicate.config import Section, Settings
 from syndicate.model import PUBLISHED, Article
 from syndicate.render import atom, jsonfeed, rss
 from syndicate.render.context import EPOCH, FeedContext, article_id, feed_updated
+from syndicate.render.fragments import FragmentCache, incremental
 
 __all__ = [
     "EPOCH",
@@ -168,10 +169,20 @@ def render_feed(
 
 
 def render_feed_counted(
-    name: str, ctx: FeedContext, section: Section, articles: Sequence[Article]
+    name: str,
+    ctx: FeedContext,
+    section: Section,
+    articles: Sequence[Article],
+    cache: FragmentCache | None = None,
 ) -> Fitted:
-    """`render_feed` plus how many items made it in and which were shortened."""
-    return fit_counted(FORMATS[name].render, ctx, section, articles)
+    """`render_feed` plus how many items made it in and which were shortened.
+
+    With `cache`, the document is assembled from cached item fragments (the same bytes).
+    """
+    renderer = FORMATS[name].render
+    if cache is not None:
+        renderer = incremental(name, renderer, cache)
+    return fit_counted(renderer, ctx, section, articles)
 
 
 def feed_sections(settings: Settings) -> tuple[Section, ...]:
