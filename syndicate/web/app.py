@@ -20,7 +20,7 @@ from syndicate.schedule import Scheduler
 from syndicate.served import FeedCache
 from syndicate.store import open_store
 from syndicate.store.base import Store
-from syndicate.web import api, auth, feeds, partners, push_api, tokens_api
+from syndicate.web import api, auth, feeds, partners, push_api, templating, tokens_api
 from syndicate.web.keys import (
     CACHE,
     METRICS,
@@ -139,6 +139,7 @@ def create_app(
             await regenerator.drain()
 
     app.cleanup_ctx.extend([store_ctx, feeds_ctx, websub_ctx, scheduler_ctx])
+    templating.setup(app)
     feeds.setup(app, settings)
     api.setup(app)
     partners.setup(app)
