@@ -85,6 +85,9 @@ class Settings:
     # Worker processes that render feeds (None: one fewer than the cores, at least one;
     # 0: render in the serving process, on its event loop, as small tools and tests may).
     render_workers: int | None = None
+    # Rendered item fragments kept per worker (MiB), so a feed with one new story renders one
+    # item; 0 renders every item every time.
+    render_cache_mb: int = 64
     push_dead_after: float = 86_400.0
     _by_slug: Mapping[str, Section] = field(default_factory=dict, repr=False, compare=False)
     # Where each value came from (a file, a variable), for errors found after loading.
@@ -400,6 +403,7 @@ _ENV_KEYS = {
     "SYNDICATE_PUBLISH_DELAY": "publish_delay",
     "SYNDICATE_PUSH_TIMEOUT": "push_timeout",
     "SYNDICATE_RENDER_WORKERS": "render_workers",
+    "SYNDICATE_RENDER_CACHE_MB": "render_cache_mb",
     "SYNDICATE_PUSH_DEAD_AFTER": "push_dead_after",
 }
 _KNOWN = {
@@ -497,6 +501,7 @@ def settings_from_mapping(
         render_workers=None
         if get("render_workers")[0] is None
         else _int(*get("render_workers")[:2], 0, 64, get("render_workers")[2]),
+        render_cache_mb=_int(*get("render_cache_mb")[:2], 0, 4096, get("render_cache_mb")[2]),
         push_timeout=_seconds(*get("push_timeout")[:2], 300.0, get("push_timeout")[2]),
         push_dead_after=_seconds(
             *get("push_dead_after")[:2], 30 * 86_400.0, get("push_dead_after")[2]

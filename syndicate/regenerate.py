@@ -123,7 +123,10 @@ class Regenerator:
         self.settings = settings
         # Rendering runs in worker processes, never on the loop that answers readers.
         workers = settings.render_workers
-        self.pool = pool or shared_pool(default_workers() if workers is None else workers)
+        self.pool = pool or shared_pool(
+            default_workers() if workers is None else workers,
+            settings.render_cache_mb * 1024 * 1024,
+        )
         self.store = store
         self.cache = cache
         self.clock = clock

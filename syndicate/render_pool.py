@@ -28,6 +28,7 @@ from syndicate.config import Section
 from syndicate.model import Article
 from syndicate.publish import gzip_bytes
 from syndicate.render import FORMATS, FeedContext, Fitted, render_feed_counted
+from syndicate.render.fragments import DEFAULT_BUDGET as DEFAULT_CACHE_BYTES
 from syndicate.render.fragments import FragmentCache
 from syndicate.served import strong_etag
 
@@ -61,8 +62,9 @@ def render_section(
 ) -> list[Rendered]:
     """Every reader format of one section (runs in a worker, or in-process)."""
     out = []
+    fragments = FRAGMENTS if FRAGMENTS.budget > 0 else None
     for name, fmt in FORMATS.items():
-        fitted = render_feed_counted(name, ctx, section, articles, FRAGMENTS)
+        fitted = render_feed_counted(name, ctx, section, articles, fragments)
         etag = strong_etag(fitted.body)
         same = served_etags.get(fmt.filename) == etag
         out.append(
@@ -78,16 +80,21 @@ FRAGMENTS = FragmentCache()
 Worker = Callable[[FeedContext, Section, Sequence[Article], dict[str, str]], list[Rendered]]
 
 
-def _lower_priority() -> None:
+def _start_worker(cache_bytes: int) -> None:
+    FRAGMENTS.resize(cache_bytes)
     with contextlib.suppress(OSError):  # not allowed here: render at the normal priority
         os.nice(WORKER_NICENESS)
 
 
 class RenderPool:
-    """Worker processes for `render_section`; `workers=0` renders in-process instead."""
+    """Worker processes for `render_section`; `workers=0` renders in-process instead.
 
-    def __init__(self, workers: int) -> None:
+    Each worker keeps up to `cache_bytes` of rendered item fragments (0: none).
+    """
+
+    def __init__(self, workers: int, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.workers = workers
+        self.cache_bytes = cache_bytes
         self.worker: Worker = render_section  # tests put a crashing or hanging one here
         self.timeout = RENDER_TIMEOUT
         self._pool: ProcessPoolExecutor | None = None
@@ -99,7 +106,10 @@ class RenderPool:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["syndicate.render_pool"])
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=context, initializer=_lower_priority
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(self.cache_bytes,),
             )
         return self._pool
 
@@ -111,6 +121,7 @@ class RenderPool:
         served_etags: dict[str, str],
     ) -> list[Rendered]:
         if self.workers == 0:
+            FRAGMENTS.resize(self.cache_bytes)  # this process's own, shared by its apps
             return self.worker(ctx, section, articles, served_etags)
         # The stored record travels with each article only for the API; feeds never read it.
         light = [_without_record(a) for a in articles]
@@ -146,14 +157,14 @@ def _without_record(article: Article) -> Article:
     return replace(article, record={})
 
 
-_SHARED: dict[int, RenderPool] = {}
+_SHARED: dict[tuple[int, int], RenderPool] = {}
 
 
-def shared_pool(workers: int) -> RenderPool:
-    """The process's pool of this size (every app in a process shares it)."""
-    pool = _SHARED.get(workers)
+def shared_pool(workers: int, cache_bytes: int = DEFAULT_CACHE_BYTES) -> RenderPool:
+    """The process's pool of this shape (every app in a process shares it)."""
+    pool = _SHARED.get((workers, cache_bytes))
     if pool is None:
-        pool = _SHARED[workers] = RenderPool(workers)
+        pool = _SHARED[workers, cache_bytes] = RenderPool(workers, cache_bytes)
     return pool
 
 

@@ -53,6 +53,16 @@ class FragmentCache:
         self.misses = 0
         self._items: OrderedDict[Any, tuple[bytes, bytes, bytes]] = OrderedDict()
 
+    def resize(self, budget: int) -> None:
+        """A new budget; what no longer fits is dropped, oldest first."""
+        self.budget = budget
+        self._shrink()
+
+    def _shrink(self) -> None:
+        while self.size > self.budget and self._items:
+            _, dropped = self._items.popitem(last=False)
+            self.size -= sum(map(len, dropped))
+
     def get(self, key: Any) -> tuple[bytes, bytes, bytes] | None:
         found = self._items.get(key)
         if found is None:
@@ -68,9 +78,7 @@ class FragmentCache:
             self.size -= sum(map(len, old))
         self._items[key] = value
         self.size += sum(map(len, value))
-        while self.size > self.budget and self._items:
-            _, dropped = self._items.popitem(last=False)
-            self.size -= sum(map(len, dropped))
+        self._shrink()
 
     def __len__(self) -> int:
         return len(self._items)
