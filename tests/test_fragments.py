@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicate import benchcorpus
+from syndicate.bench import corpus as benchcorpus
 from syndicate.config import settings_from_mapping
 from syndicate.model import Article
 from syndicate.render import FORMATS, render_feed_counted
