@@ -128,9 +128,10 @@ async def article_page(
 
 def listed(article: Article, now: datetime) -> dict[str, Any]:
     return {
-        **article.as_record(),
+        "id": article.id,
         "state": state_of(article, now),
         "release_at": format_time(article.release_at),
+        "article": article.as_record(),
     }
 
 

@@ -28,7 +28,6 @@ SIGN_IN_COOKIE = "syndicate_desk_signin"
 DESK_ROLES = ("editor", "admin")
 MAX_FAILURES = 5
 WINDOW_SECONDS = 60.0
-_SESSION = "desk_session"  # request key: the session found for this request (or None)
 
 
 class SignInLimiter:
@@ -69,6 +68,10 @@ class SignInLimiter:
 
 
 LIMITER = web.AppKey("desk_sign_in_limiter", SignInLimiter)
+
+
+# The session found for this request (None: none), looked up once however often it is asked.
+_SESSION: web.RequestKey[DeskSession | None] = web.RequestKey("desk_session")
 
 
 def client_address(request: web.Request) -> str:
@@ -153,8 +156,7 @@ async def current(request: web.Request) -> DeskSession | None:
     """The request's live session: its cookie names one used within the idle time, whose
     token is live (not revoked, not expired) and may use the desk."""
     if _SESSION in request:
-        found: DeskSession | None = request[_SESSION]
-        return found
+        return request[_SESSION]
     session = await _lookup(request)
     request[_SESSION] = session
     return session
