@@ -3,6 +3,7 @@ slow-down, security headers, errors beside their fields and edit conflicts."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -302,3 +303,21 @@ def test_the_idle_timeout_is_a_checked_setting() -> None:
     with pytest.raises(ConfigError) as caught:
         settings_from_mapping({}, {"SYNDICATE_DESK_IDLE_TIMEOUT": "0"})
     assert caught.value.message.startswith("desk_idle_timeout (from SYNDICATE_DESK_IDLE_TIMEOUT):")
+
+
+def test_make_run_prints_the_desk_url(tmp_path: Path) -> None:
+    """`make run` is `syndicate demo` then `syndicate serve`: the first prints the desk's URL
+    beside the token to sign in with (the second says it too, see the browser tests)."""
+    from click.testing import CliRunner
+
+    from syndicate.cli import main
+
+    env = {k: None for k in os.environ if k.startswith("SYNDICATE_")} | {
+        "SYNDICATE_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
+        "SYNDICATE_FEEDS_DIR": str(tmp_path / "feeds"),
+        "SYNDICATE_BASE_URL": "http://127.0.0.1:8080",
+    }
+    default = Path(__file__).resolve().parents[1] / "syndicate" / "default.toml"
+    result = CliRunner(env=env).invoke(main, ["--config", str(default), "demo"])
+    assert result.exit_code == 0, result.output
+    assert "The editors' desk: http://127.0.0.1:8080/desk/" in result.stdout

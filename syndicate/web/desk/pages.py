@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -12,9 +13,10 @@ from syndicate.config import ALL_SECTION, Settings
 from syndicate.delivery import Audience, current
 from syndicate.errors import Forbidden, NotFound
 from syndicate.model import Article, Change
-from syndicate.render import FeedContext
+from syndicate.render import FeedContext, article_id
 from syndicate.render.partner import PartnerContext
 from syndicate.render.preview import item_previews
+from syndicate.served import ServedFeed
 from syndicate.web.articles_api import (
     article_page,
     history_of,
@@ -157,35 +159,46 @@ async def article(request: web.Request) -> web.Response:
 async def _in_feeds(
     request: web.Request, settings: Settings, article: Article, now: datetime
 ) -> list[dict[str, Any]]:
-    """Per section (and `all`): is the article in its feeds now, and if not, why."""
+    """Per section (and `all`): is the article in the feed this process serves now, and why
+    (or why not)."""
     store = request.config_dict[STORE]
     regenerator = request.config_dict[REGENERATOR]
-    waiting = regenerator.waiting(await store.section_seqs())
     state = state_of(article, now)
     out = []
     for slug in [*article.sections, ALL_SECTION]:
         section = settings.feed_section(slug)
         if section is None:
             continue
-        row: dict[str, Any] = {"slug": slug, "title": section.title_in("en"), "in": False}
+        served = _in_served_feed(regenerator.cache.get(slug, "feed.json"), article)
         if state == "published":
             newest = await store.latest(
                 None if slug == ALL_SECTION else slug, section.limit, now=now
             )
-            row["in"] = any(a.id == article.id for a in newest)
-            row["why"] = (
-                "in its feeds"
-                if row["in"]
-                else f"older than the {section.limit} newest: not in the feeds"
-            )
-            if slug in waiting:
-                row["why"] += " (changes wait for the next regeneration)"
+            if served:
+                why = "in its feeds"
+            elif any(a.id == article.id for a in newest):
+                why = "not in its feeds yet: the next regeneration adds it"
+            else:
+                why = f"older than its {section.limit} newest articles: not in its feeds"
         elif state == "held":
-            row["why"] = "held: in no public output before its release"
+            why = "held: in no public output before its release"
         else:
-            row["why"] = "withdrawn: removed from the feeds"
-        out.append(row)
+            why = "withdrawn: " + (
+                "still in the feeds until the next regeneration" if served else "not in its feeds"
+            )
+        out.append({"slug": slug, "title": section.title_in("en"), "why": why})
     return out
+
+
+def _in_served_feed(feed: ServedFeed | None, article: Article) -> bool:
+    """Whether the JSON Feed being served carries the article (by its id, or its URL)."""
+    if feed is None:
+        return False
+    items = json.loads(feed.body).get("items", [])
+    return any(
+        item.get("id") == article_id(article) or item.get("url") == article.canonical_url
+        for item in items
+    )
 
 
 async def _partners(
