@@ -321,3 +321,26 @@ def test_make_run_prints_the_desk_url(tmp_path: Path) -> None:
     result = CliRunner(env=env).invoke(main, ["--config", str(default), "demo"])
     assert result.exit_code == 0, result.output
     assert "The editors' desk: http://127.0.0.1:8080/desk/" in result.stdout
+
+
+async def test_tokens_are_shown_to_editors_and_revoked_only_by_an_admin(
+    store: Store, tmp_path: Path
+) -> None:
+    await add_token(store, "partner", ["global"])
+    async with app_client(store, _settings(tmp_path)) as editor:
+        csrf = await sign_in(editor, await add_token(store))
+        shown = page(await (await editor.get("/desk/tokens")).text())
+        assert "test partner" in shown.text_content()
+        assert not shown.xpath("//form[contains(@action, '/revoke')]")
+        refused = await editor.post("/desk/tokens/test%20partner/revoke", data={"csrf": csrf})
+        assert refused.status == 403
+    assert any(t.name == "test partner" for t in await store.list_tokens())
+    async with app_client(store, _settings(tmp_path)) as admin:
+        csrf = await sign_in(admin, await add_token(store, "admin"))
+        listed = page(await (await admin.get("/desk/tokens")).text())
+        assert listed.xpath("//form[@action='/desk/tokens/test%20partner/revoke']")
+        done = await admin.post(
+            "/desk/tokens/test%20partner/revoke", data={"csrf": csrf}, allow_redirects=False
+        )
+        assert done.status == 303
+    assert not any(t.name == "test partner" for t in await store.list_tokens())

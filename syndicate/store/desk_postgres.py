@@ -112,10 +112,11 @@ class PostgresDesk:
 
         if section is not None:
             conditions.append(
-                "a.id IN (SELECT article_id FROM article_sections "
-                f"WHERE section = {param(section)})"
+                "EXISTS (SELECT 1 FROM article_sections s "
+                f"WHERE s.section = {param(section)} AND s.article_id = a.id)"
             )
-        condition, timed = state_filter(state, "a.release_at", f"${len(params) + 1}")
+        marker = f"${len(params) + 1}"
+        condition, timed = state_filter(state, "a.release_at", marker, "a.release_pending")
         conditions.append(condition)
         if timed:
             param(now)

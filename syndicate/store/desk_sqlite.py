@@ -40,15 +40,18 @@ def _article(row: Sequence[Any]) -> Article:
     )
 
 
-def state_filter(state: ArticleState | None, release: str, marker: str) -> tuple[str, bool]:
-    """The SQL condition of a status filter (shared in spirit with PostgreSQL) and whether it
-    compares `release` with now (`marker`)."""
+def state_filter(
+    state: ArticleState | None, release: str, marker: str, pending: str = "a.release_pending = 1"
+) -> tuple[str, bool]:
+    """The SQL condition of a status filter (shared with PostgreSQL) and whether it compares
+    `release` with now (`marker`). `pending` is spelled as each database's partial index is."""
     if state == "withdrawn":
         return "a.status = 'withdrawn'", False
     if state == "published":
         return f"a.status = 'published' AND {release} <= {marker}", True
     if state == "held":
-        return f"a.status = 'published' AND {release} > {marker}", True
+        # `release_pending` first: its partial index holds only the held few.
+        return f"{pending} AND a.status = 'published' AND {release} > {marker}", True
     return "1 = 1", False
 
 
@@ -149,7 +152,10 @@ class SQLiteDesk:
         conditions: list[str] = []
         params: list[Any] = []
         if section is not None:
-            conditions.append("a.id IN (SELECT article_id FROM article_sections WHERE section = ?)")
+            conditions.append(
+                "EXISTS (SELECT 1 FROM article_sections s "
+                "WHERE s.section = ? AND s.article_id = a.id)"
+            )
             params.append(section)
         condition, timed = state_filter(state, "a.release_ts", "?")
         conditions.append(condition)
