@@ -21,7 +21,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from tests.browser import AXE, screenshot
+from tests.browser import AXE, CHROMIUM_ARGS, chromium_path, screenshot
 from tests.served import child_env, serve
 
 HINDI = "सेंसेक्स 80,000 के पार, बाज़ार में उत्साह"
@@ -55,6 +55,28 @@ def _token(tmp_path: Path, *args: str) -> str:
         cwd=tmp_path, env=child_env(tmp_path, {}), capture_output=True, text=True, check=True,
     )  # fmt: skip
     return made.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for this module only (shadowing the session-wide fixture of `tests.browser`).
+
+    Playwright's sync API keeps its event loop running in this thread while it is started:
+    held for the whole session, every asyncio test collected after this module would fail
+    with "Runner.run() cannot be called from a running event loop". Stopped at the end of
+    the module, it leaves the thread as it found it.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests need the playwright package (pip install -e '.[dev]')")
+    path = chromium_path()
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ would carry it. Pure, like every renderer: the same functions the feeds use, one
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from lxml import etree
 
 from syndicate.config import Section
 from syndicate.model import PUBLISHED, Article
-from syndicate.render import FORMATS, FeedContext
+from syndicate.render import FORMATS, FeedContext, Format
 from syndicate.render.context import ATOM_NS
 from syndicate.render.newsml import render_news_item
 from syndicate.render.ninjs import render_ninjs_item
@@ -40,22 +41,43 @@ def item_previews(
     embargo-privileged partner's copy, marked embargoed).
     """
     shown = replace(article, status=PUBLISHED)
-    out: list[Preview] = []
-    for fmt in FORMATS.values():
-        body = fmt.render(feed, section, [shown])
-        if fmt.name == "json":
-            item = json.loads(body)["items"][0]
-            text = json.dumps(item, ensure_ascii=False, indent=2)
-        else:
-            root = etree.fromstring(body)
-            found = root.find("channel/item") if fmt.name == "rss" else None
-            if fmt.name == "atom":
-                found = root.find(f"{{{ATOM_NS}}}entry")
-            text = _pretty(found if found is not None else root)
-        out.append(Preview(fmt.label, text))
-    newsml = etree.fromstring(render_news_item(partner, article, embargoed_view=True, now=now))
-    out.append(Preview("NewsML-G2", _pretty(newsml)))
     held = article.status == PUBLISHED and article.release_at > now
-    ninjs = render_ninjs_item(partner, article, held=held)
-    out.append(Preview("ninjs", json.dumps(ninjs, ensure_ascii=False, indent=2)))
+    makers: list[tuple[str, Callable[[], str]]] = [
+        *((fmt.label, _feed_item(fmt, feed, section, shown)) for fmt in FORMATS.values()),
+        (
+            "NewsML-G2",
+            lambda: _pretty(
+                etree.fromstring(render_news_item(partner, article, embargoed_view=True, now=now))
+            ),
+        ),
+        (
+            "ninjs",
+            lambda: json.dumps(
+                render_ninjs_item(partner, article, held=held), ensure_ascii=False, indent=2
+            ),
+        ),
+    ]
+    out: list[Preview] = []
+    for label, make in makers:
+        try:
+            out.append(Preview(label, make()))
+        except Exception as exc:
+            # What the feeds would do too: leave the one article out, and say why.
+            out.append(Preview(label, f"This format cannot carry the article: {exc}"))
     return out
+
+
+def _feed_item(
+    fmt: Format, feed: FeedContext, section: Section, article: Article
+) -> Callable[[], str]:
+    def make() -> str:
+        body = fmt.render(feed, section, [article])
+        if fmt.name == "json":
+            return json.dumps(json.loads(body)["items"][0], ensure_ascii=False, indent=2)
+        root = etree.fromstring(body)
+        found = (
+            root.find(f"{{{ATOM_NS}}}entry") if fmt.name == "atom" else root.find("channel/item")
+        )
+        return _pretty(found if found is not None else root)
+
+    return make

@@ -56,7 +56,10 @@ def redirect(location: str) -> web.Response:
 async def render(
     request: web.Request, template: str, context: Mapping[str, Any], status: int = 200
 ) -> web.Response:
-    session = await current(request)
+    try:
+        session = await current(request)
+    except StoreError:
+        session = None  # the database is away: the error page says so, without a session
     settings = request.config_dict[SETTINGS]
     base = {
         "session": session,

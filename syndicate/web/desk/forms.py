@@ -165,7 +165,17 @@ def errors_by_field(errors: Sequence[FieldError]) -> dict[str, list[str]]:
     placed: dict[str, list[str]] = {}
     for error in errors:
         field = field_of(error.path)
-        where = error.path if field == "" and error.path else ""
-        message = f"{where}: {error.message}" if where else error.message
+        parts = error.path.split("/")[1:]
+        message = error.message
+        if field == "" and error.path:
+            message = f"{error.path}: {message}"
+        elif field in _LINES and len(parts) > 1 and parts[1].isdigit():
+            # One author or related story a line: say which line.
+            message = f"line {int(parts[1]) + 1}: {message}"
+        elif field in ("tags", "subjects", "sections") and len(parts) > 1 and parts[1].isdigit():
+            message = f"item {int(parts[1]) + 1}: {message}"
         placed.setdefault(field, []).append(message)
     return placed
+
+
+_LINES = ("authors", "related")
