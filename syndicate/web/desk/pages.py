@@ -164,6 +164,7 @@ async def _in_feeds(
     store = request.config_dict[STORE]
     regenerator = request.config_dict[REGENERATOR]
     state = state_of(article, now)
+    waiting = regenerator.waiting(await store.section_seqs())
     out = []
     for slug in [*article.sections, ALL_SECTION]:
         section = settings.feed_section(slug)
@@ -176,6 +177,8 @@ async def _in_feeds(
             )
             if served:
                 why = "in its feeds"
+                if slug in waiting:
+                    why += " (newer changes go out with the next regeneration)"
             elif any(a.id == article.id for a in newest):
                 why = "not in its feeds yet: the next regeneration adds it"
             else:
