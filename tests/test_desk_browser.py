@@ -21,7 +21,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from tests.browser import AXE, CHROMIUM_ARGS, chromium_path, screenshot
+from tests.browser import axe_run, screenshot, serious
 from tests.served import child_env, serve
 
 HINDI = "सेंसेक्स 80,000 के पार, बाज़ार में उत्साह"
@@ -55,28 +55,6 @@ def _token(tmp_path: Path, *args: str) -> str:
         cwd=tmp_path, env=child_env(tmp_path, {}), capture_output=True, text=True, check=True,
     )  # fmt: skip
     return made.stdout.strip().splitlines()[-1]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium for this module only (shadowing the session-wide fixture of `tests.browser`).
-
-    Playwright's sync API keeps its event loop running in this thread while it is started:
-    held for the whole session, every asyncio test collected after this module would fail
-    with "Runner.run() cannot be called from a running event loop". Stopped at the end of
-    the module, it leaves the thread as it found it.
-    """
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("browser tests need the playwright package (pip install -e '.[dev]')")
-    path = chromium_path()
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -121,21 +99,9 @@ AXE_RESULTS: dict[str, int] = {}
 
 
 def _check(page: Any, name: str) -> None:
-    """axe-core on the page (no serious or critical violation), then its screenshot.
-
-    axe is evaluated through the DevTools protocol: the desk's Content-Security-Policy
-    (rightly) refuses the inline script tag a test would otherwise add.
-    """
-    if not AXE.is_file():
-        pytest.skip("accessibility checks need axe-core from npm (make installs it)")
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    found = json.loads(page.evaluate("async () => JSON.stringify(await axe.run(document))"))
-    bad = [
-        f"{v['impact']}: {v['id']} ({v['help']}) at "
-        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
-        for v in found["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
+    """axe-core on the page (no serious or critical violation), then its screenshot."""
+    found = axe_run(page)
+    bad = serious(found)
     AXE_RESULTS[name] = len(found["violations"])
     screenshot(page, f"desk-{name}")
     assert not bad, f"{name}: {bad}"
