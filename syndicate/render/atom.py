@@ -19,7 +19,7 @@ from syndicate.render.context import (
     XML_LANG,
     ArticleEntryExtension,
     FeedContext,
-    article_id,
+    atom_id,
     categories,
     feed_title,
     feed_updated,
@@ -61,6 +61,8 @@ class SyndicateAtomEntryExtension(ArticleEntryExtension):
                 enclosure["title"] = a.image.caption
             links.append(enclosure)
         for rel in a.related:
+            if rel.url is None:  # a story named without a link: no link element
+                continue
             related = {"href": rel.url, "rel": "related"}
             if rel.title:
                 related["title"] = rel.title
@@ -92,7 +94,7 @@ def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> b
 
     for a in articles:
         fe = fg.add_entry(order="append")
-        fe.id(article_id(a))
+        fe.id(atom_id(a))
         fe.title(a.headline)
         fe.updated(a.modified)
         fe.published(a.published)

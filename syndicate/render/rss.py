@@ -23,11 +23,11 @@ from syndicate.render.context import (
     MEDIA_NS,
     ArticleEntryExtension,
     FeedContext,
-    article_id,
     categories,
     feed_title,
     feed_updated,
     rfc822,
+    rss_guid,
     xml_document,
 )
 
@@ -101,6 +101,8 @@ class SyndicateRssEntryExtension(ArticleEntryExtension):
             if img.credit:
                 _sub(media, f"{{{MEDIA_NS}}}credit", img.credit)
         for link in a.related:
+            if link.url is None:  # a story named without a link: nothing to point at
+                continue
             attrs = {"href": link.url, "rel": "related"}
             if link.title:
                 attrs["title"] = link.title
@@ -131,7 +133,8 @@ def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> b
         fe = fg.add_entry(order="append")
         fe.title(a.headline)
         fe.link(href=a.canonical_url, rel="alternate")
-        fe.guid(article_id(a), permalink=False)
+        guid, permalink = rss_guid(a)
+        fe.guid(guid, permalink=permalink)
         if a.summary:
             # RSS readers take <description> as HTML: the plain-text summary is escaped as
             # HTML first, so a "<b>" typed by an editor shows as text, never as markup.
