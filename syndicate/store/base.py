@@ -167,6 +167,13 @@ class Store(Protocol):
         """`{"degraded": bool, ...}`: True when this process may be serving stale feeds because
         it has not heard from a shared database for a while (never for SQLite)."""
 
+    # -- imports: "also read" teasers matched to stored articles ------------------------------
+    async def public_urls_by_headline(
+        self, headlines: Sequence[str], *, now: datetime
+    ) -> dict[str, str]:
+        """The canonical URL of the newest public article (published, released by `now`)
+        whose headline is exactly each of `headlines`; headlines without one are left out."""
+
 
 class BatchPuts:
     """`put` and `put_many` for a store that writes batches through `_put_all`."""

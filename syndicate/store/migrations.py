@@ -120,6 +120,10 @@ SQLITE: tuple[str, ...] = (
         PRIMARY KEY (destination, seq)
     );
     """,
+    # Imported pages link their "also read" teasers to stored articles by headline.
+    """
+    CREATE INDEX changes_by_headline ON changes (json_extract(record, '$.headline'));
+    """,
 )
 
 
@@ -245,5 +249,9 @@ POSTGRES: tuple[str, ...] = (
         parked TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (destination, seq)
     );
+    """,
+    # Imported pages link their "also read" teasers to stored articles by headline.
+    """
+    CREATE INDEX changes_by_headline ON changes ((record::jsonb ->> 'headline'));
     """,
 )
