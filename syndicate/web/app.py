@@ -20,7 +20,16 @@ from syndicate.schedule import Scheduler
 from syndicate.served import FeedCache
 from syndicate.store import open_store
 from syndicate.store.base import Store
-from syndicate.web import api, auth, feeds, partners, push_api, templating, tokens_api
+from syndicate.web import (
+    api,
+    auth,
+    feeds,
+    import_api,
+    partners,
+    push_api,
+    templating,
+    tokens_api,
+)
 from syndicate.web.keys import (
     CACHE,
     METRICS,
@@ -142,6 +151,7 @@ def create_app(
     templating.setup(app)
     feeds.setup(app, settings)
     api.setup(app)
+    import_api.setup(app)
     partners.setup(app)
     tokens_api.setup(app)
     push_api.setup(app)
