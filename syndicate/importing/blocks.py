@@ -159,7 +159,12 @@ def teaser(block: Block) -> Teaser | None:
     links = [(href, squash(text)) for href, text in block.links if squash(text)]
     if links:
         href, text = links[-1]
-        return Teaser(_FINAL_STOP.sub("", text).strip() or rest, href)
+        title = _FINAL_STOP.sub("", text).strip() or rest
+        # Not set off by a colon or the like, the phrase must be followed by the link alone:
+        # "Related Articles One story Another story" is a list, not a teaser.
+        if not found["sep"].strip() and comparable(rest) != comparable(title):
+            return None
+        return Teaser(title, href)
     # Without a link, the phrase must be set off ("Also read: …"), so that a sentence
     # merely starting with "Read more…" is never taken for one.
     if not found["sep"].strip() or not rest:

@@ -142,12 +142,15 @@ def _from_html(text: str, sections: Sequence[tuple[str, Iterable[str]]]) -> Page
     out = PageExtract("html")
     _apply_meta(out, meta, sections)
     # Teasers first: trafilatura drops link-heavy paragraphs as boilerplate, links and all.
-    early = _take_teasers(tree)
+    early = _take_teasers(tree, meta.canonical_url)
     h1 = next((squash_html_text(h) for h in tree.iter("h1")), None)
     headline = meta.headline or h1
     if h1 and headline and comparable(h1) != comparable(headline):
         out.notes.append(f"the page's <h1> differs from its {meta.sources['headline']}")
     blocks = _main_blocks(tree, meta.canonical_url)
+    if not headline:  # an HTML page names its headline; a paragraph is never taken for it
+        out.body, out.teasers = blocks, early
+        return out
     found = sort_blocks(blocks, sections, headline=headline, summary=meta.description)
     out.headline, out.summary, out.body = found.headline, found.summary, found.body
     out.teasers = early + found.teasers
@@ -183,7 +186,7 @@ def _apply_meta(
             out.section_hints.append(slug)
 
 
-def _take_teasers(tree: etree._Element) -> list[Teaser]:
+def _take_teasers(tree: etree._Element, base: str | None) -> list[Teaser]:
     """Remove each "also read" teaser from the page (its innermost holder); in page order."""
     found: list[tuple[lxml.html.HtmlElement, Teaser]] = []
     for element in tree.iter(*_TEASER_HOLDERS):
@@ -192,7 +195,8 @@ def _take_teasers(tree: etree._Element) -> list[Teaser]:
             continue
         if any(_teaser_of(inner) for inner in element.iterdescendants(*_TEASER_HOLDERS)):
             continue  # an element inside holds it
-        found.append((element, got))
+        # A relative link resolves against the page's URL; without one it cannot be kept.
+        found.append((element, Teaser(got.title, http_url(got.url, base))))
     for element, _ in found:
         element.drop_tree()  # its tail text stays in the page
     return [t for _, t in found]
