@@ -253,3 +253,19 @@ def test_section_strips_and_teasers_in_other_spellings(settings: Settings) -> No
         "page furniture: the comment form",
         "after the article's end (the comment form)",
     ]
+
+
+def test_what_looks_like_furniture_or_a_teaser_but_is_not(settings: Settings) -> None:
+    """From pages the rules had not seen: code listings, link-only teasers, bad declarations."""
+    from syndicate.importing.blocks import Block, Teaser, furniture, teaser
+    from syndicate.importing.language import normalise_tag
+
+    for text in ("print", "x", ",", "/", "x x x", "Email the desk at news@x.example"):
+        assert furniture(Block.paragraph(text)) is None, text
+    assert furniture(Block.paragraph("Share · X · Email · Print")) == ("a share bar", False)
+    link = Block("p", "RELATED: A story", "", (("https://x.example/a", "RELATED: A story"),))
+    assert teaser(link) == Teaser("A story", "https://x.example/a")
+    assert teaser(Block.paragraph("Read more about the budget in our explainer.")) is None
+    assert [normalise_tag(t) for t in ("hi_IN", "english", "de, at, ch", "", "en-GB")] == [
+        "hi-IN", None, None, None, "en-GB",
+    ]  # fmt: skip

@@ -25,7 +25,7 @@ _TEASER_PHRASES = (
     r"हेही\s+वाचा",
     # English
     r"also\s+read",
-    r"read\s+(?:also|more|next)",
+    r"read\s+(?:also|more)",
     r"see\s+also",
     r"more\s+on\s+this(?:\s+story)?",
     r"related(?:\s+(?:story|article|news))?",
@@ -87,6 +87,11 @@ _SHARE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _SHARE_GAPS = re.compile(r"[\s|•·,/]+")
+# A block of only "x", "print" or commas is not a share bar (code, lists): one of these must be.
+_SHARE_NAMES = re.compile(
+    r"share|tweet|facebook|twitter|whatsapp|telegram|linkedin|pinterest|reddit|शेयर|مشاركة|شارك",
+    re.IGNORECASE,
+)
 # Trailing full stops (Latin, Devanagari danda, Arabic) that a headline does not carry.
 _FINAL_STOP = re.compile(r"[\s.।۔]+$")
 
@@ -159,6 +164,9 @@ def teaser(block: Block) -> Teaser | None:
     links = [(href, squash(text)) for href, text in block.links if squash(text)]
     if links:
         href, text = links[-1]
+        # The link may hold the phrase too ("<a>RELATED: Title</a>"): the title follows it.
+        if (inner := _TEASER.match(text)) is not None and inner["rest"].strip():
+            text = inner["rest"]
         title = _FINAL_STOP.sub("", text).strip() or rest
         # Not set off by a colon or the like, the phrase must be followed by the link alone:
         # "Related Articles One story Another story" is a list, not a teaser.
@@ -180,7 +188,7 @@ def furniture(block: Block) -> tuple[str, bool] | None:
         if pattern.match(block.text):
             return reason, ends
     words = _SHARE_GAPS.sub(" ", _SHARE_WORDS.sub(" ", block.text)).strip()
-    if block.text.strip() and not words:
+    if not words and _SHARE_NAMES.search(block.text):
         return "a share bar", False
     return None
 

@@ -4,12 +4,14 @@ reads as (py3langid), reconciled into one BCP 47 tag with a note saying how it w
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 # Below this much text, or this confidence, detection is a guess: the declared or the
 # section's language is kept instead.
 MIN_DETECT_CHARS = 40
 MIN_CONFIDENCE = 0.8
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 # Detection reads at most this much: more text costs time and adds nothing.
 DETECT_CHARS = 20_000
 
@@ -32,11 +34,16 @@ def detect(text: str) -> tuple[str, float] | None:
 
 
 def normalise_tag(value: str | None) -> str | None:
-    """A declared language as a BCP 47 tag: `hi_IN` -> `hi-IN`; empty -> None."""
+    """A declared language as a BCP 47 tag (`hi_IN` -> `hi-IN`), or None when it is not one
+    ("english", "de, at, ch" and the like are ignored, not passed on to be rejected)."""
     if not value:
         return None
     tag = value.strip().replace("_", "-")
-    return tag or None
+    if not _TAG.fullmatch(tag):
+        return None
+    import langcodes
+
+    return tag if langcodes.tag_is_valid(tag) else None
 
 
 def choose(given: str | None, declared: str | None, text: str, fallback: str) -> tuple[str, str]:
