@@ -266,6 +266,8 @@ def test_what_looks_like_furniture_or_a_teaser_but_is_not(settings: Settings) ->
     link = Block("p", "RELATED: A story", "", (("https://x.example/a", "RELATED: A story"),))
     assert teaser(link) == Teaser("A story", "https://x.example/a")
     assert teaser(Block.paragraph("Read more about the budget in our explainer.")) is None
+    sidebar = Block("li", "Related changes", "", (("https://w.example/rc", "Related changes"),))
+    assert teaser(sidebar) is None
     assert [normalise_tag(t) for t in ("hi_IN", "english", "de, at, ch", "", "en-GB")] == [
         "hi-IN", None, None, None, "en-GB",
     ]  # fmt: skip

@@ -165,7 +165,8 @@ def teaser(block: Block) -> Teaser | None:
     if links:
         href, text = links[-1]
         # The link may hold the phrase too ("<a>RELATED: Title</a>"): the title follows it.
-        if (inner := _TEASER.match(text)) is not None and inner["rest"].strip():
+        inner = _TEASER.match(text)
+        if inner is not None and inner["sep"].strip() and inner["rest"].strip():
             text = inner["rest"]
         title = _FINAL_STOP.sub("", text).strip() or rest
         # Not set off by a colon or the like, the phrase must be followed by the link alone:

@@ -12,8 +12,8 @@ from typing import Any
 MIN_DETECT_CHARS = 40
 MIN_CONFIDENCE = 0.8
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
-# Detection reads at most this much: more text costs time and adds nothing.
-DETECT_CHARS = 20_000
+# Detection reads at most this much: it is sure well before (2 ms an item at 20,000).
+DETECT_CHARS = 2_000
 
 
 @functools.cache
