@@ -18,7 +18,7 @@ from syndicate.render.context import (
     ATOM_NS,
     XML_LANG,
     FeedContext,
-    article_id,
+    atom_id,
     categories,
     feed_title,
     feed_updated,
@@ -41,7 +41,7 @@ def _entry(feed: etree._Element, a: Article, feed_language: str) -> None:
     entry = _Sub(feed, "entry")
     if a.language != feed_language:
         entry.set(XML_LANG, a.language)
-    _text(entry, "id", article_id(a))
+    _text(entry, "id", atom_id(a))
     _text(entry, "title", a.headline)
     _text(entry, "updated", a.modified.isoformat())
     for author in a.authors:
@@ -63,6 +63,8 @@ def _entry(feed: etree._Element, a: Article, feed_language: str) -> None:
         if image.caption:
             enclosure.set("title", image.caption)
     for link in a.related:
+        if link.url is None:  # a story named without a link: no link element
+            continue
         related = _Sub(entry, "link", href=link.url, rel="related")
         if link.title:
             related.set("title", link.title)

@@ -5,6 +5,7 @@ Pure helpers only: no clock, no files, no store. Dates come from the articles th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,6 +66,40 @@ class FeedContext:
 def article_id(article: Article) -> str:
     """The id an article keeps forever, whatever its URL or version: a URN on its record id."""
     return f"urn:syndicate:article:{article.id}"
+
+
+# An absolute IRI (RFC 3987): a scheme and a colon, then no whitespace, controls or
+# `<>"{}|\^` and backtick, and `%` only as an escape. Atom ids must be IRIs (RFC 4287 4.2.6).
+_IRI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*:"  # the scheme
+    r'(?:[^\s\x00-\x1f\x7f-\x9f<>"{}|\\^`%]|%[0-9A-Fa-f]{2})+\Z'
+)
+
+
+def rss_guid(article: Article) -> tuple[str, bool]:
+    """The RSS `guid` and whether it is a permalink: the record's `guid` when it has one.
+
+    A permalink only when it is the canonical URL (readers open a permalink guid as a link).
+    """
+    if article.guid is None:
+        return article_id(article), False
+    return article.guid, article.guid == article.canonical_url
+
+
+def atom_id(article: Article) -> str:
+    """The Atom `id`: the record's `guid` when it is an absolute IRI, else our URN.
+
+    A guid that is no IRI (RSS allows any text, e.g. Drupal's "123 at https://…") came from
+    an RSS or JSON Feed, whose readers never saw it as an Atom id: the URN loses nobody.
+    """
+    if article.guid is not None and _IRI.match(article.guid):
+        return article.guid
+    return article_id(article)
+
+
+def json_feed_id(article: Article) -> str:
+    """The JSON Feed `id`: the record's `guid` when it has one (any string is allowed)."""
+    return article.guid if article.guid is not None else article_id(article)
 
 
 def feed_updated(articles: Iterable[Article]) -> datetime:

@@ -14,8 +14,8 @@ from syndicate.config import Section
 from syndicate.model import Article
 from syndicate.render.context import (
     FeedContext,
-    article_id,
     feed_title,
+    json_feed_id,
     rfc3339,
 )
 
@@ -27,7 +27,7 @@ VERSION = "https://jsonfeed.org/version/1.1"
 def _item(article: Article, feed_language: str) -> dict[str, Any]:
     a = article
     item: dict[str, Any] = {
-        "id": article_id(a),
+        "id": json_feed_id(a),
         "url": a.canonical_url,
         "title": a.headline,
         "content_html": a.body_html,
@@ -61,7 +61,11 @@ def _item(article: Article, feed_language: str) -> dict[str, Any]:
         extension["image"] = {k: v for k, v in image.items() if v is not None}
     if a.related:
         extension["related"] = [
-            {"url": r.url, **({"title": r.title} if r.title else {})} for r in a.related
+            {
+                **({"url": r.url} if r.url is not None else {}),
+                **({"title": r.title} if r.title else {}),
+            }
+            for r in a.related
         ]
     if extension:
         extension["sections"] = list(a.sections)

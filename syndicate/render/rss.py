@@ -21,11 +21,11 @@ from syndicate.render.context import (
     DC_NS,
     MEDIA_NS,
     FeedContext,
-    article_id,
     categories,
     feed_title,
     feed_updated,
     rfc822,
+    rss_guid,
     xml_document,
 )
 
@@ -61,7 +61,8 @@ def _item(channel: etree._Element, a: Article, feed_language: str) -> None:
         _text(item, _ENCODED, a.body_html)
     else:
         _text(item, "description", a.body_html)
-    _text(item, "guid", article_id(a)).set("isPermaLink", "false")
+    guid, permalink = rss_guid(a)
+    _text(item, "guid", guid).set("isPermaLink", "true" if permalink else "false")
     for term, scheme in categories(a):
         category = _text(item, "category", term)
         if scheme:
@@ -92,6 +93,8 @@ def _item(channel: etree._Element, a: Article, feed_language: str) -> None:
         if image.credit:
             _text(media, _MEDIA_CREDIT, image.credit)
     for link in a.related:
+        if link.url is None:  # a story named without a link: nothing to point at
+            continue
         related = _Sub(item, _ATOM_LINK, href=link.url, rel="related")
         if link.title:
             related.set("title", link.title)

@@ -221,6 +221,13 @@ class Store(Protocol):
         for a key this store did not make.
         """
 
+    # -- imports: "also read" teasers matched to stored articles ------------------------------
+    async def public_urls_by_headline(
+        self, headlines: Sequence[str], *, now: datetime
+    ) -> dict[str, str]:
+        """The canonical URL of the newest public article (published, released by `now`)
+        whose headline is exactly each of `headlines`; headlines without one are left out."""
+
 
 class BatchPuts:
     """`put` and `put_many` for a store that writes batches through `_put_all`."""

@@ -142,6 +142,10 @@ SQLITE: tuple[str, ...] = (
     CREATE TABLE headline_index (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
     INSERT INTO headline_index (id, seq) VALUES (1, 0);
     """,
+    # Imported pages link their "also read" teasers to stored articles by headline.
+    """
+    CREATE INDEX changes_by_headline ON changes (json_extract(record, '$.headline'));
+    """,
 )
 
 
@@ -287,5 +291,9 @@ POSTGRES: tuple[str, ...] = (
     CREATE INDEX headline_words_by_article ON headline_words (article_id);
     CREATE TABLE headline_index (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);
     INSERT INTO headline_index (id, seq) VALUES (1, 0);
+    """,
+    # Imported pages link their "also read" teasers to stored articles by headline.
+    """
+    CREATE INDEX changes_by_headline ON changes ((record::jsonb ->> 'headline'));
     """,
 )

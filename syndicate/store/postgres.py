@@ -34,6 +34,7 @@ from syndicate.model import (
 )
 from syndicate.store.base import BatchPuts
 from syndicate.store.desk_postgres import PostgresDesk
+from syndicate.store.headlines_postgres import PostgresHeadlines
 from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 from syndicate.store.push_postgres import PostgresPush
@@ -200,7 +201,7 @@ class _ChangeBatch:
         )
 
 
-class PostgresStore(PostgresTokens, PostgresPush, PostgresDesk, BatchPuts):
+class PostgresStore(PostgresTokens, PostgresPush, PostgresDesk, PostgresHeadlines, BatchPuts):
     """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
 
     def __init__(

@@ -32,6 +32,7 @@ from syndicate.model import (
 )
 from syndicate.store.base import BatchPuts
 from syndicate.store.desk_sqlite import SQLiteDesk
+from syndicate.store.headlines_sqlite import SQLiteHeadlines
 from syndicate.store.migrations import SQLITE as MIGRATIONS
 from syndicate.store.push_sqlite import SQLitePush
 from syndicate.store.tokens_sqlite import SQLiteTokens
@@ -62,7 +63,7 @@ def _ts(value: datetime) -> float:
     return value.timestamp()
 
 
-class SQLiteStore(SQLiteTokens, SQLitePush, SQLiteDesk, BatchPuts):
+class SQLiteStore(SQLiteTokens, SQLitePush, SQLiteDesk, SQLiteHeadlines, BatchPuts):
     """The embedded default store (`sqlite:///var/syndicate.db`)."""
 
     def __init__(self, database_url: str) -> None:

@@ -26,6 +26,7 @@ from syndicate.web import (
     auth,
     desk,
     feeds,
+    import_api,
     partners,
     push_api,
     templating,
@@ -153,6 +154,7 @@ def create_app(
     feeds.setup(app, settings)
     api.setup(app)
     articles_api.setup(app)
+    import_api.setup(app)
     partners.setup(app)
     tokens_api.setup(app)
     push_api.setup(app)
