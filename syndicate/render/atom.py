@@ -25,14 +25,39 @@ from syndicate.render.context import (
     feed_updated,
     xml_document,
 )
+from syndicate.render.documents import (
+    FH_NS,
+    archive_link_attrs,
+    current_url,
+    home_url,
+    hub_url,
+    is_archive,
+    self_url,
+)
 
 FILENAME = "atom.xml"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+_LINK_TYPE = "application/atom+xml"
 _EXT = "syndicate"
 
 
 class SyndicateAtomExtension(BaseExtension):  # type: ignore[misc]
-    """Feed level: nothing beyond feedgen (feed links keep their attributes)."""
+    """Feed level: `fh:archive` on an archive page (RFC 5005); links go through feedgen,
+    which keeps their attributes at feed level."""
+
+    def __init__(self) -> None:
+        self._archive = False
+
+    def archive(self, value: bool) -> None:
+        self._archive = value
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": FH_NS} if self._archive else {}
+
+    def extend_atom(self, feed: Any) -> Any:
+        if self._archive:
+            etree.SubElement(feed, f"{{{FH_NS}}}archive")
+        return feed
 
 
 class SyndicateAtomEntryExtension(ArticleEntryExtension):
@@ -76,14 +101,18 @@ def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> b
     fg.register_extension(
         _EXT, SyndicateAtomExtension, SyndicateAtomEntryExtension, atom=True, rss=False
     )
-    self_url = ctx.feed_url(section.slug, FILENAME)
-    fg.id(self_url)
+    # An archive page is part of the same logical feed: it keeps the current feed's id.
+    fg.id(current_url(ctx, section, FILENAME))
     fg.title(feed_title(ctx, section))
     fg.subtitle(section.description_in(section.language))
-    fg.link(href=self_url, rel="self", type="application/atom+xml")
-    fg.link(href=ctx.home_url(section.slug), rel="alternate", type="text/html")
-    if ctx.websub_hub:
-        fg.link(href=ctx.websub_hub, rel="hub")
+    fg.link(href=self_url(ctx, section, FILENAME), rel="self", type=_LINK_TYPE)
+    fg.link(href=home_url(ctx, section), rel="alternate", type="text/html")
+    hub = hub_url(ctx, section)
+    if hub:
+        fg.link(href=hub, rel="hub")
+    for link in archive_link_attrs(ctx, section, FILENAME, _LINK_TYPE):
+        fg.link(**link)
+    getattr(fg, _EXT).archive(is_archive(section))
     # RFC 4287 needs a feed-level author unless every entry has one; the site is always true.
     fg.author({"name": ctx.site_title, "uri": f"{ctx.base_url}/"})
     fg.language(section.language)

@@ -30,9 +30,19 @@ from syndicate.render.context import (
     rfc822,
     xml_document,
 )
+from syndicate.render.documents import (
+    ATOM_LINK,
+    FH_NS,
+    append_archive_links,
+    home_url,
+    hub_url,
+    is_archive,
+    self_url,
+)
 
 FILENAME = "rss.xml"
 MEDIA_TYPE = "application/rss+xml; charset=utf-8"
+_LINK_TYPE = "application/rss+xml"
 _EXT = "syndicate"
 
 
@@ -44,11 +54,16 @@ def _sub(parent: Any, tag: str, text: str | None = None, **attrs: str) -> Any:
 
 
 class SyndicateRssExtension(BaseExtension):  # type: ignore[misc]
-    """Channel level: `lastBuildDate` from the data and the WebSub hub link."""
+    """Channel level: `lastBuildDate` from the data, the WebSub hub link and the RFC 5005
+    archive links (as `atom:link`, with `fh:archive` on an archive page: RFC 5005 appendix B)."""
 
     def __init__(self) -> None:
         self._last_build: datetime | None = None
         self._hub: str | None = None
+        self._document: tuple[FeedContext, Section] | None = None
+
+    def document(self, ctx: FeedContext, section: Section) -> None:
+        self._document = ctx, section
 
     def last_build(self, value: datetime) -> None:
         self._last_build = value
@@ -57,7 +72,10 @@ class SyndicateRssExtension(BaseExtension):  # type: ignore[misc]
         self._hub = url
 
     def extend_ns(self) -> dict[str, str]:
-        return {"dc": DC_NS, "media": MEDIA_NS}
+        namespaces = {"dc": DC_NS, "media": MEDIA_NS}
+        if self._document is not None and is_archive(self._document[1]):
+            namespaces["fh"] = FH_NS
+        return namespaces
 
     def extend_rss(self, feed: Any) -> Any:
         channel = feed[0]
@@ -65,6 +83,9 @@ class SyndicateRssExtension(BaseExtension):  # type: ignore[misc]
             _sub(channel, "lastBuildDate", rfc822(self._last_build))
         if self._hub:
             _sub(channel, f"{{{ATOM_NS}}}link", href=self._hub, rel="hub")
+        if self._document is not None:
+            ctx, section = self._document
+            append_archive_links(channel, ctx, section, FILENAME, _LINK_TYPE, tag=ATOM_LINK)
         return feed
 
 
@@ -115,8 +136,8 @@ def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> b
     fg.title(feed_title(ctx, section))
     fg.description(section.description_in(section.language))
     # RSS <link> is the LAST link given: self first, alternate last.
-    fg.link(href=ctx.feed_url(section.slug, FILENAME), rel="self", type="application/rss+xml")
-    fg.link(href=ctx.home_url(section.slug), rel="alternate")
+    fg.link(href=self_url(ctx, section, FILENAME), rel="self", type=_LINK_TYPE)
+    fg.link(href=home_url(ctx, section), rel="alternate")
     fg.language(section.language)
     fg.generator(f"{ctx.generator} {ctx.generator_version}")
     fg.ttl(ctx.ttl_minutes)
@@ -125,7 +146,8 @@ def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> b
     fg._FeedGenerator__rss_lastBuildDate = None
     ext: SyndicateRssExtension = getattr(fg, _EXT)
     ext.last_build(feed_updated(articles))
-    ext.hub(ctx.websub_hub)
+    ext.hub(hub_url(ctx, section))
+    ext.document(ctx, section)
 
     for a in articles:
         fe = fg.add_entry(order="append")

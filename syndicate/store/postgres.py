@@ -36,6 +36,7 @@ from syndicate.store.base import BatchPuts
 from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 from syndicate.store.push_postgres import PostgresPush
+from syndicate.store.reach_postgres import PostgresReach
 from syndicate.store.tokens_postgres import PostgresTokens
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ class _ChangeBatch:
         )
 
 
-class PostgresStore(PostgresTokens, PostgresPush, BatchPuts):
+class PostgresStore(PostgresTokens, PostgresPush, PostgresReach, BatchPuts):
     """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
 
     def __init__(
