@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicate import publish
+from syndicate import archive, publish
 from syndicate.config import ALL_SECTION, Settings
 from syndicate.errors import NotFound
 from syndicate.model import FeedDocument
@@ -256,6 +256,8 @@ class Regenerator:
             articles = await self.store.latest(
                 None if slug == ALL_SECTION else slug, section.limit, now=now
             )
+            # RFC 5005: the feed links its newest archive page (see syndicate/archive.py).
+            section = await archive.linked(self.store, section)
             served: list[ServedFeed] = []
             fresh: list[FeedDocument] = []
             made: list[ServedFeed] = []

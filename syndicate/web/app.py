@@ -20,7 +20,7 @@ from syndicate.schedule import Scheduler
 from syndicate.served import FeedCache
 from syndicate.store import open_store
 from syndicate.store.base import Store
-from syndicate.web import api, auth, feeds, partners, push_api, templating, tokens_api
+from syndicate.web import api, auth, feeds, partners, push_api, reach, templating, tokens_api
 from syndicate.web.keys import (
     CACHE,
     METRICS,
@@ -141,6 +141,7 @@ def create_app(
     app.cleanup_ctx.extend([store_ctx, feeds_ctx, websub_ctx, scheduler_ctx])
     templating.setup(app)
     feeds.setup(app, settings)
+    reach.setup(app)
     api.setup(app)
     partners.setup(app)
     tokens_api.setup(app)
