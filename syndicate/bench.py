@@ -29,6 +29,7 @@ from typing import Any
 
 from syndicate import benchcorpus
 from syndicate.bench_embargo import measure_release_delays
+from syndicate.bench_reach import measure_tag_feeds
 from syndicate.config import Settings, settings_from_mapping
 from syndicate.ingest import ingest, parse_ndjson, summarise
 from syndicate.regenerate import Regenerator
@@ -79,6 +80,10 @@ TARGETS: dict[str, tuple[str, float | None, str]] = {
     "newsml_50_items_ms": ("ms", 50, "lower"),
     "embargo_release_median_ms": ("ms", 2000, "lower"),
     "embargo_release_worst_ms": ("ms", 2000, "lower"),
+    "tag_feed_cold_ms": ("ms", 20, "lower"),
+    "tag_feed_warm_rps": ("req/s", None, "higher"),
+    "tag_feed_warm_p50_ms": ("ms", None, "lower"),
+    "section_feed_warm_rps": ("req/s", None, "higher"),
 }
 
 
@@ -316,6 +321,10 @@ async def _run(plan: Plan, workdir: Path, database_url: str | None, seed: int) -
         await regenerator.settle()  # brotli copies follow off the critical path
         figures["full_regeneration_documents"] = sum(len(r.formats) for r in results)
         figures["newsml_50_items_ms"] = await _measure_newsml(store, settings, plan.repeats * 3)
+        _say("tag feeds: cold renders on demand, then warm serving under load…")
+        figures.update(
+            await measure_tag_feeds(settings, store, regenerator, plan.repeats, plan.load_seconds)
+        )
     finally:
         await store.close()
     return figures
@@ -461,6 +470,10 @@ def format_table(report: dict[str, Any]) -> str:
         "newsml_50_items_ms": "render a 50-item NewsML-G2 newsMessage",
         "embargo_release_median_ms": f"embargo end -> served feed, median of {plan['releases']}",
         "embargo_release_worst_ms": f"embargo end -> served feed, worst of {plan['releases']}",
+        "tag_feed_cold_ms": f"tag feed cold (query + render + gzip), {plan['corpus']:,} stored",
+        "tag_feed_warm_rps": "serve a tag feed warm, gzip 200",
+        "tag_feed_warm_p50_ms": "  latency p50",
+        "section_feed_warm_rps": "  a section feed, same server",
     }
     rows: list[list[str]] = []
     for key, label in labels.items():

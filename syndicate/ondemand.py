@@ -167,6 +167,11 @@ class OnDemandFeeds:
     def __len__(self) -> int:
         return len(self._docs)
 
+    def clear(self) -> None:
+        """Forget every document (the benchmark uses it to time cold renders)."""
+        for key in list(self._docs):
+            self._drop(key)
+
     async def get(
         self, key: Key, make: Callable[[], Awaitable[Document | None]]
     ) -> Document | None:
