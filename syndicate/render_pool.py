@@ -129,16 +129,7 @@ class RenderPool:
             return self.worker(ctx, section, articles, served_etags)
         # The stored record travels with each article only for the API; feeds never read it.
         light = [_without_record(a) for a in articles]
-        pool = self._executor()
-        try:
-            future = pool.submit(self.worker, ctx, section, light, served_etags)
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
-        except BrokenProcessPool:
-            self._replace(pool)
-            raise RenderFailed("a renderer worker died while rendering this section") from None
-        except TimeoutError:
-            self._replace(pool, kill=True)
-            raise RenderFailed(f"rendering took longer than {self.timeout:g} s") from None
+        return await self.call(self.worker, ctx, section, light, served_etags)
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` (a pure, picklable function) in a worker, with the same crash and timeout
@@ -151,7 +142,7 @@ class RenderPool:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except BrokenProcessPool:
             self._replace(pool)
-            raise RenderFailed("a renderer worker died while rendering") from None
+            raise RenderFailed("a renderer worker died while rendering this section") from None
         except TimeoutError:
             self._replace(pool, kill=True)
             raise RenderFailed(f"rendering took longer than {self.timeout:g} s") from None

@@ -6,6 +6,7 @@ that a URL, an index row and a feed's self link always agree. No I/O.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from urllib.parse import quote
 
@@ -13,6 +14,8 @@ from urllib.parse import quote
 MAX_KEY_CHARS = 100
 
 
+# Cached: indexing a bulk import asks for the same few tags and names thousands of times.
+@functools.lru_cache(maxsize=65_536)
 def tag_key(tag: str) -> str:
     """The form a tag is looked up by: NFKC, case-folded, inner white space one space.
 
@@ -24,6 +27,7 @@ def tag_key(tag: str) -> str:
     return " ".join(text.split())[:MAX_KEY_CHARS]
 
 
+@functools.lru_cache(maxsize=65_536)
 def author_slug(name: str) -> str:
     """An author's slug: the name, NFKC and case-folded, every run of characters that are not
     letters, combining marks or digits (spaces, punctuation, symbols) turned into one `-`.

@@ -167,33 +167,33 @@ async def _cursor(db: aiosqlite.Connection) -> int:
 
 
 async def _index(db: aiosqlite.Connection, after: int, upto: int) -> None:
-    """Index the changes `after < seq <= upto` (inside the caller's write transaction)."""
+    """Index the changes `after < seq <= upto` (inside the caller's write transaction).
+
+    An article's tag and author rows come from its newest change in the range: a later
+    change, if any, is indexed by a later call. One `json_extract` of three paths decodes
+    each record once.
+    """
+    changes: list[IndexedChange] = []
+    published: dict[str, float] = {}
+    newest: dict[str, tuple[Any, Any]] = {}
     async with db.execute(
-        "SELECT seq, article_id, held, status, json_extract(record, '$.sections') "
-        "FROM changes WHERE seq > ? AND seq <= ? ORDER BY seq",
+        "SELECT c.seq, c.article_id, c.held, c.status, a.published_ts, "
+        "json_extract(c.record, '$.sections', '$.tags', '$.authors') FROM changes c "
+        "JOIN articles a ON a.id = c.article_id WHERE c.seq > ? AND c.seq <= ? ORDER BY c.seq",
         (after, upto),
     ) as cur:
-        changes = [
-            IndexedChange(
-                r[0], r[1], not r[2] and r[3] == "published", r[3] == "withdrawn", _strs(r[4])
+        for seq, article_id, held, status, published_ts, extracted in await cur.fetchall():
+            sections, tags, authors = json.loads(extracted)
+            public = not held and status == "published"
+            changes.append(
+                IndexedChange(seq, article_id, public, status == "withdrawn", _strs(sections))
             )
-            for r in await cur.fetchall()
-        ]
-    ids = list(dict.fromkeys(c.article_id for c in changes))
-    published: dict[str, float] = {}
-    keys: list[tuple[str, str, str, float]] = []
+            published[article_id] = published_ts
+            newest[article_id] = (tags, authors)
+    ids = list(newest)
     existing: dict[tuple[str, str], tuple[int, int | None]] = {}
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
-        async with db.execute(
-            "SELECT a.id, a.published_ts, json_extract(c.record, '$.tags'), "
-            "json_extract(c.record, '$.authors') FROM articles a JOIN changes c "
-            f"ON c.seq = a.seq WHERE a.id IN ({marks})",
-            chunk,
-        ) as cur:
-            for article_id, published_ts, tags, authors in await cur.fetchall():
-                published[article_id] = published_ts
-                keys += [(*k, published_ts) for k in key_rows(article_id, tags, authors)]
         async with db.execute(
             f"SELECT section, article_id, position, seq FROM archive_entries "
             f"WHERE article_id IN ({marks})",
@@ -204,7 +204,11 @@ async def _index(db: aiosqlite.Connection, after: int, upto: int) -> None:
         await db.execute(f"DELETE FROM article_keys WHERE article_id IN ({marks})", chunk)
     await db.executemany(
         "INSERT INTO article_keys (kind, term, article_id, published_ts) VALUES (?, ?, ?, ?)",
-        keys,
+        [
+            (*key, published[article_id])
+            for article_id, (tags, authors) in newest.items()
+            for key in key_rows(article_id, tags, authors)
+        ],
     )
     counts = {}
     for section in sorted(sections_of(changes)):
