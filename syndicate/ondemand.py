@@ -20,7 +20,7 @@ import logging
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -309,7 +309,9 @@ class OnDemandFeeds:
     async def _news(self) -> Document:
         now = self.clock()
         articles = await self.store.recent(now - NEWS_WINDOW, sitemaps.NEWS_MAX_URLS, now=now)
-        body = await self.pool.call(sitemaps.news_sitemap, self.settings.site_title, articles)
+        # The stored record is the API's; the worker needs the typed fields only.
+        light = [replace(a, record={}) for a in articles]
+        body = await self.pool.call(sitemaps.news_sitemap, self.settings.site_title, light)
         return self._document(
             ("news",),
             body,

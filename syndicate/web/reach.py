@@ -7,7 +7,7 @@ log); validators and 304s come from `caching.py`, like the section feeds'.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -51,20 +51,22 @@ def _format(request: web.Request) -> str:
     return _FORMAT_BY_FILE[request.match_info["name"]]
 
 
-async def tag_feed(request: web.Request) -> web.Response:
-    tag = request.match_info["tag"]
-    doc = await request.app[ONDEMAND].tag_feed(tag, _format(request))
-    if doc is None:
-        raise NotFound(f"no such tag: {tag!r}")
-    return serve(request, doc)
+def _keyed_feed(kind: str, param: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The handler of tag (`kind` "tag") or author ("author") feeds; `param` names the term."""
+
+    async def handler(request: web.Request) -> web.Response:
+        feeds, term, name = request.app[ONDEMAND], request.match_info[param], _format(request)
+        find = feeds.tag_feed if kind == "tag" else feeds.author_feed
+        doc = await find(term, name)
+        if doc is None:
+            raise NotFound(f"no such {kind}: {term!r}")
+        return serve(request, doc)
+
+    return handler
 
 
-async def author_feed(request: web.Request) -> web.Response:
-    slug = request.match_info["slug"]
-    doc = await request.app[ONDEMAND].author_feed(slug, _format(request))
-    if doc is None:
-        raise NotFound(f"no such author: {slug!r}")
-    return serve(request, doc)
+tag_feed = _keyed_feed("tag", "tag")
+author_feed = _keyed_feed("author", "slug")
 
 
 async def archive_page(request: web.Request) -> web.Response:
