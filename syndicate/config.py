@@ -21,6 +21,8 @@ from syndicate.errors import ConfigError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ALL_SECTION = "all"
+# Not section slugs: `/feeds/tag/…` and `/feeds/author/…` are the tag and author feeds.
+RESERVED_SLUGS = frozenset({ALL_SECTION, "tag", "author"})
 DEFAULT_LIMIT = 50
 DEFAULT_MAX_BYTES = 1024 * 1024
 
@@ -77,6 +79,9 @@ class Settings:
     idle_timeout: float = 15.0
     # Cache-Control max-age of public feeds: how long a cache may keep a killed story.
     feed_max_age: int = 60
+    # Cache-Control max-age of full archive pages (RFC 5005): they do not change, except that
+    # a story withdrawn later leaves them, and caches may keep it this long.
+    archive_max_age: int = 86_400
     # Seconds from a stored change to its sections' regeneration; 0 leaves only the timer.
     publish_delay: float = 2.0
     # Pushes to partners: how long one POST may take, and how long a delivery keeps being
@@ -135,6 +140,7 @@ class Settings:
             "idle_timeout": self.idle_timeout,
             "feed_max_age": self.feed_max_age,
             "publish_delay": self.publish_delay,
+            "archive_max_age": self.archive_max_age,
             "push_timeout": self.push_timeout,
             "push_dead_after": self.push_dead_after,
             "desk_idle_timeout": self.desk_idle_timeout,
@@ -328,9 +334,12 @@ def parse_sections(table: Any, where: str = "the settings file") -> tuple[Sectio
     sections = []
     for slug, body in table.items():
         key = f"sections.{slug}"
-        if not SLUG_RE.fullmatch(slug) or slug == ALL_SECTION:
+        if not SLUG_RE.fullmatch(slug) or slug in RESERVED_SLUGS:
             raise _bad(
-                key, where, "not a usable slug", "lowercase letters, digits and '-', not 'all'"
+                key,
+                where,
+                "not a usable slug",
+                "lowercase letters, digits and '-', not 'all', 'tag' or 'author'",
             )
         if not isinstance(body, dict):
             raise _bad(key, where, f"got {body!r}", "a table")
@@ -404,6 +413,7 @@ _ENV_KEYS = {
     "SYNDICATE_IDLE_TIMEOUT": "idle_timeout",
     "SYNDICATE_FEED_MAX_AGE": "feed_max_age",
     "SYNDICATE_PUBLISH_DELAY": "publish_delay",
+    "SYNDICATE_ARCHIVE_MAX_AGE": "archive_max_age",
     "SYNDICATE_PUSH_TIMEOUT": "push_timeout",
     "SYNDICATE_RENDER_WORKERS": "render_workers",
     "SYNDICATE_RENDER_CACHE_MB": "render_cache_mb",
@@ -428,6 +438,8 @@ MAX_FEED_MAX_AGE = 3600
 MAX_PUBLISH_DELAY = 3600.0
 # A week: an unattended desk signed in for longer than that is a risk, not a convenience.
 MAX_DESK_IDLE_TIMEOUT = 7 * 86_400.0
+# A year: what a cache would keep of a document that never changes anyway.
+MAX_ARCHIVE_MAX_AGE = 31_536_000
 
 
 def settings_from_mapping(
@@ -503,6 +515,9 @@ def settings_from_mapping(
         feed_max_age=_int(*get("feed_max_age")[:2], 0, MAX_FEED_MAX_AGE, get("feed_max_age")[2]),
         publish_delay=_seconds(
             *get("publish_delay")[:2], MAX_PUBLISH_DELAY, get("publish_delay")[2], zero_allowed=True
+        ),
+        archive_max_age=_int(
+            *get("archive_max_age")[:2], 0, MAX_ARCHIVE_MAX_AGE, get("archive_max_age")[2]
         ),
         render_workers=None
         if get("render_workers")[0] is None

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from syndicate.config import Section
 from syndicate.model import Article
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 RENDER_TIMEOUT = 60.0  # a section renders in milliseconds; a minute is a hung renderer
 WORKER_NICENESS = 10
+T = TypeVar("T")
 
 
 class RenderFailed(RuntimeError):
@@ -76,6 +78,19 @@ def render_section(
 # This process's item fragments (each worker has its own; a section may go to any of them,
 # which costs a render, never a wrong byte).
 FRAGMENTS = FragmentCache()
+# Documents rendered on demand (tag, author and archive feeds) keep their own, smaller
+# fragments: a reader asking for many tags must not push the section feeds' out.
+ON_DEMAND_FRAGMENTS = FragmentCache(16 * 1024 * 1024)
+
+
+def render_document(
+    ctx: FeedContext, section: Section, articles: Sequence[Article], name: str
+) -> Rendered:
+    """One format of a document rendered on demand, with its ETag and gzip copy."""
+    fitted = render_feed_counted(name, ctx, section, articles, ON_DEMAND_FRAGMENTS)
+    etag = strong_etag(fitted.body)
+    return Rendered(name, FORMATS[name].filename, fitted, etag, gzip_bytes(fitted.body))
+
 
 Worker = Callable[[FeedContext, Section, Sequence[Article], dict[str, str]], list[Rendered]]
 
@@ -125,9 +140,16 @@ class RenderPool:
             return self.worker(ctx, section, articles, served_etags)
         # The stored record travels with each article only for the API; feeds never read it.
         light = [_without_record(a) for a in articles]
+        return await self.call(self.worker, ctx, section, light, served_etags)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` (a pure, picklable function) in a worker, with the same crash and timeout
+        handling as a section render; in-process when `workers` is 0."""
+        if self.workers == 0:
+            return fn(*args)
         pool = self._executor()
         try:
-            future = pool.submit(self.worker, ctx, section, light, served_etags)
+            future = pool.submit(fn, *args)
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except BrokenProcessPool:
             self._replace(pool)
@@ -135,6 +157,13 @@ class RenderPool:
         except TimeoutError:
             self._replace(pool, kill=True)
             raise RenderFailed(f"rendering took longer than {self.timeout:g} s") from None
+
+    async def render_one(
+        self, ctx: FeedContext, section: Section, articles: Sequence[Article], name: str
+    ) -> Rendered:
+        """One format of a document rendered on demand (see `render_document`)."""
+        light = articles if self.workers == 0 else [_without_record(a) for a in articles]
+        return await self.call(render_document, ctx, section, light, name)
 
     def _replace(self, pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
         """Drop a broken or hung pool; the next render starts a fresh one."""

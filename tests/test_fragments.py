@@ -120,3 +120,21 @@ def test_the_cache_stays_within_its_budget() -> None:
     for name in FORMATS:
         render_feed_counted(name, context(), hindi_section(), POOL, cache)
     assert 0 < cache.size <= 200_000 and len(cache) < 3 * len(POOL)
+
+
+def test_a_new_prev_archive_link_renders_a_new_frame() -> None:
+    # The link reaches the renderer through its section, so the frame's key covers it: a feed
+    # whose newest archive page moved on is never assembled from the old frame.
+    from syndicate.archive import as_feed_section
+    from syndicate.render.documents import ArchiveLinks
+
+    cache = FragmentCache()
+    ctx, items = context(), POOL[:10]
+    for page in (3, 4, 4, None, 3):
+        links = ArchiveLinks(prev=page) if page else None
+        section = as_feed_section(hindi_section(), archive=links)
+        for name in FORMATS:
+            pieced = render_feed_counted(name, ctx, section, items, cache)
+            assert pieced == render_feed_counted(name, ctx, section, items), (name, page)
+            wanted = f"/archive/{page}/".encode() if page else b"/archive/"
+            assert (wanted in pieced.body) == bool(page), (name, page)

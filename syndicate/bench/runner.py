@@ -18,6 +18,7 @@ from typing import Any
 from syndicate.bench import corpus, live, regeneration, serving
 from syndicate.bench.embargo import measure_release_delays
 from syndicate.bench.report import TARGETS, format_table, machine
+from syndicate.bench.tags import measure_tag_feeds
 from syndicate.bench.workspace import FULL, QUICK, Plan, bench_settings, fill, fresh_schemas, say
 from syndicate.config import Settings
 from syndicate.ingest import ingest, parse_ndjson, summarise
@@ -75,6 +76,10 @@ async def _ingest_and_passes(
     try:
         say(f"ingesting {plan.corpus:,} generated records (validate + store)…")
         figures["ingest_records_per_s"] = await _measure_ingest(settings, store, plan.corpus, seed)
+        say("indexing tags, authors and archives of the new records (once)…")
+        started = time.perf_counter()
+        await store.index_changes()  # else the first regeneration below would pay it
+        figures["reach_index_s"] = time.perf_counter() - started
         say("full pass, cold: every section, every format…")
         full = await regeneration.full_pass(settings, store)
         figures["full_regeneration_s"] = full["seconds"]
@@ -85,6 +90,16 @@ async def _ingest_and_passes(
             settings, store, "s01", plan.repeats, seed
         )
         figures["newsml_50_items_ms"] = await _measure_newsml(store, settings, plan.repeats * 3)
+        say("tag feeds: cold renders on demand, then warm serving under load…")
+        regen = regeneration.regenerator(settings, store)
+        try:
+            await regen.regenerate()
+            await regen.settle()
+            figures.update(
+                await measure_tag_feeds(settings, store, regen, plan.repeats, plan.load_seconds)
+            )
+        finally:
+            regen.pool.close()
     finally:
         await store.close()
     return figures

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from syndicate import publish
+from syndicate import archive, publish
 from syndicate.config import ALL_SECTION, Settings
 from syndicate.model import FeedDocument
 from syndicate.regenerate.results import FormatResult, SectionResult
@@ -69,6 +69,8 @@ class SectionPipeline:
             articles = await self.store.latest(
                 None if slug == ALL_SECTION else slug, section.limit, now=now
             )
+            # RFC 5005: the feed links its newest archive page (see syndicate/archive.py).
+            section = await archive.linked(self.store, section)
             served_etags = {
                 fmt.filename: current.etag
                 for fmt in FORMATS.values()

@@ -24,9 +24,19 @@ from syndicate.render.context import (
     feed_updated,
     xml_document,
 )
+from syndicate.render.documents import (
+    FH_NS,
+    archive_link_attrs,
+    current_url,
+    home_url,
+    hub_url,
+    is_archive,
+    self_url,
+)
 
 FILENAME = "atom.xml"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+_LINK_TYPE = "application/atom+xml"
 
 _Sub = etree.SubElement
 
@@ -79,21 +89,31 @@ def _entry(feed: etree._Element, a: Article, feed_language: str) -> None:
 
 def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> bytes:
     """Atom 1.0 document for `section`; `articles` newest first, already public and limited."""
-    feed = etree.Element("feed", {"xmlns": ATOM_NS, XML_LANG: section.language})
-    self_url = ctx.feed_url(section.slug, FILENAME)
-    _text(feed, "id", self_url)
+    archived = is_archive(section)
+    feed = etree.Element(
+        "feed",
+        {"xmlns": ATOM_NS, XML_LANG: section.language},
+        nsmap={"fh": FH_NS} if archived else None,
+    )
+    # An archive page is part of the same logical feed: it keeps the current feed's id.
+    _text(feed, "id", current_url(ctx, section, FILENAME))
     _text(feed, "title", feed_title(ctx, section))
     _text(feed, "updated", feed_updated(articles).isoformat())
     # RFC 4287 needs a feed-level author unless every entry has one; the site is always true.
     author = _Sub(feed, "author")
     _text(author, "name", ctx.site_title)
     _text(author, "uri", f"{ctx.base_url}/")
-    _Sub(feed, "link", href=self_url, rel="self", type="application/atom+xml")
-    _Sub(feed, "link", href=ctx.home_url(section.slug), rel="alternate", type="text/html")
-    if ctx.websub_hub:
-        _Sub(feed, "link", href=ctx.websub_hub, rel="hub")
+    _Sub(feed, "link", href=self_url(ctx, section, FILENAME), rel="self", type=_LINK_TYPE)
+    _Sub(feed, "link", href=home_url(ctx, section), rel="alternate", type="text/html")
+    hub = hub_url(ctx, section)
+    if hub:
+        _Sub(feed, "link", href=hub, rel="hub")
+    for link in archive_link_attrs(ctx, section, FILENAME, _LINK_TYPE):
+        _Sub(feed, "link", href=link["href"], rel=link["rel"], type=link["type"])
     _text(feed, "generator", ctx.generator).set("version", ctx.generator_version)
     _text(feed, "subtitle", section.description_in(section.language))
+    if archived:
+        _Sub(feed, f"{{{FH_NS}}}archive")
     for a in articles:
         _entry(feed, a, section.language)
     return xml_document(etree.tostring(feed, encoding="UTF-8", xml_declaration=False), ctx)

@@ -18,6 +18,7 @@ from syndicate.render.context import (
     json_feed_id,
     rfc3339,
 )
+from syndicate.render.documents import archive_links, archive_url, current_url, home_url, hub_url
 
 FILENAME = "feed.json"
 MEDIA_TYPE = "application/feed+json; charset=utf-8"
@@ -78,13 +79,19 @@ def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> b
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": feed_title(ctx, section),
-        "home_page_url": ctx.home_url(section.slug),
-        "feed_url": ctx.feed_url(section.slug, FILENAME),
+        "home_page_url": home_url(ctx, section),
+        # The feed's identity, on its archive pages too (they are pages of the same feed).
+        "feed_url": current_url(ctx, section, FILENAME),
         "description": section.description_in(section.language),
         "language": section.language,
     }
-    if ctx.websub_hub:
-        feed["hubs"] = [{"type": "WebSub", "url": ctx.websub_hub}]
+    links = archive_links(section)
+    if links is not None and links.prev is not None:
+        # JSON Feed's pagination: the next `n` (older) items, down to the oldest page.
+        feed["next_url"] = archive_url(ctx, section, links.prev, FILENAME)
+    hub = hub_url(ctx, section)
+    if hub:
+        feed["hubs"] = [{"type": "WebSub", "url": hub}]
     feed["items"] = [_item(a, section.language) for a in articles]
     text = json.dumps(feed, ensure_ascii=False, separators=(",", ":"))
     return text.encode("utf-8") + b"\n"

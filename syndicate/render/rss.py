@@ -28,12 +28,30 @@ from syndicate.render.context import (
     rss_guid,
     xml_document,
 )
+from syndicate.render.documents import (
+    ATOM_LINK,
+    FH_NS,
+    append_archive_links,
+    home_url,
+    hub_url,
+    is_archive,
+    self_url,
+)
 
 FILENAME = "rss.xml"
 MEDIA_TYPE = "application/rss+xml; charset=utf-8"
 DOCS = "http://www.rssboard.org/rss-specification"
 _NSMAP = {"dc": DC_NS, "media": MEDIA_NS, "atom": ATOM_NS, "content": CONTENT_NS}
-_ATOM_LINK = f"{{{ATOM_NS}}}link"
+# An archive page (RFC 5005) declares `fh` too, where feedgen put an extension's namespaces.
+_ARCHIVE_NSMAP = {
+    "dc": DC_NS,
+    "media": MEDIA_NS,
+    "fh": FH_NS,
+    "atom": ATOM_NS,
+    "content": CONTENT_NS,
+}
+_LINK_TYPE = "application/rss+xml"
+_ATOM_LINK = ATOM_LINK
 _CREATOR = f"{{{DC_NS}}}creator"
 _LANGUAGE = f"{{{DC_NS}}}language"
 _ENCODED = f"{{{CONTENT_NS}}}encoded"
@@ -102,25 +120,24 @@ def _item(channel: etree._Element, a: Article, feed_language: str) -> None:
 
 def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> bytes:
     """RSS 2.0 document for `section`; `articles` newest first, already public and limited."""
-    rss = etree.Element("rss", version="2.0", nsmap=_NSMAP)
+    rss = etree.Element(
+        "rss", version="2.0", nsmap=_ARCHIVE_NSMAP if is_archive(section) else _NSMAP
+    )
     channel = _Sub(rss, "channel")
     _text(channel, "title", feed_title(ctx, section))
-    _text(channel, "link", ctx.home_url(section.slug))
+    _text(channel, "link", home_url(ctx, section))
     _text(channel, "description", section.description_in(section.language))
-    _Sub(
-        channel,
-        _ATOM_LINK,
-        href=ctx.feed_url(section.slug, FILENAME),
-        rel="self",
-        type="application/rss+xml",
-    )
+    _Sub(channel, _ATOM_LINK, href=self_url(ctx, section, FILENAME), rel="self", type=_LINK_TYPE)
     _text(channel, "docs", DOCS)
     _text(channel, "generator", f"{ctx.generator} {ctx.generator_version}")
     _text(channel, "language", section.language)
     _text(channel, "ttl", str(ctx.ttl_minutes))
     _text(channel, "lastBuildDate", rfc822(feed_updated(articles)))
-    if ctx.websub_hub:
-        _Sub(channel, _ATOM_LINK, href=ctx.websub_hub, rel="hub")
+    hub = hub_url(ctx, section)
+    if hub:
+        _Sub(channel, _ATOM_LINK, href=hub, rel="hub")
+    # RFC 5005 links as `atom:link`, and `fh:archive` on an archive page (its appendix B).
+    append_archive_links(channel, ctx, section, FILENAME, _LINK_TYPE, tag=_ATOM_LINK)
     for a in articles:
         _item(channel, a, section.language)
     return xml_document(etree.tostring(rss, encoding="UTF-8", xml_declaration=False), ctx)

@@ -21,6 +21,7 @@ from syndicate.model import (
     Role,
     Token,
 )
+from syndicate.store.reach_index import ReachChange
 
 
 class Store(Protocol):
@@ -227,6 +228,41 @@ class Store(Protocol):
     ) -> dict[str, str]:
         """The canonical URL of the newest public article (published, released by `now`)
         whose headline is exactly each of `headlines`; headlines without one are left out."""
+
+    # -- readers' reach: tag and author feeds, archives, sitemaps (store/reach_*.py) --------
+    # Indexes follow the change log (see store/reach_index.py); every query below keeps only
+    # what is public at `now`: never a withdrawn, embargoed or future-dated article.
+    async def index_changes(self) -> int:
+        """Bring the tag, author and archive indexes up to the newest change; its seq.
+
+        Cost grows with the changes since the last call, not with the store. Safe to call
+        from several processes at once (each change is indexed once).
+        """
+
+    async def reach_changes(self, after_seq: int, limit: int) -> list[ReachChange]:
+        """What the changes after `after_seq` touched (tags, authors, sections), oldest first."""
+
+    async def by_tag(self, tag: str, limit: int, *, now: datetime) -> list[Article]:
+        """The newest public articles with this tag key (`taxonomy.tag_key`), newest first."""
+
+    async def by_author(self, slug: str, limit: int, *, now: datetime) -> list[Article]:
+        """The newest public articles by this author slug (`taxonomy.author_slug`)."""
+
+    async def recent(self, since: datetime, limit: int, *, now: datetime) -> list[Article]:
+        """Public articles published in [since, now], newest first (the news sitemap)."""
+
+    async def archive_count(self, section: str) -> int:
+        """How many positions the section's archive sequence has (`all` included)."""
+
+    async def archive_page(self, section: str, page: int, *, now: datetime) -> list[Article]:
+        """Archive page `page` (from 1) of a section, newest first, each entry in the version
+        it shows (see store/reach_index.py); stories no longer public there are left out."""
+
+    async def sitemap_urls(
+        self, section: str, first: int, last: int, *, now: datetime
+    ) -> list[tuple[str, datetime]]:
+        """(canonical URL, last modified) of the public articles at archive positions
+        `first`..`last` of a section, newest first."""
 
 
 class BatchPuts:

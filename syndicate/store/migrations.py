@@ -146,6 +146,29 @@ SQLITE: tuple[str, ...] = (
     """
     CREATE INDEX changes_by_headline ON changes (json_extract(record, '$.headline'));
     """,
+    # Readers' reach (tag and author feeds, RFC 5005 archives, sitemaps): indexes kept from the
+    # change log past `reach_state.seq` (see store/reach_index.py). `article_keys` holds each
+    # article's tag keys and author slugs; `archive_entries` each section's archive sequence.
+    """
+    CREATE TABLE article_keys (
+        kind TEXT NOT NULL,
+        term TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        published_ts REAL NOT NULL,
+        PRIMARY KEY (kind, term, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_keys_latest ON article_keys (kind, term, published_ts DESC, article_id);
+    CREATE INDEX article_keys_by_article ON article_keys (article_id);
+    CREATE TABLE archive_entries (
+        section TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        article_id TEXT NOT NULL,
+        seq INTEGER,
+        PRIMARY KEY (section, position)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX archive_entries_by_article ON archive_entries (article_id, section);
+    CREATE TABLE reach_state (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+    """,
 )
 
 
@@ -295,5 +318,26 @@ POSTGRES: tuple[str, ...] = (
     # Imported pages link their "also read" teasers to stored articles by headline.
     """
     CREATE INDEX changes_by_headline ON changes ((record::jsonb ->> 'headline'));
+    """,
+    # Readers' reach: the same indexes as SQLite's (see store/reach_index.py).
+    """
+    CREATE TABLE article_keys (
+        kind TEXT COLLATE "C" NOT NULL,
+        term TEXT COLLATE "C" NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL,
+        published TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (kind, term, article_id)
+    );
+    CREATE INDEX article_keys_latest ON article_keys (kind, term, published DESC, article_id);
+    CREATE INDEX article_keys_by_article ON article_keys (article_id);
+    CREATE TABLE archive_entries (
+        section TEXT COLLATE "C" NOT NULL,
+        position INTEGER NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL,
+        seq BIGINT,
+        PRIMARY KEY (section, position),
+        UNIQUE (article_id, section)
+    );
+    CREATE TABLE reach_state (name TEXT COLLATE "C" PRIMARY KEY, seq BIGINT NOT NULL);
     """,
 )

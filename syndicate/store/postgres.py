@@ -38,6 +38,7 @@ from syndicate.store.headlines_postgres import PostgresHeadlines
 from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 from syndicate.store.push_postgres import PostgresPush
+from syndicate.store.reach_postgres import PostgresReach
 from syndicate.store.tokens_postgres import PostgresTokens
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,9 @@ class _ChangeBatch:
         )
 
 
-class PostgresStore(PostgresTokens, PostgresPush, PostgresDesk, PostgresHeadlines, BatchPuts):
+class PostgresStore(
+    PostgresTokens, PostgresPush, PostgresDesk, PostgresHeadlines, PostgresReach, BatchPuts
+):
     """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
 
     def __init__(

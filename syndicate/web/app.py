@@ -29,6 +29,7 @@ from syndicate.web import (
     import_api,
     partners,
     push_api,
+    reach,
     templating,
     tokens_api,
 )
@@ -152,6 +153,7 @@ def create_app(
     app.cleanup_ctx.extend([store_ctx, feeds_ctx, websub_ctx, scheduler_ctx])
     templating.setup(app)
     feeds.setup(app, settings)
+    reach.setup(app)
     api.setup(app)
     articles_api.setup(app)
     import_api.setup(app)
