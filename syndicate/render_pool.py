@@ -204,5 +204,7 @@ def _close_all() -> None:
 
 
 def default_workers() -> int:
-    """One core is the readers' (the event loop); the others render."""
-    return max(1, (os.cpu_count() or 2) - 1)
+    """One worker a core: they run at nice 10, so the readers' loop still comes first when it
+    has work, and a full pass uses every core when it has not (on 2 cores, one worker left
+    the other idle while readers waited for nothing)."""
+    return max(1, os.cpu_count() or 1)
