@@ -12,10 +12,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from syndicate import publish
+from syndicate.clock import Clock, utc_now
 from syndicate.config import ALL_SECTION, Settings
 from syndicate.errors import NotFound
 from syndicate.model import FeedDocument
@@ -117,7 +118,7 @@ class Regenerator:
         store: Store,
         cache: FeedCache,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         pool: RenderPool | None = None,
     ) -> None:
         self.settings = settings

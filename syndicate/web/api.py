@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -21,12 +20,17 @@ from syndicate.model import Article, PutResult
 from syndicate.schema import ARTICLE_SCHEMA, schema_bytes
 from syndicate.validate import is_article_id
 from syndicate.web.auth import require
-from syndicate.web.keys import METRICS, PUSHER, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
+from syndicate.web.keys import (
+    CLOCK,
+    METRICS,
+    PUSHER,
+    REGENERATOR,
+    SCHEDULER,
+    SETTINGS,
+    STORE,
+    WEBSUB,
+)
 from syndicate.web.responses import json_response
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _article_response(
@@ -99,7 +103,7 @@ async def create_article(request: web.Request) -> web.Response:
     await require(request, "editor")
     raw = await json_body(request)
     record = await _validated(request, raw)
-    result = await request.app[STORE].put(record, now=_now())
+    result = await request.app[STORE].put(record, now=request.app[CLOCK]())
     return _stored(request, result)
 
 
@@ -150,13 +154,13 @@ async def replace_article(request: web.Request) -> web.Response:
     if request.headers.get("If-Match", "").strip() == "*" and await store.get(article_id) is None:
         raise PreconditionFailed(f"article {article_id!r} does not exist")
     record = await _validated(request, raw)
-    result = await store.put(record, expected_version=expected, now=_now())
+    result = await store.put(record, expected_version=expected, now=request.app[CLOCK]())
     return _stored(request, result)
 
 
 async def withdraw_article(request: web.Request) -> web.Response:
     await require(request, "editor")
-    article = await request.app[STORE].withdraw(_path_id(request), now=_now())
+    article = await request.app[STORE].withdraw(_path_id(request), now=request.app[CLOCK]())
     _changed(request)
     return _article_response(article)
 
@@ -176,7 +180,9 @@ async def bulk_articles(request: web.Request) -> web.Response:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8") from None
-    results = await ingest(parse_ndjson(text), request.app[SETTINGS], request.app[STORE])
+    results = await ingest(
+        parse_ndjson(text), request.app[SETTINGS], request.app[STORE], clock=request.app[CLOCK]
+    )
     counts = summarise(results)
     for outcome, n in counts.items():
         if n:
@@ -212,6 +218,7 @@ async def status(request: web.Request) -> web.Response:
         request.app.get(SCHEDULER),
         websub=request.app.get(WEBSUB),
         pusher=request.app.get(PUSHER),
+        now=request.app[CLOCK](),
     )
     return json_response(body)
 
