@@ -17,8 +17,7 @@ from syndicate.errors import (
 )
 from syndicate.ingest import check_record_async, ingest, parse_ndjson, summarise
 from syndicate.model import Article, PutResult
-from syndicate.schema import ARTICLE_SCHEMA, schema_bytes
-from syndicate.validate import is_article_id
+from syndicate.validate import ARTICLE_SCHEMA, is_article_id, schema_bytes
 from syndicate.web.auth import require
 from syndicate.web.keys import (
     CLOCK,
