@@ -38,6 +38,15 @@ JUNK = st.one_of(
 EDGES = ["", " ", "\n", ".", "..", "abc\n", "a\x00b", "\ud800", "ह", "x" * 129]
 
 
+def bounded_run(examples: int) -> settings:
+    """A few hundred examples at most, no deadline per example (records can be large)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
 def _resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:
     while "$ref" in node:
         target: Any = ROOT
@@ -116,11 +125,7 @@ def _build(base: dict[str, Any], changes: list[tuple[str, Any]], drop: list[str]
     return record
 
 
-@settings(
-    max_examples=400,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@bounded_run(400)
 @given(RECORDS)
 def test_fast_verdict_equals_jsonschema(record: Any) -> None:
     assert fast_check()(record) == validator().is_valid(record)
@@ -194,11 +199,7 @@ def valid_values(node: Mapping[str, Any]) -> st.SearchStrategy[Any]:
 VALID_RECORDS = valid_values(ROOT)
 
 
-@settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@bounded_run(200)
 @given(VALID_RECORDS)
 def test_the_fast_verdict_accepts_the_records_the_schema_describes(record: Any) -> None:
     valid = validator().is_valid(record)
@@ -212,12 +213,7 @@ def test_records_built_from_the_schema_are_valid() -> None:
     """Else the test above would mostly meet rejected records and prove little."""
     verdicts: list[bool] = []
 
-    @settings(
-        max_examples=100,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @settings(bounded_run(100), database=None)
     @given(VALID_RECORDS)
     def collect(record: Any) -> None:
         verdicts.append(validator().is_valid(record))
@@ -328,11 +324,7 @@ def mutants(draw: st.DrawFn) -> Any:
     return mutate(base, path, replacement)
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@bounded_run(300)
 @given(mutants())
 def test_one_field_mutated_at_random_gets_the_same_verdict_from_both(record: Any) -> None:
     assert fast_check()(record) == validator().is_valid(record)

@@ -8,7 +8,7 @@ of truth. `tests/test_validate_property.py` holds the two to the same answer bot
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sized
 from typing import Any
 
 from syndicate.validate.schemas import ARTICLE_SCHEMA, ecma_pattern, load_schema, resolve
@@ -97,13 +97,21 @@ def _compile(node: Mapping[str, Any], root: Mapping[str, Any]) -> Check:
     return check
 
 
+def _sized(node: Mapping[str, Any], kind: type[Sized], low_key: str, high_key: str) -> list[Check]:
+    """The length bounds of strings (minLength/maxLength) or arrays (minItems/maxItems)."""
+    low, high = node.get(low_key), node.get(high_key)
+    if low is None and high is None:
+        return []
+    lo, hi = low or 0, high if high is not None else float("inf")
+
+    def check(value: Any) -> bool:
+        return type(value) is not kind or lo <= len(value) <= hi
+
+    return [check]
+
+
 def _string_checks(node: Mapping[str, Any]) -> list[Check]:
-    checks: list[Check] = []
-    low = node.get("minLength")
-    high = node.get("maxLength")
-    if low is not None or high is not None:
-        lo, hi = low or 0, high if high is not None else float("inf")
-        checks.append(lambda v: type(v) is not str or lo <= len(v) <= hi)
+    checks = _sized(node, str, "minLength", "maxLength")
     if "pattern" in node:
         search = ecma_pattern(node["pattern"]).search
         checks.append(lambda v: type(v) is not str or search(v) is not None)
@@ -122,12 +130,7 @@ def _number_checks(node: Mapping[str, Any]) -> list[Check]:
 
 
 def _array_checks(node: Mapping[str, Any], root: Mapping[str, Any]) -> list[Check]:
-    checks: list[Check] = []
-    low = node.get("minItems")
-    high = node.get("maxItems")
-    if low is not None or high is not None:
-        lo, hi = low or 0, high if high is not None else float("inf")
-        checks.append(lambda v: type(v) is not list or lo <= len(v) <= hi)
+    checks = _sized(node, list, "minItems", "maxItems")
     if node.get("uniqueItems"):
         checks.append(lambda v: type(v) is not list or _unique(v))
     if "items" in node:

@@ -128,16 +128,14 @@ def describe(error: ValidationError) -> Iterator[FieldError]:
                 yield field_error(pointer([*error.absolute_path, name]), "is not a known field")
     elif keyword == "type":
         yield field_error(path, f"must be {_TYPE_WORDS.get(str(expected), str(expected))}")
-    elif keyword == "minLength":
-        message = "must not be empty" if expected == 1 else f"needs {expected}+ chars"
+    elif keyword in ("minLength", "minItems"):
+        unit = "chars" if keyword == "minLength" else "items"
+        message = "must not be empty" if expected == 1 else f"needs {expected}+ {unit}"
         yield field_error(path, message)
     elif keyword == "maxLength":
         yield field_error(path, f"is too long: {len(value)} characters, at most {expected}")
     elif keyword == "pattern":
         yield field_error(path, _pattern_message(expected, value))
-    elif keyword == "minItems":
-        message = "must not be empty" if expected == 1 else f"needs {expected}+ items"
-        yield field_error(path, message)
     elif keyword == "maxItems":
         yield field_error(path, f"has {len(value)} items, at most {expected}")
     elif keyword == "uniqueItems":

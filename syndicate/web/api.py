@@ -1,4 +1,7 @@
-"""Editor API: articles in (one, replace, withdraw, bulk NDJSON), regeneration, status."""
+"""Editor API: articles in (one, replace, withdraw, bulk NDJSON), regeneration, the schemas.
+
+`GET /api/status` is in `web/status_api.py`.
+"""
 
 from __future__ import annotations
 
@@ -19,16 +22,7 @@ from syndicate.ingest import check_record_async, ingest, parse_ndjson, summarise
 from syndicate.model import Article, PutResult
 from syndicate.validate import ARTICLE_SCHEMA, is_article_id, schema_bytes
 from syndicate.web.auth import require
-from syndicate.web.keys import (
-    CLOCK,
-    METRICS,
-    PUSHER,
-    REGENERATOR,
-    SCHEDULER,
-    SETTINGS,
-    STORE,
-    WEBSUB,
-)
+from syndicate.web.keys import CLOCK, METRICS, PUSHER, REGENERATOR, SCHEDULER, SETTINGS, STORE
 from syndicate.web.responses import json_response
 
 
@@ -206,22 +200,6 @@ async def regenerate(request: web.Request) -> web.Response:
     return json_response({"results": [r.as_dict() for r in results]})
 
 
-async def status(request: web.Request) -> web.Response:
-    await require(request, "editor")
-    from syndicate.status import collect_status
-
-    body = await collect_status(
-        request.app[SETTINGS],
-        request.app[STORE],
-        request.app[REGENERATOR],
-        request.app.get(SCHEDULER),
-        websub=request.app.get(WEBSUB),
-        pusher=request.app.get(PUSHER),
-        now=request.app[CLOCK](),
-    )
-    return json_response(body)
-
-
 async def openapi(request: web.Request) -> web.Response:
     body = schema_bytes("openapi.yaml")
     return web.Response(body=body, content_type="application/yaml", charset="utf-8")
@@ -241,6 +219,5 @@ def setup(app: web.Application) -> None:
     app.router.add_put("/api/articles/{id}", replace_article)
     app.router.add_delete("/api/articles/{id}", withdraw_article)
     app.router.add_post("/api/regenerate", regenerate)
-    app.router.add_get("/api/status", status, allow_head=False)
     app.router.add_get("/api/openapi.yaml", openapi)
     app.router.add_get("/api/article.schema.json", article_schema)

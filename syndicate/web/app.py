@@ -21,7 +21,16 @@ from syndicate.schedule import Scheduler
 from syndicate.served import FeedCache
 from syndicate.store import open_store
 from syndicate.store.base import Store
-from syndicate.web import api, auth, feeds, partners, push_api, templating, tokens_api
+from syndicate.web import (
+    api,
+    auth,
+    feeds,
+    partners,
+    push_api,
+    status_api,
+    templating,
+    tokens_api,
+)
 from syndicate.web.keys import (
     CACHE,
     CLOCK,
@@ -153,6 +162,7 @@ def create_app(
     templating.setup(app)
     feeds.setup(app, settings)
     api.setup(app)
+    status_api.setup(app)
     partners.setup(app)
     tokens_api.setup(app)
     push_api.setup(app)
