@@ -305,3 +305,22 @@ class Destination:
     dead: int = 0  # deliveries given up on and parked
     last_error: str | None = None
     last_delivered: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeskSession:
+    """A signed-in editors' desk session as stored: only the hash of its cookie's id is kept.
+
+    `csrf` is the token every state-changing form of the session must carry; `token` is the
+    live credential the editor signed in with (revoking it ends the session).
+    """
+
+    session_hash: str = field(repr=False)
+    token: Token
+    csrf: str = field(repr=False)
+    created: datetime
+    last_seen: datetime
+
+
+ArticleState = Literal["published", "withdrawn", "held"]
+ARTICLE_STATES: tuple[ArticleState, ...] = ("published", "withdrawn", "held")

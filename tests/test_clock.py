@@ -1,5 +1,5 @@
 """One clock: what `create_app(clock=)` is given is "now" for the whole app (saves, token
-checks, status, releases, pushes), and the package reads the wall clock nowhere else.
+checks, the desk, status, releases, pushes), and the package reads the wall clock nowhere else.
 
 The clocks here are years from the machine's time, so a part that read the wall clock
 instead would stamp, expire or release differently and fail the test.
@@ -30,6 +30,7 @@ from syndicate.served import FeedCache
 from syndicate.store.base import Store
 from syndicate.tokens import new_token
 from syndicate.web.app import create_app
+from tests.desk_fixtures import form_csrf, page, sign_in
 from tests.partner_http import bearer, error_of, record
 
 FIXED = datetime(2031, 5, 4, 3, 2, 1, tzinfo=UTC)
@@ -96,6 +97,29 @@ async def test_a_token_expires_by_the_app_clock(store: Store, settings: Settings
     try:
         assert (await before.get("/api/status", headers=headers)).status == 200
         assert "expired" in await error_of(await after.get("/api/status", headers=headers), 401)
+    finally:
+        await before.close()
+        await after.close()
+
+
+async def test_the_desk_signs_in_by_the_app_clock(store: Store, settings: Settings) -> None:
+    secret, digest = new_token()
+    await store.add_token(
+        name="desk", role="editor", token_hash=digest, now=FIXED - timedelta(days=30),
+        expires=FIXED,
+    )  # fmt: skip
+    before = await _client(store, settings, lambda: FIXED - timedelta(seconds=1))
+    after = await _client(store, settings, lambda: FIXED + timedelta(seconds=1))
+    try:
+        await sign_in(before, secret)  # asserts the redirect to the articles
+        form = await after.get("/desk/sign-in")
+        refused = await after.post(
+            "/desk/sign-in",
+            data={"token": secret, "csrf": form_csrf(await form.text())},
+            allow_redirects=False,
+        )
+        assert refused.status != 303
+        assert "This token has expired" in page(await refused.text()).text_content()
     finally:
         await before.close()
         await after.close()

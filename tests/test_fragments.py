@@ -99,6 +99,16 @@ def test_one_changed_article_renders_one_item_and_reuses_the_rest() -> None:
     # The changed article alone (its item, and the frame its new `modified` makes).
     assert sum(rendered) <= 2 * 3 and set(rendered) == {1}
     rendered.clear()
+    # A new story, the newest of all (the timer's common case): one one-item render a format
+    # gives both the new frame and its item.
+    story = _newer(POOL[25], 100)
+    added = [story, *changed[:-1]]
+    assert story.modified > max(a.modified for a in changed)
+    for name in FORMATS:
+        pieced = assemble(name, renderers[name], ctx, section, added, cache)
+        assert pieced == FORMATS[name].render(ctx, section, added)
+    assert rendered == [1, 1, 1]
+    rendered.clear()
     # A configuration change (another context) reuses nothing.
     assemble("rss", renderers["rss"], context(base_url="https://other.example"), section,
              items, cache)  # fmt: skip

@@ -107,7 +107,7 @@ def format_table(report: dict[str, Any]) -> str:
 
 def machine() -> dict[str, Any]:
     libs: dict[str, str | None] = {}
-    for name in ("aiohttp", "feedgen", "lxml", "aiosqlite", "asyncpg", "apscheduler", "jsonschema"):
+    for name in ("aiohttp", "lxml", "aiosqlite", "asyncpg", "apscheduler", "jsonschema"):
         try:
             libs[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

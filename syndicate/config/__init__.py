@@ -86,6 +86,8 @@ class Settings:
     # item; 0 renders every item every time.
     render_cache_mb: int = 64
     push_dead_after: float = 86_400.0
+    # The editors' desk: a session unused for this long is over (sign in again).
+    desk_idle_timeout: float = 3600.0
     _by_slug: Mapping[str, Section] = field(default_factory=dict, repr=False, compare=False)
     # Where each value came from (a file, a variable), for errors found after loading.
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -132,6 +134,7 @@ class Settings:
             "publish_delay": self.publish_delay,
             "push_timeout": self.push_timeout,
             "push_dead_after": self.push_dead_after,
+            "desk_idle_timeout": self.desk_idle_timeout,
             "websub_hub": redact_url(self.websub_hub) if self.websub_hub else None,
             "sections": list(self.section_slugs),
         }
@@ -207,6 +210,7 @@ _ENV_KEYS = {
     "SYNDICATE_RENDER_WORKERS": "render_workers",
     "SYNDICATE_RENDER_CACHE_MB": "render_cache_mb",
     "SYNDICATE_PUSH_DEAD_AFTER": "push_dead_after",
+    "SYNDICATE_DESK_IDLE_TIMEOUT": "desk_idle_timeout",
 }
 _KNOWN = {
     *_ENV_KEYS.values(),
@@ -224,6 +228,8 @@ MAX_IDLE_TIMEOUT = 3600.0
 MAX_FEED_MAX_AGE = 3600
 # An hour: a longer delay than that is what the timer (`regen_interval`) is for.
 MAX_PUBLISH_DELAY = 3600.0
+# A week: an unattended desk signed in for longer than that is a risk, not a convenience.
+MAX_DESK_IDLE_TIMEOUT = 7 * 86_400.0
 
 
 def settings_from_mapping(
@@ -307,6 +313,9 @@ def settings_from_mapping(
         push_timeout=_seconds(*get("push_timeout")[:2], 300.0, get("push_timeout")[2]),
         push_dead_after=_seconds(
             *get("push_dead_after")[:2], 30 * 86_400.0, get("push_dead_after")[2]
+        ),
+        desk_idle_timeout=_seconds(
+            *get("desk_idle_timeout")[:2], MAX_DESK_IDLE_TIMEOUT, get("desk_idle_timeout")[2]
         ),
         sections=parse_sections(data.get("sections", {}), source),
         origins=origin,

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from feedgen.ext.base import BaseEntryExtension
-
 from syndicate import __version__
 from syndicate.config import Section, Settings
 from syndicate.model import Article
@@ -22,6 +20,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # Categories carry a scheme so a reader can tell a section slug from a free tag.
@@ -108,19 +107,3 @@ def xml_document(body: bytes, ctx: FeedContext) -> bytes:
         href = ctx.stylesheet.replace("&", "&amp;").replace('"', "&quot;")
         head += f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'.encode()
     return head + body + b"\n"
-
-
-class ArticleEntryExtension(BaseEntryExtension):  # type: ignore[misc]
-    """A feedgen entry extension that knows its article and the feed's language.
-
-    feedgen calls `extend_rss` / `extend_atom` with only the element; the renderer hands the
-    article over first through `article()`.
-    """
-
-    def __init__(self) -> None:
-        self._article: Article | None = None
-        self._feed_language = ""
-
-    def article(self, article: Article, feed_language: str) -> None:
-        self._article = article
-        self._feed_language = feed_language

@@ -10,7 +10,17 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from syndicate.model import Article, Change, Destination, FeedDocument, PutResult, Role, Token
+from syndicate.model import (
+    Article,
+    ArticleState,
+    Change,
+    DeskSession,
+    Destination,
+    FeedDocument,
+    PutResult,
+    Role,
+    Token,
+)
 
 
 class Store(Protocol):
@@ -166,6 +176,50 @@ class Store(Protocol):
     def health(self) -> dict[str, Any]:
         """`{"degraded": bool, ...}`: True when this process may be serving stale feeds because
         it has not heard from a shared database for a while (never for SQLite)."""
+
+    # -- the editors' desk: sessions, the article list, headline search ----------------
+    async def add_desk_session(
+        self,
+        *,
+        session_hash: str,
+        token_id: int,
+        csrf: str,
+        now: datetime,
+        idle_since: datetime,
+    ) -> None:
+        """Keep a new session (by the hash of its id); sessions unused since before
+        `idle_since` are deleted on the way."""
+
+    async def find_desk_session(
+        self, session_hash: str, *, idle_since: datetime
+    ) -> DeskSession | None:
+        """The session, if used since `idle_since` and its token is not revoked (the caller
+        checks the token's expiry and role)."""
+
+    async def touch_desk_session(self, session_hash: str, *, now: datetime) -> None:
+        """Record that the session was used at `now` (its idle time starts again)."""
+
+    async def end_desk_session(self, session_hash: str) -> None:
+        """Sign out: the session is gone, on every process."""
+
+    async def list_articles(
+        self,
+        *,
+        section: str | None,
+        state: ArticleState | None,
+        words: Sequence[str],
+        limit: int,
+        after: tuple[str, str] | None,
+        now: datetime,
+    ) -> list[tuple[Article, str]]:
+        """Articles newest first by `published`, then by id, each with its sort key.
+
+        Filters: a section, a state (`held`: published but released after `now`), and
+        headline words (each must begin a word of the headline; see `store/words.py`).
+        `after` is (sort key, id) of the last article of the previous page: keyset paging,
+        so rows written meanwhile neither repeat nor push others off a page. `BadRequest`
+        for a key this store did not make.
+        """
 
 
 class BatchPuts:

@@ -120,6 +120,28 @@ SQLITE: tuple[str, ...] = (
         PRIMARY KEY (destination, seq)
     );
     """,
+    # The editors' desk: sessions (only the hash of the cookie's id is kept), the articles
+    # newest first for its list, and headline words for its search, kept up to date from the
+    # change log (`headline_index.seq`: indexed through that change).
+    """
+    CREATE TABLE desk_sessions (
+        session_hash TEXT PRIMARY KEY,
+        token_id INTEGER NOT NULL REFERENCES tokens(id),
+        csrf TEXT NOT NULL,
+        created TEXT NOT NULL,
+        last_seen REAL NOT NULL
+    );
+    CREATE INDEX desk_sessions_seen ON desk_sessions (last_seen);
+    CREATE INDEX articles_by_published ON articles (published_ts DESC, id);
+    CREATE TABLE headline_words (
+        word TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        PRIMARY KEY (word, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX headline_words_by_article ON headline_words (article_id);
+    CREATE TABLE headline_index (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+    INSERT INTO headline_index (id, seq) VALUES (1, 0);
+    """,
 )
 
 
@@ -245,5 +267,25 @@ POSTGRES: tuple[str, ...] = (
         parked TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (destination, seq)
     );
+    """,
+    # The editors' desk (as on SQLite): sessions, the articles newest first, headline words.
+    """
+    CREATE TABLE desk_sessions (
+        session_hash TEXT COLLATE "C" PRIMARY KEY,
+        token_id BIGINT NOT NULL REFERENCES tokens (id),
+        csrf TEXT NOT NULL,
+        created TIMESTAMPTZ NOT NULL,
+        last_seen TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX desk_sessions_seen ON desk_sessions (last_seen);
+    CREATE INDEX articles_by_published ON articles (published DESC, id);
+    CREATE TABLE headline_words (
+        word TEXT COLLATE "C" NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (word, article_id)
+    );
+    CREATE INDEX headline_words_by_article ON headline_words (article_id);
+    CREATE TABLE headline_index (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);
+    INSERT INTO headline_index (id, seq) VALUES (1, 0);
     """,
 )

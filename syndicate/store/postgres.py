@@ -33,6 +33,7 @@ from syndicate.model import (
     content_hash,
 )
 from syndicate.store.base import BatchPuts
+from syndicate.store.desk_postgres import PostgresDesk
 from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 from syndicate.store.push_postgres import PostgresPush
@@ -199,7 +200,7 @@ class _ChangeBatch:
         )
 
 
-class PostgresStore(PostgresTokens, PostgresPush, BatchPuts):
+class PostgresStore(PostgresTokens, PostgresPush, PostgresDesk, BatchPuts):
     """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
 
     def __init__(

@@ -31,6 +31,7 @@ from syndicate.model import (
     parse_time,
 )
 from syndicate.store.base import BatchPuts
+from syndicate.store.desk_sqlite import SQLiteDesk
 from syndicate.store.migrations import SQLITE as MIGRATIONS
 from syndicate.store.push_sqlite import SQLitePush
 from syndicate.store.tokens_sqlite import SQLiteTokens
@@ -61,7 +62,7 @@ def _ts(value: datetime) -> float:
     return value.timestamp()
 
 
-class SQLiteStore(SQLiteTokens, SQLitePush, BatchPuts):
+class SQLiteStore(SQLiteTokens, SQLitePush, SQLiteDesk, BatchPuts):
     """The embedded default store (`sqlite:///var/syndicate.db`)."""
 
     def __init__(self, database_url: str) -> None:

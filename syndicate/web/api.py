@@ -22,7 +22,8 @@ from syndicate.ingest import check_record_async, ingest, parse_ndjson, summarise
 from syndicate.model import Article, PutResult
 from syndicate.validate import ARTICLE_SCHEMA, is_article_id, schema_bytes
 from syndicate.web.auth import require
-from syndicate.web.keys import CLOCK, METRICS, PUSHER, REGENERATOR, SCHEDULER, SETTINGS, STORE
+from syndicate.web.changes import article_stored, articles_changed, count_ingest
+from syndicate.web.keys import CLOCK, REGENERATOR, SETTINGS, STORE
 from syndicate.web.responses import json_response
 
 
@@ -55,9 +56,7 @@ async def json_body(request: web.Request) -> Any:
 
 
 def _count_ingest(request: web.Request, outcome: str, n: int = 1) -> None:
-    metrics = request.app.get(METRICS)
-    if metrics is not None:
-        metrics.ingested(outcome, n)
+    count_ingest(request.app, outcome, n)
 
 
 async def _validated(request: web.Request, raw: Any) -> dict[str, Any]:
@@ -70,24 +69,12 @@ async def _validated(request: web.Request, raw: Any) -> dict[str, Any]:
 
 
 def _changed(request: web.Request) -> None:
-    """Articles were stored or withdrawn: their sections go out within `publish_delay`."""
-    scheduler = request.app.get(SCHEDULER)
-    if scheduler is not None:
-        scheduler.article_changed()
-    pusher = request.app.get(PUSHER)
-    if pusher is not None:
-        pusher.wake()
+    articles_changed(request.app)
 
 
 def _stored(request: web.Request, result: PutResult) -> web.Response:
-    """After a put: count it, give an embargo its release job now, answer 201 or 200."""
-    _count_ingest(request, result.outcome)
-    scheduler = request.app.get(SCHEDULER)
-    if scheduler is not None and result.outcome != "unchanged":
-        # The once-a-second sync would find it too; this matters for releases sooner.
-        scheduler.article_stored(result.article.release_at)
-        # Even a held article: an update that embargoes a public one takes it out again.
-        _changed(request)
+    """After a put: tell the process (see `web/changes.py`), answer 201 or 200."""
+    article_stored(request.app, result)
     status = 201 if result.outcome == "created" else 200
     return _article_response(result.article, status, result.outcome)
 

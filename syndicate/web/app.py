@@ -23,7 +23,9 @@ from syndicate.store import open_store
 from syndicate.store.base import Store
 from syndicate.web import (
     api,
+    articles_api,
     auth,
+    desk,
     feeds,
     partners,
     push_api,
@@ -163,10 +165,12 @@ def create_app(
     feeds.setup(app, settings)
     api.setup(app)
     status_api.setup(app)
+    articles_api.setup(app)
     partners.setup(app)
     tokens_api.setup(app)
     push_api.setup(app)
     auth.setup(app)
+    desk.setup(app)
     return app
 
 

@@ -4,7 +4,10 @@ for editors. The answer is built by `syndicate.status`; this only gathers the ap
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
+from aiohttp.helpers import ChainMapProxy
 
 from syndicate.status import collect_status
 from syndicate.web.auth import require
@@ -14,16 +17,21 @@ from syndicate.web.responses import json_response
 
 async def status(request: web.Request) -> web.Response:
     await require(request, "editor")
-    body = await collect_status(
-        request.app[SETTINGS],
-        request.app[STORE],
-        request.app[REGENERATOR],
-        request.app.get(SCHEDULER),
-        websub=request.app.get(WEBSUB),
-        pusher=request.app.get(PUSHER),
-        now=request.app[CLOCK](),
+    return json_response(await service_status(request.config_dict))
+
+
+async def service_status(config: ChainMapProxy) -> dict[str, Any]:
+    """The status of the app whose parts `config` holds (a request's `config_dict`, so the
+    desk's sub-app asks the same as the API)."""
+    return await collect_status(
+        config[SETTINGS],
+        config[STORE],
+        config[REGENERATOR],
+        config.get(SCHEDULER),
+        websub=config.get(WEBSUB),
+        pusher=config.get(PUSHER),
+        now=config[CLOCK](),
     )
-    return json_response(body)
 
 
 def setup(app: web.Application) -> None:
