@@ -185,7 +185,7 @@ async def _store(
         result.errors = outcome.errors
 
     parsed = [Parsed(n, record) for n, (_, record) in enumerate(pending, start=1)]
-    await ingest(parsed, settings, store, on_result=done, now=lambda: now)
+    await ingest(parsed, settings, store, on_result=done, clock=lambda: now)
 
 
 async def import_feed(

@@ -1,6 +1,6 @@
 """The newsroom's nouns as plain frozen dataclasses: Article and its parts. No I/O here.
 
-An `Article` is built from a validated record (see `validate.py`); `record` keeps the
+An `Article` is built from a validated record (see `syndicate.validate`); `record` keeps the
 submitted JSON (sanitised) so that text round-trips byte-exact.
 """
 

@@ -26,6 +26,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from syndicate import archive
+from syndicate.clock import Clock, utc_now
 from syndicate.config import ALL_SECTION, DEFAULT_LIMIT, Section, Settings
 from syndicate.model import Article
 from syndicate.publish import gzip_bytes
@@ -77,7 +78,7 @@ class OnDemandFeeds:
         store: Store,
         pool: RenderPool,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
         self.store = store

@@ -141,6 +141,8 @@ def sweep_leftovers(path: Path, *, older_than: float = LEFTOVER_SECONDS) -> int:
     would keep it forever.
     """
     removed = 0
+    # Not the service's clock: a file's age is judged by the clock that stamped its mtime
+    # (the OS's). A test's fixed clock must not make another writer's temp file look old.
     limit = time.time() - older_than
     for leftover in path.parent.glob(f".{path.name}*.tmp"):
         with contextlib.suppress(FileNotFoundError):

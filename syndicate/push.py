@@ -29,12 +29,13 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from syndicate.clock import Clock, utc_now
 from syndicate.config import Settings
 from syndicate.cursor import CURSOR_KEY_NAME, KEY_BYTES, CursorKey
 from syndicate.delivery import Audience, notices_by_seq
@@ -79,7 +80,13 @@ def _loopback(host: str) -> bool:
 
 
 def new_destination(
-    token: Token, url: str, fmt: str, sections: tuple[str, ...], *, position: int
+    token: Token,
+    url: str,
+    fmt: str,
+    sections: tuple[str, ...],
+    *,
+    position: int,
+    now: datetime,
 ) -> Destination:
     """A destination for `token`'s partner; sections must be among its entitlements."""
     outside = [s for s in sections if s not in token.sections]
@@ -96,20 +103,27 @@ def new_destination(
         format=fmt,  # type: ignore[arg-type]  # checked above
         sections=sections or token.sections,
         secret="whsec_" + secrets.token_urlsafe(32),
-        created=datetime.now(UTC),
+        created=now,
         position=position,
     )
 
 
 async def subscribe(
-    store: Store, partner: str, url: str, fmt: str, sections: tuple[str, ...]
+    store: Store,
+    partner: str,
+    url: str,
+    fmt: str,
+    sections: tuple[str, ...],
+    *,
+    now: datetime,
 ) -> Destination:
     """Add a destination for the live partner token named `partner`; pushes start from now
     (what came before, the partner pulls, or an admin replays)."""
     found = [t for t in await store.list_tokens() if t.name == partner and t.role == "partner"]
     if len(found) != 1:
         raise NotFound(f"no partner token named {partner!r}")
-    destination = new_destination(found[0], url, fmt, sections, position=await store.max_seq())
+    position = await store.max_seq()
+    destination = new_destination(found[0], url, fmt, sections, position=position, now=now)
     return await store.add_destination(destination)
 
 
@@ -194,9 +208,11 @@ class Pusher:
         leading: Callable[[], bool],
         on_delivered: Callable[[str, float], None] | None = None,
         on_round: Callable[[Destination, int, bool, float], None] | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.clock = clock
         self.ctx = PartnerContext.from_settings(settings)
         self._leading = leading
         self._on_delivered = on_delivered
@@ -270,7 +286,7 @@ class Pusher:
             return False
         tokens = {t.id: t for t in await self.store.list_tokens()}
         token = tokens.get(destination.token_id)
-        if token is None or token.expired(datetime.now(UTC)):
+        if token is None or token.expired(self.clock()):
             return False  # a revoked or expired partner is pushed nothing
         sections = [s for s in destination.sections if s in token.sections]
         if not sections:
@@ -280,7 +296,7 @@ class Pusher:
         state.oldest_waiting = page[0].article.version_created if page else None
         if self._on_round is not None:
             oldest = state.oldest_waiting
-            age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+            age = (self.clock() - oldest).total_seconds() if oldest else 0.0
             self._on_round(destination, len(page), state.in_flight, age)
         if not page:
             return False
@@ -314,7 +330,7 @@ class Pusher:
         while True:
             outcome = await self._post(destination, body, key, change.seq)
             if outcome.ok:
-                now = datetime.now(UTC)
+                now = self.clock()
                 await self.store.advance_destination(
                     destination.id, change.seq, delivered=1, when=now
                 )
@@ -326,9 +342,7 @@ class Pusher:
             waited = time.monotonic() - first_try
             if not outcome.retry or waited >= self.settings.push_dead_after:
                 log.warning("push: %s: parked as dead: %s", destination.id, outcome.error)
-                await self.store.park_dead(
-                    destination.id, change, outcome.error, now=datetime.now(UTC)
-                )
+                await self.store.park_dead(destination.id, change, outcome.error, now=self.clock())
                 return False
             delay = random.uniform(0, min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt))
             if outcome.retry_after is not None:
@@ -338,7 +352,7 @@ class Pusher:
 
     async def _post(self, destination: Destination, body: bytes, key: str, seq: int) -> Outcome:
         assert self._session is not None and self._key is not None
-        stamp = str(int(time.time()))
+        stamp = str(int(self.clock().timestamp()))
         # Where this delivery is in the destination's stream: an admin replays from it.
         cursor = self._key.encode(
             seq, partner=destination.token_id, section=replay_scope(destination)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from syndicate.config import ALL_SECTION, Settings
@@ -23,12 +23,13 @@ async def collect_status(
     *,
     websub: WebSubPublisher | None = None,
     pusher: Pusher | None = None,
+    now: datetime,
 ) -> dict[str, Any]:
     """Sections (items, last generation, ETags, last error), the timer, releases, WebSub.
 
-    `scheduler` is None in a process that only serves (SYNDICATE_RUN_SCHEDULER=0).
+    `scheduler` is None in a process that only serves (SYNDICATE_RUN_SCHEDULER=0); `now` is
+    the service's clock, read once for the whole answer.
     """
-    now = datetime.now(UTC)
     waiting = regenerator.waiting(await store.section_seqs())
     goes_out = scheduler.next_publish() if scheduler is not None else None
     sections = []

@@ -144,10 +144,19 @@ async def measure_push(destinations: int, items: int) -> dict[str, float]:
                 store = app[STORE]
                 auth = {"Authorization": f"Bearer {await _token(app, 'editor')}"}
                 await _token(app, "partner", (SECTION,))
-                one = await subscribe(store, "bench-partner", f"{inbox_url}/one", "ninjs", ())
+                one = await subscribe(
+                    store, "bench-partner", f"{inbox_url}/one", "ninjs", (), now=datetime.now(UTC)
+                )
                 delays = await _one_at_a_time(session, auth, receiver, one.id, items)
                 for n in range(destinations):
-                    await subscribe(store, "bench-partner", f"{inbox_url}/d{n}", "ninjs", ())
+                    await subscribe(
+                        store,
+                        "bench-partner",
+                        f"{inbox_url}/d{n}",
+                        "ninjs",
+                        (),
+                        now=datetime.now(UTC),
+                    )
                 deliveries, seconds = await _all_at_once(
                     session, auth, receiver, destinations, items
                 )

@@ -41,7 +41,7 @@ def _check_section(settings: Settings, section: str | None) -> None:
 
 def _published(value: str | None) -> datetime | None:
     from syndicate.model import parse_time
-    from syndicate.schema import ecma_pattern, load_schema
+    from syndicate.validate import ecma_pattern, load_schema
 
     if value is None:
         return None

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 
 from syndicate import publish
+from syndicate.clock import Clock, utc_now
 from syndicate.config import ALL_SECTION, Settings
 from syndicate.errors import NotFound
 from syndicate.regenerate.pipeline import SectionPipeline, seq_of
@@ -41,7 +41,7 @@ class Regenerator:
         store: Store,
         cache: FeedCache,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         pool: RenderPool | None = None,
     ) -> None:
         self.settings = settings

@@ -12,11 +12,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from syndicate import archive, publish
+from syndicate.clock import Clock
 from syndicate.config import ALL_SECTION, Settings
 from syndicate.model import FeedDocument
 from syndicate.regenerate.results import FormatResult, SectionResult
@@ -37,7 +37,7 @@ class SectionPipeline:
         store: Store,
         cache: FeedCache,
         pool: RenderPool,
-        clock: Callable[[], datetime],
+        clock: Clock,
     ) -> None:
         self.settings = settings
         self.store = store

@@ -12,7 +12,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +24,7 @@ from syndicate.store.base import Store
 from syndicate.store.words import query_words
 from syndicate.validate import is_article_id
 from syndicate.web.auth import require
-from syndicate.web.keys import SETTINGS, STORE
+from syndicate.web.keys import CLOCK, SETTINGS, STORE
 from syndicate.web.responses import json_response
 
 DEFAULT_LIMIT = 20
@@ -138,7 +138,7 @@ def listed(article: Article, now: datetime) -> dict[str, Any]:
 async def list_articles(request: web.Request) -> web.Response:
     await require(request, "editor")
     query = parse_query(request.query, request.app[SETTINGS])
-    now = datetime.now(UTC)
+    now = request.app[CLOCK]()
     articles, cursor = await article_page(request.app[STORE], query, now)
     return json_response(
         {"articles": [listed(a, now) for a in articles], "next_cursor": cursor},

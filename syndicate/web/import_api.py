@@ -3,8 +3,6 @@ article it became; the same path as `syndicate import page` (`syndicate.imports`
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 
 from syndicate.errors import FieldError, InvalidArticle, InvalidRequest, UnsupportedMediaType
@@ -13,7 +11,7 @@ from syndicate.importing.page import MAX_PAGE_BYTES, PageKind, decode
 from syndicate.imports import PageOptions, import_page
 from syndicate.web.api import _changed, _count_ingest
 from syndicate.web.auth import require
-from syndicate.web.keys import SCHEDULER, SETTINGS, STORE
+from syndicate.web.keys import CLOCK, SCHEDULER, SETTINGS, STORE
 from syndicate.web.responses import json_response
 
 _KINDS: dict[str, PageKind] = {
@@ -68,7 +66,7 @@ async def import_page_handler(request: web.Request) -> web.Response:
     text = decode(data, request.charset)
     store = None if dry_run else request.app[STORE]
     result = await import_page(
-        "request", text, kind, request.app[SETTINGS], store, options, now=datetime.now(UTC)
+        "request", text, kind, request.app[SETTINGS], store, options, now=request.app[CLOCK]()
     )
     if result.outcome == "rejected":
         _count_ingest(request, "rejected")

@@ -6,7 +6,6 @@ once, in the answer that made it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -15,7 +14,7 @@ from syndicate.errors import FieldError, InvalidRequest
 from syndicate.push import describe, replay, subscribe
 from syndicate.web.api import json_body
 from syndicate.web.auth import require
-from syndicate.web.keys import PUSHER, STORE
+from syndicate.web.keys import CLOCK, PUSHER, STORE
 from syndicate.web.responses import json_response
 
 
@@ -49,7 +48,9 @@ async def add_destination(request: web.Request) -> web.Response:
     await require(request, "admin")
     partner, url, fmt, sections = _fields(await json_body(request))
     try:
-        made = await subscribe(request.app[STORE], partner, url, fmt, sections)
+        made = await subscribe(
+            request.app[STORE], partner, url, fmt, sections, now=request.app[CLOCK]()
+        )
     except ValueError as exc:
         raise InvalidRequest([FieldError("", str(exc))]) from None
     return json_response({**describe(made, partner), "secret": made.secret}, 201)
@@ -58,7 +59,7 @@ async def add_destination(request: web.Request) -> web.Response:
 async def remove_destination(request: web.Request) -> web.Response:
     await require(request, "admin")
     destination = request.match_info["id"]
-    await request.app[STORE].remove_destination(destination, now=datetime.now(UTC))
+    await request.app[STORE].remove_destination(destination, now=request.app[CLOCK]())
     return json_response({"id": destination, "removed": True})
 
 

@@ -18,7 +18,7 @@ from syndicate.render import FORMATS
 from syndicate.render.sitemap import robots_txt
 from syndicate.web.caching import caching_headers, not_modified, not_modified_response, public
 from syndicate.web.feeds import _accepts  # the one Accept-Encoding parser
-from syndicate.web.keys import REGENERATOR, SETTINGS, STORE
+from syndicate.web.keys import CLOCK, REGENERATOR, SETTINGS, STORE
 from syndicate.web.responses import fixed
 
 ONDEMAND = web.AppKey("ondemand", OnDemandFeeds)
@@ -106,7 +106,7 @@ def robots(settings: Settings) -> bytes:
 
 def setup(app: web.Application) -> None:
     settings = app[SETTINGS]
-    ondemand = OnDemandFeeds(settings, app[STORE], app[REGENERATOR].pool)
+    ondemand = OnDemandFeeds(settings, app[STORE], app[REGENERATOR].pool, clock=app[CLOCK])
     app[ONDEMAND] = ondemand
 
     async def keep_current(app: web.Application) -> AsyncIterator[None]:

@@ -6,7 +6,7 @@ the command line. A secret is shown once, in the answer that made it; only its h
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +16,7 @@ from syndicate.model import ROLES, Token
 from syndicate.tokens import MAX_NAME_LENGTH, new_token, parse_duration
 from syndicate.web.api import json_body
 from syndicate.web.auth import require
-from syndicate.web.keys import SETTINGS, STORE
+from syndicate.web.keys import CLOCK, SETTINGS, STORE
 from syndicate.web.responses import json_response
 
 
@@ -90,7 +90,7 @@ async def create_token(request: web.Request) -> web.Response:
     store = request.app[STORE]
     if any(t.name == name for t in await store.list_tokens()):
         raise Conflict(f"a token named {name!r} exists: rotate it, or revoke it first")
-    now = datetime.now(UTC)
+    now = request.app[CLOCK]()
     expires = now + parse_duration(expires_in) if expires_in else None
     secret, digest = new_token()
     token = await store.add_token(
@@ -108,7 +108,7 @@ async def create_token(request: web.Request) -> web.Response:
 async def revoke_token(request: web.Request) -> web.Response:
     await require(request, "admin")
     name = request.match_info["name"]
-    count = await request.app[STORE].revoke_tokens(name, now=datetime.now(UTC))
+    count = await request.app[STORE].revoke_tokens(name, now=request.app[CLOCK]())
     return json_response({"name": name, "revoked": count})
 
 
@@ -116,7 +116,7 @@ async def rotate_token(request: web.Request) -> web.Response:
     await require(request, "admin")
     secret, digest = new_token()
     token = await request.app[STORE].rotate_token(
-        request.match_info["name"], digest, now=datetime.now(UTC)
+        request.match_info["name"], digest, now=request.app[CLOCK]()
     )
     return json_response({**describe(token), "secret": secret})
 

@@ -4,7 +4,6 @@ security headers, and errors as pages (the same status and messages as the API's
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -13,7 +12,7 @@ from aiohttp import web
 from syndicate.errors import Forbidden, StoreError, SyndicateError
 from syndicate.model import DeskSession
 from syndicate.web.desk.session import current
-from syndicate.web.keys import SETTINGS
+from syndicate.web.keys import CLOCK, SETTINGS
 
 # No inline script or style anywhere: the desk's own files only, never framed, no referrer
 # leaving the site, nothing kept by caches (pages show embargoed stories).
@@ -67,7 +66,7 @@ async def render(
         "editor": session is not None and session.token.role == "editor",
         "admin": session is not None and session.token.role == "admin",
         "site_title": settings.site_title,
-        "now": datetime.now(UTC),
+        "now": request.config_dict[CLOCK](),
         "lang": "en",
         "nav": "",
     }

@@ -3,31 +3,23 @@ and who has access to what (tokens, partners, push destinations)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from syndicate.errors import Forbidden
 from syndicate.regenerate import SectionResult
-from syndicate.status import collect_status
 from syndicate.web.desk.common import redirect, render, require_editor, signed_in
 from syndicate.web.desk.session import checked_form
-from syndicate.web.keys import PUSHER, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
+from syndicate.web.keys import CLOCK, REGENERATOR, SETTINGS, STORE
+from syndicate.web.status_api import service_status
 
 MAX_EMBARGOES_SHOWN = 500
 
 
 async def _sections_page(request: web.Request, results: list[SectionResult] | None) -> web.Response:
     config = request.config_dict
-    status = await collect_status(
-        config[SETTINGS],
-        config[STORE],
-        config[REGENERATOR],
-        config.get(SCHEDULER),
-        websub=config.get(WEBSUB),
-        pusher=config.get(PUSHER),
-    )
+    status = await service_status(config)
     settings = config[SETTINGS]
     titles: dict[str, tuple[str, str]] = {"all": ("All sections", "en")}
     for section in settings.sections:
@@ -84,7 +76,7 @@ async def embargoes(request: web.Request) -> web.Response:
             "nav": "embargoes",
             "rows": rows,
             "more": max(0, len(pending) - MAX_EMBARGOES_SHOWN),
-            "checked": datetime.now(UTC),
+            "checked": request.config_dict[CLOCK](),
         },
     )
 
@@ -116,5 +108,5 @@ async def revoke_token(request: web.Request) -> web.Response:
     if session.token.role != "admin":
         raise Forbidden("only an admin token may change tokens")
     name = request.match_info["name"]
-    await request.config_dict[STORE].revoke_tokens(name, now=datetime.now(UTC))
+    await request.config_dict[STORE].revoke_tokens(name, now=request.config_dict[CLOCK]())
     return redirect("/desk/tokens?revoked=1")

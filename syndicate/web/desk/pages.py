@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,7 +39,7 @@ from syndicate.web.desk.session import (
     start_session,
 )
 from syndicate.web.desk.session import current as current_session
-from syndicate.web.keys import REGENERATOR, SETTINGS, STORE
+from syndicate.web.keys import CLOCK, REGENERATOR, SETTINGS, STORE
 
 
 async def index(request: web.Request) -> web.Response:
@@ -99,7 +99,7 @@ async def articles(request: web.Request) -> web.Response:
     await signed_in(request)
     settings = request.config_dict[SETTINGS]
     query = parse_query(request.query, settings)
-    now = datetime.now(UTC)
+    now = request.config_dict[CLOCK]()
     found, cursor = await article_page(request.config_dict[STORE], query, now)
     filters = {
         "section": query.section or "",
@@ -130,7 +130,7 @@ async def article(request: web.Request) -> web.Response:
     stored = await store.get(history[-1].article.id)
     if stored is None:
         raise NotFound("no such article")
-    now = datetime.now(UTC)
+    now = request.config_dict[CLOCK]()
     primary = settings.section(stored.sections[0]) or settings.all_section()
     previews = item_previews(
         FeedContext.from_settings(settings),

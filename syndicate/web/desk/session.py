@@ -13,7 +13,7 @@ import hmac
 import secrets
 import time
 from collections import OrderedDict, deque
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -21,7 +21,7 @@ from syndicate.errors import Forbidden
 from syndicate.model import DeskSession, Token
 from syndicate.tokens import hash_token, same_hash
 from syndicate.web.auth import USE
-from syndicate.web.keys import SETTINGS, STORE
+from syndicate.web.keys import CLOCK, SETTINGS, STORE
 
 COOKIE = "syndicate_desk"
 SIGN_IN_COOKIE = "syndicate_desk_signin"
@@ -126,7 +126,7 @@ async def check_token(request: web.Request, secret: str) -> Token | str:
     token = await request.config_dict[STORE].find_token(digest)
     if token is None or not same_hash(token.token_hash, digest):
         return "This is not a valid token (or it has been revoked)."
-    if token.expired(datetime.now(UTC)):
+    if token.expired(request.config_dict[CLOCK]()):
         return "This token has expired. Ask an admin for a new one."
     if token.role not in DESK_ROLES:
         return f"A {token.role} token cannot sign in to the desk: use an editor token."
@@ -135,7 +135,7 @@ async def check_token(request: web.Request, secret: str) -> Token | str:
 
 async def start_session(request: web.Request, token: Token, response: web.StreamResponse) -> None:
     session_id = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = request.config_dict[CLOCK]()
     settings = request.config_dict[SETTINGS]
     await request.config_dict[STORE].add_desk_session(
         session_hash=hash_token(session_id),
@@ -167,7 +167,7 @@ async def _lookup(request: web.Request) -> DeskSession | None:
     if not session_id or len(session_id) > 100 or not session_id.isascii():
         return None
     idle = request.config_dict[SETTINGS].desk_idle_timeout
-    now = datetime.now(UTC)
+    now = request.config_dict[CLOCK]()
     store = request.config_dict[STORE]
     session_hash = hash_token(session_id)
     session = await store.find_desk_session(session_hash, idle_since=now - timedelta(seconds=idle))

@@ -7,7 +7,7 @@ versions side by side, never an overwrite) and the same notifications (`web/chan
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +28,7 @@ from syndicate.web.desk.forms import (
     record_from_form,
 )
 from syndicate.web.desk.session import Form, checked_form
-from syndicate.web.keys import SETTINGS, STORE
+from syndicate.web.keys import CLOCK, SETTINGS, STORE
 
 
 async def _stored_article(request: web.Request) -> Article:
@@ -39,10 +39,10 @@ async def _stored_article(request: web.Request) -> Article:
     return found
 
 
-def _blank() -> dict[str, Any]:
+def _blank(now: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {name: "" for name in LABELS}
     values["sections"] = []
-    values["published"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+    values["published"] = now.replace(microsecond=0).isoformat()
     return values
 
 
@@ -75,7 +75,7 @@ async def _form_page(
 
 async def new_article(request: web.Request) -> web.Response:
     require_editor(await signed_in(request))
-    return await _form_page(request, _blank(), version="")
+    return await _form_page(request, _blank(request.config_dict[CLOCK]()), version="")
 
 
 async def edit_article(request: web.Request) -> web.Response:
@@ -113,7 +113,9 @@ async def save_article(request: web.Request) -> web.Response:
         placed = errors_by_field(errors)
         return await _form_page(request, values, version=shown, errors=placed, status=422)
     try:
-        result = await store.put(checked, expected_version=expected, now=datetime.now(UTC))
+        result = await store.put(
+            checked, expected_version=expected, now=request.config_dict[CLOCK]()
+        )
     except PreconditionFailed:
         theirs = await store.get(article_id)
         if theirs is None:
@@ -138,7 +140,7 @@ async def _conflict(
         "new": based_on is None,
         "based_on": based_on,
         "theirs": theirs,
-        "theirs_state": state_of(theirs, datetime.now(UTC)),
+        "theirs_state": state_of(theirs, request.config_dict[CLOCK]()),
         "changes": diff(dict(theirs.record), mine),
     }
     return await _form_page(
@@ -155,7 +157,7 @@ async def withdraw_page(request: web.Request) -> web.Response:
         {
             "nav": "articles",
             "article": article,
-            "state": state_of(article, datetime.now(UTC)),
+            "state": state_of(article, request.config_dict[CLOCK]()),
             "publish_delay": request.config_dict[SETTINGS].publish_delay,
         },
     )
@@ -169,6 +171,8 @@ async def withdraw(request: web.Request) -> web.Response:
             FieldError("/confirm", "withdrawing needs the confirmation step")
         ])  # fmt: skip
     article = await _stored_article(request)
-    withdrawn = await request.config_dict[STORE].withdraw(article.id, now=datetime.now(UTC))
+    withdrawn = await request.config_dict[STORE].withdraw(
+        article.id, now=request.config_dict[CLOCK]()
+    )
     articles_changed(request.config_dict)
     return redirect(f"/desk/articles/{quote(withdrawn.id)}?saved=withdrawn")

@@ -1,60 +1,57 @@
 """Settings: one frozen object built from `syndicate.toml` plus `SYNDICATE_*` variables.
 
 Nothing here reads the environment at import time; callers pass `environ` (tests pass a dict).
+Here: the `Settings` fields and how they are read (file, environment, checks, in that order);
+`config.checks` has the value checks, `config.sections` the `[sections.*]` tables.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import math
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from syndicate.config.checks import (
+    _bad,
+    _bool,
+    _database_url,
+    _host,
+    _http_url,
+    _int,
+    _seconds,
+    _text,
+    redact_url,
+)
+from syndicate.config.sections import (
+    ALL_SECTION,
+    DEFAULT_LIMIT,
+    DEFAULT_MAX_BYTES,
+    RESERVED_SLUGS,
+    SLUG_RE,
+    Section,
+    parse_sections,
+)
 from syndicate.errors import ConfigError
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-ALL_SECTION = "all"
-# Not section slugs: `/feeds/tag/…` and `/feeds/author/…` are the tag and author feeds.
-RESERVED_SLUGS = frozenset({ALL_SECTION, "tag", "author"})
-DEFAULT_LIMIT = 50
-DEFAULT_MAX_BYTES = 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    """A declared section: its slug, titles and descriptions per language, feed limits."""
-
-    slug: str
-    title: Mapping[str, str]
-    description: Mapping[str, str]
-    language: str = "en"
-    limit: int = DEFAULT_LIMIT
-    max_bytes: int = DEFAULT_MAX_BYTES
-
-    def title_in(self, language: str | None = None) -> str:
-        """The title in `language`, else the section's own language, else any."""
-        return _pick(self.title, language or self.language) or self.slug
-
-    def description_in(self, language: str | None = None) -> str:
-        return _pick(self.description, language or self.language) or self.title_in(language)
-
-
-def _pick(texts: Mapping[str, str], language: str) -> str:
-    if language in texts:
-        return texts[language]
-    primary = language.split("-")[0]
-    if primary in texts:
-        return texts[primary]
-    if "en" in texts:
-        return texts["en"]
-    return next(iter(texts.values()), "")
+__all__ = [
+    "ALL_SECTION",
+    "DEFAULT_LIMIT",
+    "DEFAULT_MAX_BYTES",
+    "RESERVED_SLUGS",
+    "SLUG_RE",
+    "Section",
+    "Settings",
+    "default_config_text",
+    "load_settings",
+    "parse_sections",
+    "redact_url",
+    "settings_from_mapping",
+    "sqlite_folder",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,162 +149,6 @@ class Settings:
         return replace(self, **changes)
 
 
-_SECRET_QUERY = re.compile(r"([?&;][^=&#;]*(?:pass|secret|token)[^=&#;]*=)[^&#;]*", re.I)
-_SECRET_PAIR = re.compile(r"(\b\w*(?:pass|secret|token)\w*\s*=\s*)(?:'[^']*'|\S+)", re.I)
-
-
-def redact_url(url: str) -> str:
-    """`url` with every password hidden: the one function for printing a URL anywhere.
-
-    It parses nothing (the URL may be malformed): userinfo runs from `//` to the last `@`,
-    so `u:pa@ss@host` and `:pw@host` are covered; query parameters (and `key=value` text)
-    whose name mentions a password, secret or token are hidden too.
-    """
-    text = _SECRET_QUERY.sub(r"\1***", url)
-    scheme, sep, rest = text.partition("//")
-    if sep and "@" in rest:
-        userinfo, _, host = rest.rpartition("@")
-        if ":" in userinfo or not host:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        text = f"{scheme}//{userinfo}@{host}"
-    return _SECRET_PAIR.sub(r"\1***", text) if not sep else text
-
-
-def _bad(key: str, where: str, problem: str, allowed: str) -> ConfigError:
-    """The one-line error for a bad setting: what, where it came from, what is allowed."""
-    return ConfigError(f"{key} (from {where}): {problem}; allowed: {allowed}")
-
-
-def _texts(value: Any, key: str, where: str = "the settings file") -> dict[str, str]:
-    if isinstance(value, str):
-        return {"en": value}
-    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
-        return {str(k): v for k, v in value.items()}
-    raise _bad(key, where, f"got {value!r}", "a string or a table of language = text")
-
-
-def _int(
-    value: Any,
-    key: str,
-    minimum: int = 0,
-    maximum: int = 2**31 - 1,
-    where: str = "the settings file",
-) -> int:
-    allowed = f"a whole number from {minimum} to {maximum}"
-    if isinstance(value, bool):
-        raise _bad(key, where, f"got {value!r}", allowed)
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,30}\s*", value):
-        number = int(value)
-    else:
-        raise _bad(key, where, f"expected a whole number, got {value!r}", allowed)
-    if not minimum <= number <= maximum:
-        raise _bad(key, where, f"{number} is out of range", allowed)
-    return number
-
-
-def _seconds(
-    value: Any, key: str, maximum: float, where: str, *, zero_allowed: bool = False
-) -> float:
-    allowed = (
-        f"seconds from 0 (off) to {maximum:g}"
-        if zero_allowed
-        else f"seconds, more than 0 and at most {maximum:g}"
-    )
-    number: float | None = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number):
-        raise _bad(key, where, f"expected a number of seconds, got {value!r}", allowed)
-    lowest_ok = number >= 0 if zero_allowed else number > 0
-    if not lowest_ok or number > maximum:
-        raise _bad(key, where, f"{number:g} is out of range", allowed)
-    return number
-
-
-def _bool(value: Any, key: str, where: str = "the settings file") -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off", ""}:
-        return False
-    raise _bad(key, where, f"got {value!r}", "a boolean (1/0, true/false)")
-
-
-def _text(value: Any, key: str, where: str) -> str:
-    if not isinstance(value, str) or not value.strip() or "\x00" in value:
-        raise _bad(key, where, f"got {value!r}", "a non-empty string")
-    return value
-
-
-_HOSTNAME = re.compile(r"(?=.{1,253}\Z)(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.?)+\Z")
-
-
-def _host(value: Any, key: str, where: str) -> str:
-    allowed = "an IP address (127.0.0.1, 0.0.0.0, ::) or a host name"
-    text = _text(value, key, where).strip()
-    try:
-        ipaddress.ip_address(text)
-        return text
-    except ValueError:
-        pass
-    labels = text.rstrip(".").split(".")
-    # All-digit labels read as an IPv4 address (999.1.1.1 is no host name): not valid above.
-    if _HOSTNAME.match(text) and not labels[-1].isdigit():
-        return text
-    raise _bad(key, where, f"{text!r} is not an address or host name", allowed)
-
-
-def _http_url(value: Any, key: str, where: str) -> str:
-    allowed = "an absolute http:// or https:// URL"
-    text = _text(value, key, where).strip()
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises on a port that is not a number in range
-    except ValueError as exc:
-        raise _bad(key, where, f"{redact_url(text)!r}: {exc}", allowed) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _bad(key, where, f"got {redact_url(text)!r}", allowed)
-    return text
-
-
-_DATABASE_ALLOWED = (
-    "sqlite:///relative/path.db, sqlite:////absolute/path.db, sqlite:///:memory:"
-    " or postgresql://user@host[:port]/database"
-)
-
-
-def _database_url(value: Any, key: str, where: str) -> str:
-    text = _text(value, key, where).strip()
-    shown = repr(redact_url(text))
-    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
-    if scheme == "sqlite":
-        if text in ("sqlite://", "sqlite:///:memory:"):
-            return text
-        if not text.startswith("sqlite:///") or len(text) == len("sqlite:///"):
-            raise _bad(key, where, f"{shown} is not sqlite:///<path>", _DATABASE_ALLOWED)
-        return text
-    if scheme in ("postgresql", "postgres"):
-        try:
-            parts = urlsplit(text)
-            parts.port  # noqa: B018 - raises on a port that is not a number in range
-        except ValueError as exc:
-            raise _bad(key, where, f"{shown} is malformed ({exc})", _DATABASE_ALLOWED) from None
-        if not text.startswith(f"{scheme}://"):
-            raise _bad(key, where, f"{shown} is malformed", _DATABASE_ALLOWED)
-        return text
-    problem = f"unsupported scheme {scheme!r}" if scheme else f"{shown} is not a URL"
-    raise _bad(key, where, problem, _DATABASE_ALLOWED)
-
-
 def sqlite_folder(settings: Settings) -> None:
     """Create the SQLite database's folder now, so a bad one is a clear error at start."""
     url = settings.database_url
@@ -323,48 +164,6 @@ def sqlite_folder(settings: Settings) -> None:
             f"cannot create the folder {str(folder)!r} ({exc.strerror or exc})",
             "a SQLite path whose folder exists or can be created",
         ) from None
-
-
-_SECTION_KEYS = {"title", "description", "language", "limit", "max_bytes"}
-
-
-def parse_sections(table: Any, where: str = "the settings file") -> tuple[Section, ...]:
-    if not isinstance(table, dict):
-        raise _bad("sections", where, f"got {table!r}", "a table of [sections.<slug>] tables")
-    sections = []
-    for slug, body in table.items():
-        key = f"sections.{slug}"
-        if not SLUG_RE.fullmatch(slug) or slug in RESERVED_SLUGS:
-            raise _bad(
-                key,
-                where,
-                "not a usable slug",
-                "lowercase letters, digits and '-', not 'all', 'tag' or 'author'",
-            )
-        if not isinstance(body, dict):
-            raise _bad(key, where, f"got {body!r}", "a table")
-        unknown = set(body) - _SECTION_KEYS
-        if unknown:
-            raise _bad(
-                key,
-                where,
-                f"unknown key(s) {', '.join(sorted(unknown))}",
-                ", ".join(sorted(_SECTION_KEYS)),
-            )
-        title = _texts(body.get("title", slug), f"{key}.title", where)
-        sections.append(
-            Section(
-                slug=slug,
-                title=title,
-                description=_texts(body.get("description", title), f"{key}.description", where),
-                language=_text(body.get("language", "en"), f"{key}.language", where),
-                limit=_int(body.get("limit", DEFAULT_LIMIT), f"{key}.limit", 1, 10_000, where),
-                max_bytes=_int(
-                    body.get("max_bytes", DEFAULT_MAX_BYTES), f"{key}.max_bytes", 4096, 2**30, where
-                ),
-            )
-        )
-    return tuple(sections)
 
 
 def default_config_text() -> str:
