@@ -20,7 +20,17 @@ from syndicate.schedule import Scheduler
 from syndicate.served import FeedCache
 from syndicate.store import open_store
 from syndicate.store.base import Store
-from syndicate.web import api, auth, feeds, partners, push_api, templating, tokens_api
+from syndicate.web import (
+    api,
+    article_page,
+    auth,
+    feeds,
+    partners,
+    push_api,
+    reader_pages,
+    templating,
+    tokens_api,
+)
 from syndicate.web.keys import (
     CACHE,
     METRICS,
@@ -141,6 +151,8 @@ def create_app(
     app.cleanup_ctx.extend([store_ctx, feeds_ctx, websub_ctx, scheduler_ctx])
     templating.setup(app)
     feeds.setup(app, settings)
+    reader_pages.setup(app, settings)
+    article_page.setup(app, settings.feed_max_age)
     api.setup(app)
     partners.setup(app)
     tokens_api.setup(app)
