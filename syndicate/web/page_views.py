@@ -73,6 +73,7 @@ _WORDS: dict[str, dict[str, str]] = {
 }
 
 EXCERPT_CHARS = 240
+_BLOCKS = ("p", "div", "li", "br", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +117,13 @@ def when(value: datetime, language: str) -> str:
 def excerpt(body_html: str, limit: int = EXCERPT_CHARS) -> str:
     """The opening words of an HTML body as plain text, cut at a word, for a list of stories."""
     try:
-        text = lxml.html.fragment_fromstring(body_html, create_parent="div").text_content()
+        root = lxml.html.fragment_fromstring(body_html, create_parent="div")
     except (ParserError, ValueError):
         return ""
-    text = " ".join(text.split())
+    # Paragraphs end in a space, so "…middle.</p><p>Work…" does not read "middle.Work".
+    for element in root.iter(*_BLOCKS):
+        element.tail = " " + (element.tail or "")
+    text = " ".join(root.text_content().split())
     if len(text) <= limit:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]
