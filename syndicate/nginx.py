@@ -10,6 +10,8 @@ Nothing here imports aiohttp or the store.
 from __future__ import annotations
 
 import contextlib
+import getpass
+import os
 import re
 import shutil
 import socket
@@ -118,13 +120,14 @@ class StaticSite:
             block = "map $http_accept $syndicate_wants_page {\n" + wants + "}\n" + block
         return block
 
-    def nginx_conf(self, prefix: Path) -> str:
-        """A whole nginx.conf for one unprivileged nginx: pid, logs and temp files in `prefix`."""
+    def nginx_conf(self, prefix: Path, *, user: str | None = None) -> str:
+        """A whole nginx.conf for one nginx of its own: pid, logs and temp files in `prefix`;
+        workers run as `user` when given (only a master started as root can switch)."""
         prefix = Path(prefix).resolve()
         temp = _quoted(str(prefix / "tmp"))
         server = "".join(f"    {line}\n" for line in self.server_block().splitlines())
         return (
-            "worker_processes 1;\n"
+            (f"user {user};\n" if user else "") + "worker_processes 1;\n"
             f"pid {_quoted(str(prefix / 'nginx.pid'))};\n"
             f"error_log {_quoted(str(prefix / 'error.log'))} warn;\n"
             "events { worker_connections 1024; }\n"
@@ -171,7 +174,10 @@ def running_nginx(prefix: Path, site: StaticSite, *, timeout: float = 10.0) -> I
         raise FileNotFoundError("nginx is not installed")
     (Path(prefix) / "tmp").mkdir(parents=True, exist_ok=True)
     conf = Path(prefix) / "nginx.conf"
-    conf.write_text(site.nginx_conf(prefix), encoding="utf-8")
+    # Started by root, nginx's workers would be `nobody`, who may not read a private folder:
+    # they run as whoever runs this (the owner of the feeds it serves).
+    user = getpass.getuser() if os.geteuid() == 0 else None
+    conf.write_text(site.nginx_conf(prefix, user=user), encoding="utf-8")
     port = site.port
     command = [binary, "-p", str(Path(prefix).resolve()), "-c", str(conf.resolve())]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
