@@ -119,7 +119,8 @@ async def serve_feed(request: web.Request) -> web.Response:
         raise NotFound(f"the {section} feeds have not been generated yet")
     fmt = _BY_FILENAME[name]
     wanted = request.headers.get("Accept")
-    if wanted and prefers_page(wanted):
+    # A substring scan first: most readers never mention HTML, and skip the cached parse.
+    if wanted and "text/html" in wanted and prefers_page(wanted):
         # A person in a browser: browsers show feeds as source text (and are dropping XSLT).
         # See Other, with the same lifetime as the feed; Vary, since readers get the feed.
         metrics.feed_request(303)
