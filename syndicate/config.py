@@ -21,6 +21,8 @@ from syndicate.errors import ConfigError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ALL_SECTION = "all"
+# Not section slugs: `/feeds/tag/…` and `/feeds/author/…` are the tag and author feeds.
+RESERVED_SLUGS = frozenset({ALL_SECTION, "tag", "author"})
 DEFAULT_LIMIT = 50
 DEFAULT_MAX_BYTES = 1024 * 1024
 
@@ -77,6 +79,9 @@ class Settings:
     idle_timeout: float = 15.0
     # Cache-Control max-age of public feeds: how long a cache may keep a killed story.
     feed_max_age: int = 60
+    # Cache-Control max-age of full archive pages (RFC 5005): they do not change, except that
+    # a story withdrawn later leaves them, and caches may keep it this long.
+    archive_max_age: int = 86_400
     # Seconds from a stored change to its sections' regeneration; 0 leaves only the timer.
     publish_delay: float = 2.0
     # Pushes to partners: how long one POST may take, and how long a delivery keeps being
@@ -85,7 +90,12 @@ class Settings:
     # Worker processes that render feeds (None: one fewer than the cores, at least one;
     # 0: render in the serving process, on its event loop, as small tools and tests may).
     render_workers: int | None = None
+    # Rendered item fragments kept per worker (MiB), so a feed with one new story renders one
+    # item; 0 renders every item every time.
+    render_cache_mb: int = 64
     push_dead_after: float = 86_400.0
+    # The editors' desk: a session unused for this long is over (sign in again).
+    desk_idle_timeout: float = 3600.0
     _by_slug: Mapping[str, Section] = field(default_factory=dict, repr=False, compare=False)
     # Where each value came from (a file, a variable), for errors found after loading.
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -130,8 +140,10 @@ class Settings:
             "idle_timeout": self.idle_timeout,
             "feed_max_age": self.feed_max_age,
             "publish_delay": self.publish_delay,
+            "archive_max_age": self.archive_max_age,
             "push_timeout": self.push_timeout,
             "push_dead_after": self.push_dead_after,
+            "desk_idle_timeout": self.desk_idle_timeout,
             "websub_hub": redact_url(self.websub_hub) if self.websub_hub else None,
             "sections": list(self.section_slugs),
         }
@@ -322,9 +334,12 @@ def parse_sections(table: Any, where: str = "the settings file") -> tuple[Sectio
     sections = []
     for slug, body in table.items():
         key = f"sections.{slug}"
-        if not SLUG_RE.fullmatch(slug) or slug == ALL_SECTION:
+        if not SLUG_RE.fullmatch(slug) or slug in RESERVED_SLUGS:
             raise _bad(
-                key, where, "not a usable slug", "lowercase letters, digits and '-', not 'all'"
+                key,
+                where,
+                "not a usable slug",
+                "lowercase letters, digits and '-', not 'all', 'tag' or 'author'",
             )
         if not isinstance(body, dict):
             raise _bad(key, where, f"got {body!r}", "a table")
@@ -398,9 +413,12 @@ _ENV_KEYS = {
     "SYNDICATE_IDLE_TIMEOUT": "idle_timeout",
     "SYNDICATE_FEED_MAX_AGE": "feed_max_age",
     "SYNDICATE_PUBLISH_DELAY": "publish_delay",
+    "SYNDICATE_ARCHIVE_MAX_AGE": "archive_max_age",
     "SYNDICATE_PUSH_TIMEOUT": "push_timeout",
     "SYNDICATE_RENDER_WORKERS": "render_workers",
+    "SYNDICATE_RENDER_CACHE_MB": "render_cache_mb",
     "SYNDICATE_PUSH_DEAD_AFTER": "push_dead_after",
+    "SYNDICATE_DESK_IDLE_TIMEOUT": "desk_idle_timeout",
 }
 _KNOWN = {
     *_ENV_KEYS.values(),
@@ -418,6 +436,10 @@ MAX_IDLE_TIMEOUT = 3600.0
 MAX_FEED_MAX_AGE = 3600
 # An hour: a longer delay than that is what the timer (`regen_interval`) is for.
 MAX_PUBLISH_DELAY = 3600.0
+# A week: an unattended desk signed in for longer than that is a risk, not a convenience.
+MAX_DESK_IDLE_TIMEOUT = 7 * 86_400.0
+# A year: what a cache would keep of a document that never changes anyway.
+MAX_ARCHIVE_MAX_AGE = 31_536_000
 
 
 def settings_from_mapping(
@@ -494,12 +516,19 @@ def settings_from_mapping(
         publish_delay=_seconds(
             *get("publish_delay")[:2], MAX_PUBLISH_DELAY, get("publish_delay")[2], zero_allowed=True
         ),
+        archive_max_age=_int(
+            *get("archive_max_age")[:2], 0, MAX_ARCHIVE_MAX_AGE, get("archive_max_age")[2]
+        ),
         render_workers=None
         if get("render_workers")[0] is None
         else _int(*get("render_workers")[:2], 0, 64, get("render_workers")[2]),
+        render_cache_mb=_int(*get("render_cache_mb")[:2], 0, 4096, get("render_cache_mb")[2]),
         push_timeout=_seconds(*get("push_timeout")[:2], 300.0, get("push_timeout")[2]),
         push_dead_after=_seconds(
             *get("push_dead_after")[:2], 30 * 86_400.0, get("push_dead_after")[2]
+        ),
+        desk_idle_timeout=_seconds(
+            *get("desk_idle_timeout")[:2], MAX_DESK_IDLE_TIMEOUT, get("desk_idle_timeout")[2]
         ),
         sections=parse_sections(data.get("sections", {}), source),
         origins=origin,

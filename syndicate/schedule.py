@@ -167,7 +167,7 @@ class Scheduler:
         if self.is_leader and not was:
             log.info("schedule: this process now runs the timer")
             # A new leader starts from a clean slate: everything is regenerated once.
-            self.regenerator.generated_seq.clear()
+            self.regenerator.start_afresh()
             if self.followed and self.started:
                 # Taking over from a leader that died (perhaps mid-run): the full regeneration
                 # now, not an interval later. At start-up the `regenerate-all` job does it.
@@ -217,7 +217,7 @@ class Scheduler:
         newest = max(seqs.values(), default=0)
         # A change any run already read (the start-up or takeover regeneration, an editor's
         # button) needs no publish run; a failed one is left to the timer, not retried here.
-        if newest > max(self._seen_seq, self.regenerator.generated_seq.get(ALL_SECTION, -1)):
+        if newest > max(self._seen_seq, self.regenerator.generated_through(ALL_SECTION)):
             self._seen_seq = newest
             # Stored up to one poll ago: due that much sooner than a change heard at once.
             self._publish_within(self.settings.publish_delay - CHANGES_POLL_SECONDS)

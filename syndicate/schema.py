@@ -43,6 +43,7 @@ _SUPPORTED = frozenset(
         "maximum",
         "enum",
         "$ref",
+        "anyOf",
     }
 )
 
@@ -147,6 +148,9 @@ def _compile(node: Mapping[str, Any], root: Mapping[str, Any]) -> Check:
     checks.extend(_number_checks(node))
     checks.extend(_array_checks(node, root))
     checks.extend(_object_checks(node, root))
+    if "anyOf" in node:
+        options = [_compile(option, root) for option in node["anyOf"]]
+        checks.append(lambda v: any(option(v) for option in options))
     if len(checks) == 1:
         return checks[0]
 

@@ -33,10 +33,10 @@ async def collect_status(
     goes_out = scheduler.next_publish() if scheduler is not None else None
     sections = []
     for slug in [*settings.section_slugs, ALL_SECTION]:
-        last = regenerator.last.get(slug)
+        last = regenerator.last_result(slug)
         etags = {}
         for name in ("rss.xml", "atom.xml", "feed.json"):
-            served = regenerator.cache.get(slug, name)
+            served = regenerator.served(slug, name)
             if served is not None:
                 etags[name] = served.etag
         sections.append(

@@ -55,6 +55,7 @@ _PATTERN_HINTS = {
     "^medtop:[0-9]{8}$": "must be an IPTC Media Topic qcode like 'medtop:11000000'",
     "^image/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$": "must be an image media type like image/jpeg",
     "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$": "is not an e-mail address",
+    "^\\S(?:[^\\r\\n]*\\S)?$": "must not be blank, hold a line break or end in whitespace",
 }
 _TYPE_WORDS = {
     "string": "a string",
@@ -148,6 +149,7 @@ _RANK = {
     "minimum": 2,
     "maximum": 2,
     "uniqueItems": 3,
+    "anyOf": 0,
 }
 _RANK_OTHER = 4
 _RANK_BEYOND = 5
@@ -319,6 +321,8 @@ def _describe(error: ValidationError) -> Iterator[FieldError]:
         yield _error(path, f"must be at least {expected}")
     elif keyword == "maximum":
         yield _error(path, f"must be at most {expected}")
+    elif keyword == "anyOf":  # only `related` items: a link, or a headline without one
+        yield _error(path, "needs a url, or a non-blank title for a story without a link")
     elif keyword == "enum":
         yield _error(path, "must be one of " + ", ".join(map(str, expected)))
     else:

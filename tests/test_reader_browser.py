@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,7 +62,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
         assert done.returncode == 0, done.stderr
     log = (tmp / "serve.log").open("wb")
-    proc = subprocess.Popen(command + ["serve"], cwd=tmp, env=env, stdout=log, stderr=log)
+    proc = subprocess.Popen([*command, "serve"], cwd=tmp, env=env, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 30
         while b"Syndicate serving on" not in (tmp / "serve.log").read_bytes():

@@ -40,7 +40,7 @@ NS = {
     "media": "http://search.yahoo.com/mrss/",
     "content": "http://purl.org/rss/1.0/modules/content/",
 }
-# Atom as feedgen writes it: a default namespace declared on the root.
+# Atom as we write it: a default namespace declared on the root.
 A = {"a": "http://www.w3.org/2005/Atom", **NS}
 RFC822_NUMERIC = re.compile(
     r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"

@@ -1,5 +1,5 @@
-"""The `syndicate` command: serve, ingest, validate, regenerate, status, token, partner, init,
-demo, bench, nginx-conf. This module holds the group and its global options; each command
+"""The `syndicate` command: serve, ingest, validate, import, regenerate, status, token, partner,
+init, demo, bench, nginx-conf. This module holds the group and its global options; each command
 lives in its own module.
 
 Exit codes: 0 success, 1 when any record was rejected (or a section failed), 2 usage errors.
@@ -16,6 +16,7 @@ import click
 from syndicate.cli import (
     bench,
     demo,
+    importing,
     ingest,
     init,
     nginx,
@@ -59,6 +60,7 @@ for _command in (
     serve.serve,
     ingest.ingest,
     ingest.validate,
+    importing.import_group,
     regenerate.regenerate,
     status.status,
     token.token,

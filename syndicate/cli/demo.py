@@ -40,6 +40,7 @@ def demo(ctx: click.Context) -> None:
     base = settings.base_url
     click.echo(f"Demo articles: {_summary_line(totals)[9:]}")
     click.echo(f"Editor token (shown once): {secret}")
+    click.echo(f"The editors' desk: {base}/desk/ (sign in with the token above)")
     click.echo("Try:")
     click.echo(f"  {base}/                      the feeds, by section")
     click.echo(f"  {base}/feeds/global/rss.xml  the Hindi 'Global' section as RSS")

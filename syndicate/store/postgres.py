@@ -33,9 +33,12 @@ from syndicate.model import (
     content_hash,
 )
 from syndicate.store.base import BatchPuts
+from syndicate.store.desk_postgres import PostgresDesk
+from syndicate.store.headlines_postgres import PostgresHeadlines
 from syndicate.store.migrations import POSTGRES as MIGRATIONS
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 from syndicate.store.push_postgres import PostgresPush
+from syndicate.store.reach_postgres import PostgresReach
 from syndicate.store.tokens_postgres import PostgresTokens
 
 log = logging.getLogger(__name__)
@@ -199,7 +202,9 @@ class _ChangeBatch:
         )
 
 
-class PostgresStore(PostgresTokens, PostgresPush, BatchPuts):
+class PostgresStore(
+    PostgresTokens, PostgresPush, PostgresDesk, PostgresHeadlines, PostgresReach, BatchPuts
+):
     """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
 
     def __init__(

@@ -31,8 +31,11 @@ from syndicate.model import (
     parse_time,
 )
 from syndicate.store.base import BatchPuts
+from syndicate.store.desk_sqlite import SQLiteDesk
+from syndicate.store.headlines_sqlite import SQLiteHeadlines
 from syndicate.store.migrations import SQLITE as MIGRATIONS
 from syndicate.store.push_sqlite import SQLitePush
+from syndicate.store.reach_sqlite import SQLiteReach
 from syndicate.store.tokens_sqlite import SQLiteTokens
 
 _ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
@@ -61,7 +64,7 @@ def _ts(value: datetime) -> float:
     return value.timestamp()
 
 
-class SQLiteStore(SQLiteTokens, SQLitePush, BatchPuts):
+class SQLiteStore(SQLiteTokens, SQLitePush, SQLiteDesk, SQLiteHeadlines, SQLiteReach, BatchPuts):
     """The embedded default store (`sqlite:///var/syndicate.db`)."""
 
     def __init__(self, database_url: str) -> None:

@@ -21,7 +21,8 @@ from syndicate.model import Article, PutResult
 from syndicate.schema import ARTICLE_SCHEMA, schema_bytes
 from syndicate.validate import is_article_id
 from syndicate.web.auth import require
-from syndicate.web.keys import METRICS, PUSHER, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
+from syndicate.web.changes import article_stored, articles_changed, count_ingest
+from syndicate.web.keys import PUSHER, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
 from syndicate.web.responses import json_response
 
 
@@ -58,9 +59,7 @@ async def json_body(request: web.Request) -> Any:
 
 
 def _count_ingest(request: web.Request, outcome: str, n: int = 1) -> None:
-    metrics = request.app.get(METRICS)
-    if metrics is not None:
-        metrics.ingested(outcome, n)
+    count_ingest(request.app, outcome, n)
 
 
 async def _validated(request: web.Request, raw: Any) -> dict[str, Any]:
@@ -73,24 +72,12 @@ async def _validated(request: web.Request, raw: Any) -> dict[str, Any]:
 
 
 def _changed(request: web.Request) -> None:
-    """Articles were stored or withdrawn: their sections go out within `publish_delay`."""
-    scheduler = request.app.get(SCHEDULER)
-    if scheduler is not None:
-        scheduler.article_changed()
-    pusher = request.app.get(PUSHER)
-    if pusher is not None:
-        pusher.wake()
+    articles_changed(request.app)
 
 
 def _stored(request: web.Request, result: PutResult) -> web.Response:
-    """After a put: count it, give an embargo its release job now, answer 201 or 200."""
-    _count_ingest(request, result.outcome)
-    scheduler = request.app.get(SCHEDULER)
-    if scheduler is not None and result.outcome != "unchanged":
-        # The once-a-second sync would find it too; this matters for releases sooner.
-        scheduler.article_stored(result.article.release_at)
-        # Even a held article: an update that embargoes a public one takes it out again.
-        _changed(request)
+    """After a put: tell the process (see `web/changes.py`), answer 201 or 200."""
+    article_stored(request.app, result)
     status = 201 if result.outcome == "created" else 200
     return _article_response(result.article, status, result.outcome)
 

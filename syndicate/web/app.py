@@ -23,10 +23,14 @@ from syndicate.store.base import Store
 from syndicate.web import (
     api,
     article_page,
+    articles_api,
     auth,
+    desk,
     feeds,
+    import_api,
     partners,
     push_api,
+    reach,
     reader_pages,
     templating,
     tokens_api,
@@ -151,13 +155,17 @@ def create_app(
     app.cleanup_ctx.extend([store_ctx, feeds_ctx, websub_ctx, scheduler_ctx])
     templating.setup(app)
     feeds.setup(app, settings)
+    reach.setup(app)
     reader_pages.setup(app, settings)
     article_page.setup(app, settings.feed_max_age)
     api.setup(app)
+    articles_api.setup(app)
+    import_api.setup(app)
     partners.setup(app)
     tokens_api.setup(app)
     push_api.setup(app)
     auth.setup(app)
+    desk.setup(app)
     return app
 
 

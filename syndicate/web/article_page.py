@@ -18,6 +18,7 @@ from aiohttp import web
 
 from syndicate.errors import NotFound
 from syndicate.model import PUBLISHED, Article
+from syndicate.render import FeedContext
 from syndicate.web.caching import (
     caching_headers,
     not_modified,
@@ -25,7 +26,7 @@ from syndicate.web.caching import (
     public,
     strong_etag,
 )
-from syndicate.web.keys import REGENERATOR, SETTINGS, STORE
+from syndicate.web.keys import SETTINGS, STORE
 from syndicate.web.page_views import when, words
 from syndicate.web.reader_pages import CSP, STYLESHEET_URL, feed_links
 from syndicate.web.templating import direction
@@ -61,7 +62,7 @@ def is_public(article: Article | None, now: datetime) -> bool:
 
 def render_article(app: web.Application, article: Article) -> bytes:
     settings = app[SETTINGS]
-    own = app[REGENERATOR].context.article_url(article.id)
+    own = FeedContext.from_settings(settings).article_url(article.id)
     sections = [s for slug in article.sections if (s := settings.feed_section(slug)) is not None]
     canonical = article.canonical_url
     html = (

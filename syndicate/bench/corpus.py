@@ -71,7 +71,7 @@ def article(rng: random.Random, index: int, sections: tuple[str, ...] = SECTIONS
         "summary": _sentence(rng, words, hindi),
         "body_html": body,
         "language": "hi" if hindi else "en",
-        "sections": sorted(rng.sample(sections, rng.randint(1, 3))),
+        "sections": sorted(rng.sample(sections, rng.randint(1, min(3, len(sections))))),
         "authors": [{"name": author[1] if hindi else author[0]}],
         "published": published.isoformat(),
         "canonical_url": f"https://news.example/{'hi' if hindi else 'en'}/{index}",
@@ -92,8 +92,16 @@ def article(rng: random.Random, index: int, sections: tuple[str, ...] = SECTIONS
     return record
 
 
-def corpus(count: int, seed: int = 1, start: int = 0) -> Iterator[dict[str, Any]]:
+def section_slugs(count: int) -> tuple[str, ...]:
+    """`count` section slugs in the bench's style (`s001`… when there are more than 99)."""
+    width = max(2, len(str(count)))
+    return tuple(f"s{n:0{width}d}" for n in range(1, count + 1))
+
+
+def corpus(
+    count: int, seed: int = 1, start: int = 0, sections: tuple[str, ...] = SECTIONS
+) -> Iterator[dict[str, Any]]:
     """`count` records, numbered from `start`; the same seed gives the same records."""
     rng = random.Random(seed * 1_000_003 + start)
     for index in range(start, start + count):
-        yield article(rng, index)
+        yield article(rng, index, sections)

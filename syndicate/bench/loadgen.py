@@ -2,7 +2,7 @@
 
 Used when `wrk` is not installed. It speaks just enough HTTP (Content-Length bodies) to
 measure our own server; raw asyncio streams keep the client cheaper than the server.
-Run: `python -m syndicate.loadgen URL --seconds 5 --connections 32 -H 'Name: value'`.
+Run: `python -m syndicate.bench.loadgen URL --seconds 5 --connections 32 -H 'Name: value'`.
 """
 
 from __future__ import annotations

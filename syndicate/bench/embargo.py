@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from syndicate.config import settings_from_mapping
-from syndicate.store.sqlite import SQLiteStore
+from syndicate.store import open_store
 from syndicate.validate import validate_record
 from syndicate.web.app import create_app
 
@@ -67,7 +67,7 @@ async def measure_release_delays(
             when += timedelta(seconds=1.0 + (i * 0.37) % 1.0)
         # Stored before the app starts: the scheduler must find them in the store (as after
         # a CLI ingest or a restart), not be told by the API.
-        store = SQLiteStore(settings.database_url)
+        store = open_store(settings.database_url)
         await store.open()
         try:
             for article_id, release_at in releases:
