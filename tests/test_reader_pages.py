@@ -21,6 +21,7 @@ from syndicate.config import Settings, settings_from_mapping
 from syndicate.store.base import Store
 from syndicate.web.app import create_app
 from syndicate.web.keys import REGENERATOR, STORE
+from tests.import_fixtures import seed_page
 from tests.reader_fixtures import (
     ARABIC_HEADLINE,
     HIDDEN_HEADLINES,
@@ -28,7 +29,7 @@ from tests.reader_fixtures import (
     READER_SECTIONS,
     fill,
 )
-from tests.web_fixtures import record
+from tests.web_fixtures import add_token, bearer, record
 
 Client = TestClient[Any, Any]
 BASE = "https://news.example"
@@ -281,3 +282,26 @@ async def test_an_embargoed_article_is_readable_once_released(client: Client) ->
     )
     status, _, _ = await _get(client, "/articles/embargo-soon")
     assert status == 404
+
+
+async def test_an_imported_page_without_a_url_is_read_at_its_own_address(client: Client) -> None:
+    # Issue 15: a scraped page with no URL of its own gets `{base_url}/articles/{id}`.
+    token = await add_token(client.app[STORE], "editor")
+    resp = await client.post(
+        "/api/import/page?section=global",
+        data=seed_page().encode("utf-8"),
+        headers={"Content-Type": "text/plain; charset=utf-8", **bearer(token)},
+    )
+    assert resp.status == 201, await resp.text()
+    imported = (await resp.json())["record"]
+    assert imported["canonical_url"] == f"{BASE}/articles/{imported['id']}"
+    doc = await _page(client, imported["canonical_url"].removeprefix(BASE))
+    html = doc.getroottree().getroot()
+    assert (html.get("lang"), html.get("dir")) == ("hi", "ltr")
+    assert doc.findtext(".//h1") == imported["headline"]
+    assert doc.xpath('//link[@rel="canonical"]/@href') == [imported["canonical_url"]]
+    assert not doc.xpath('//p[@class="original"]')
+    related = doc.xpath('//aside[@class="related"]//li')
+    assert [" ".join(li.text_content().split()) for li in related] == [
+        r["title"] for r in imported["related"]
+    ]
