@@ -25,7 +25,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "en": {
         "latest": "Latest stories",
         "subscribe": "Subscribe",
-        "subscribe_hint": "Paste one of these addresses into your feed reader:",
+        "subscribe_hint": "Copy one of these links into your feed reader:",
         "sections": "Sections",
         "all_feeds": "Every section's feed, for a reader (OPML)",
         "more": "More from",
@@ -41,7 +41,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "hi": {
         "latest": "ताज़ा खबरें",
         "subscribe": "सदस्यता लें",
-        "subscribe_hint": "इनमें से कोई पता अपने फ़ीड रीडर में डालें:",
+        "subscribe_hint": "इनमें से कोई लिंक कॉपी करके अपने फ़ीड रीडर में डालें:",
         "sections": "खंड",
         "all_feeds": "सभी खंडों की फ़ीड, रीडर के लिए (OPML)",
         "more": "और खबरें:",
@@ -57,7 +57,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "ar": {
         "latest": "آخر الأخبار",
         "subscribe": "اشترك",
-        "subscribe_hint": "الصق أحد هذه العناوين في قارئ الخلاصات:",
+        "subscribe_hint": "انسخ أحد هذه الروابط إلى قارئ الخلاصات:",
         "sections": "الأقسام",
         "all_feeds": "خلاصات كل الأقسام لقارئ الخلاصات (OPML)",
         "more": "المزيد من",
