@@ -1,6 +1,6 @@
 """The `syndicate` command: serve, ingest, validate, import, regenerate, status, token, partner,
-init, demo, bench. This module holds the group and its global options; each command lives in its
-own module.
+init, demo, bench, nginx-conf. This module holds the group and its global options; each command
+lives in its own module.
 
 Exit codes: 0 success, 1 when any record was rejected (or a section failed), 2 usage errors.
 """
@@ -19,6 +19,7 @@ from syndicate.cli import (
     importing,
     ingest,
     init,
+    nginx,
     partner,
     regenerate,
     serve,
@@ -67,6 +68,7 @@ for _command in (
     init.init,
     demo.demo,
     bench.bench,
+    nginx.nginx_conf,
 ):
     main.add_command(_command)
 

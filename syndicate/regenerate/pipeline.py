@@ -181,6 +181,8 @@ class SectionPipeline:
                 gz=doc.gzip,
                 br=doc.br,
                 brotli_copy=doc.br is not None,
+                # The feed's Last-Modified: static servers on every host show the same times.
+                mtime=doc.last_modified.timestamp(),
             )
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
@@ -194,7 +196,13 @@ class SectionPipeline:
                 br = await asyncio.to_thread(publish.brotli_bytes, doc.body)
                 if self.cache.add_brotli(doc.section, doc.name, doc.body, br):
                     await asyncio.to_thread(
-                        publish.write_copy, self.feeds_dir, doc.section, doc.name, ".br", br
+                        publish.write_copy,
+                        self.feeds_dir,
+                        doc.section,
+                        doc.name,
+                        ".br",
+                        br,
+                        mtime=doc.last_modified.timestamp(),
                     )
             except OSError as exc:  # the feeds folder: the run's own write reports it
                 log.warning("regenerate: brotli copy of %s/%s: %s", doc.section, doc.name, exc)

@@ -55,8 +55,12 @@ class FeedContext:
         return f"{self.base_url}/feeds/{section}/{filename}"
 
     def home_url(self, section: str) -> str:
-        """The section's human page (the alternate link): the index, anchored at the section."""
-        return f"{self.base_url}/#{section}"
+        """The section's page for people (the feeds' alternate link): `/sections/{section}`."""
+        return f"{self.base_url}/sections/{section}"
+
+    def article_url(self, article_id: str) -> str:
+        """The service's own page of an article: `/articles/{id}` (the URL of one without)."""
+        return f"{self.base_url}/articles/{article_id}"
 
     @property
     def ttl_minutes(self) -> int:

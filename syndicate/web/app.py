@@ -23,6 +23,7 @@ from syndicate.store import open_store
 from syndicate.store.base import Store
 from syndicate.web import (
     api,
+    article_page,
     articles_api,
     auth,
     desk,
@@ -31,6 +32,7 @@ from syndicate.web import (
     partners,
     push_api,
     reach,
+    reader_pages,
     status_api,
     templating,
     tokens_api,
@@ -166,6 +168,8 @@ def create_app(
     templating.setup(app)
     feeds.setup(app, settings)
     reach.setup(app)
+    reader_pages.setup(app, settings)
+    article_page.setup(app, settings.feed_max_age)
     api.setup(app)
     status_api.setup(app)
     articles_api.setup(app)
