@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from syndicate.errors import FieldError, InvalidRequest
-from syndicate.push import describe, replay, subscribe
+from syndicate.push import DestinationError, describe, replay, subscribe
 from syndicate.web.api import json_body
 from syndicate.web.auth import require
 from syndicate.web.keys import PUSHER, STORE
@@ -50,8 +50,8 @@ async def add_destination(request: web.Request) -> web.Response:
     partner, url, fmt, sections = _fields(await json_body(request))
     try:
         made = await subscribe(request.app[STORE], partner, url, fmt, sections)
-    except ValueError as exc:
-        raise InvalidRequest([FieldError("", str(exc))]) from None
+    except DestinationError as exc:
+        raise InvalidRequest([FieldError(f"/{exc.field}", str(exc))]) from None
     return json_response({**describe(made, partner), "secret": made.secret}, 201)
 
 
