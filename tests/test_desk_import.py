@@ -23,8 +23,7 @@ from tests.web_fixtures import add_token, web_settings
 
 HTTP_BASE = "http://127.0.0.1:8080"
 SEED_HEADLINE = (
-    "किम-पुतिन बैठक: किम और पुतिन के बीच हुआ समझौता इतना अहम क्यों? "
-    "नई रणनीतिक साझेदारी से उडी अमेरिका की नींद"
+    "किम-पुतिन बैठक: किम और पुतिन के बीच हुआ समझौता इतना अहम क्यों? नई रणनीतिक साझेदारी से उडी अमेरिका की नींद"
 )
 
 
@@ -239,9 +238,7 @@ async def test_uploads_are_bounded(store: Store, tmp_path: Path) -> None:
         assert await store.count(None, now=datetime.now(UTC)) == 0
 
 
-async def test_import_stores_only_the_page_that_was_previewed(
-    store: Store, tmp_path: Path
-) -> None:
+async def test_import_stores_only_the_page_that_was_previewed(store: Store, tmp_path: Path) -> None:
     text = seed_page()
     async with app_client(store, _settings(tmp_path)) as client:
         csrf = await sign_in(client, await add_token(store))
