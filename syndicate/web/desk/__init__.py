@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp_jinja2
 from aiohttp import web
 
-from syndicate.web.desk import importer, newsroom, pages, write
+from syndicate.web.desk import access, importer, newsroom, pages, write
 from syndicate.web.desk.common import desk_middleware
 from syndicate.web.desk.session import LIMITER, SignInLimiter
 from syndicate.web.desk.templating import add_filters
@@ -49,7 +49,16 @@ def setup(app: web.Application) -> None:
     route.add_get("/embargoes", newsroom.embargoes, allow_head=False)
     route.add_get("/tokens", newsroom.tokens, allow_head=False)
     route.add_post("/tokens/{name}/revoke", newsroom.revoke_token)
-    app.add_subapp("/desk/", desk)
+    route.add_get("/tokens/new", access.new_token, allow_head=False)
+    route.add_post("/tokens", access.create_token)
+    route.add_post("/tokens/{name}/rotate", access.rotate_token)
+    route.add_get("/push/new", access.new_destination, allow_head=False)
+    route.add_post("/push", access.add_destination)
+    route.add_post("/push/{id}/remove", access.remove_destination)
+    route.add_get("/push/{id}/replay", access.replay_page, allow_head=False)
+    route.add_post("/push/{id}/replay", access.replay_destination)
+    # Before the sub-app, which would take `/desk` as its own (and find no page there).
     app.router.add_get("/desk", to_the_desk)
+    app.add_subapp("/desk/", desk)
     # Under /static/ like the feeds' stylesheet: plain files, cacheable, no session needed.
     app.router.add_static("/static/desk/", STATIC)

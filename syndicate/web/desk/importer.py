@@ -200,6 +200,7 @@ async def _page(
         {
             "nav": "import",
             "form": form,
+            "values": form,
             "errors": errors or {},
             "labels": LABELS,
             "preview_labels": {
