@@ -281,3 +281,20 @@ async def test_import_needs_the_csrf_token_and_an_editor(store: Store, tmp_path:
         )
         assert refused.status == 403
     assert await store.count(None, now=datetime.now(UTC)) == 0
+
+
+async def test_a_body_that_is_no_form_is_a_bad_request(store: Store, tmp_path: Path) -> None:
+    boundary = "b0undary"
+    multipart = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    async with app_client(store, _settings(tmp_path)) as client:
+        await sign_in(client, await add_token(store))
+        for body in (
+            b"no boundary at all",
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n'
+                f"Content-Type: text/plain; charset=nonsense\r\n\r\nx\r\n--{boundary}--\r\n"
+            ).encode(),
+        ):
+            refused = await client.post("/desk/import", data=body, headers=multipart)
+            assert refused.status == 400, await refused.text()
+            assert "the form could not be read" in await refused.text()

@@ -16,10 +16,11 @@ from collections import OrderedDict, deque
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
-from syndicate.errors import Forbidden
+from syndicate.errors import BadRequest, Forbidden
 from syndicate.model import DeskSession, Token
 from syndicate.tokens import hash_token, same_hash
 from syndicate.web.auth import USE
@@ -200,7 +201,11 @@ async def checked_post(request: web.Request) -> tuple[DeskSession, Posted]:
     403 otherwise. Nothing is read from the form, let alone changed, before the check passes.
     """
     session = await current(request)
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, LookupError, HttpProcessingError) as exc:
+        # A body that is no form (a broken multipart boundary, an unknown charset).
+        raise BadRequest(f"the form could not be read: {str(exc)[:200]}") from None
     if session is None:
         raise Forbidden("you are not signed in (or your session has ended): sign in again")
     if not same_secret(form.get("csrf"), session.csrf):
