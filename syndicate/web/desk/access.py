@@ -253,7 +253,10 @@ async def replay_destination(request: web.Request) -> web.Response:
     try:
         await replay(request.config_dict[STORE], destination, since or None)
     except BadRequest as exc:
-        return await _replay_form(request, since, {"since": [exc.message]}, 422)
+        # The cursor's own words are for pulls ("pull again without `since`"): say the desk's.
+        why = exc.message.removeprefix("cursor: ").split(";")[0]
+        message = f"{why}; leave it empty to replay everything from the start"
+        return await _replay_form(request, since, {"since": [message]}, 422)
     pusher = request.config_dict.get(PUSHER)
     if pusher is not None:
         pusher.wake()
