@@ -25,9 +25,10 @@ ImportOutcome = Literal["created", "updated", "unchanged", "rejected", "valid", 
 
 @dataclass(frozen=True, slots=True)
 class PageOptions:
-    """What the editor says about a page, beyond what the page carries."""
+    """What the editor says about a page, beyond what the page carries (no sections: the
+    declared ones the page itself names, as in its section strip)."""
 
-    section: str | None = None
+    sections: tuple[str, ...] = ()
     language: str | None = None
     url: str | None = None
     published: datetime | None = None
@@ -101,7 +102,7 @@ async def import_page(
         result.errors = [FieldError(path, problem)]
         return result
     assert page.headline is not None
-    sections = [options.section] if options.section else page.section_hints
+    sections = list(dict.fromkeys(options.sections)) or page.section_hints
     if not sections:
         message = "no section given, and the page names none that is declared"
         result.errors = [FieldError("/sections", message)]

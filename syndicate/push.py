@@ -58,15 +58,27 @@ MAX_RESPONSE_BYTES = 64 * 1024  # a receiver's answer is read this far, then dro
 BACKOFF_FIRST, BACKOFF_MAX, RETRY_AFTER_MAX = 0.5, 300.0, 3600.0
 
 
+class DestinationError(ValueError):
+    """A destination that cannot be made, naming the field at fault (`url`, `format`, …)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def check_url(url: str) -> str:
     """A destination URL: https, or http to this machine only (tests, a local relay)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"{url!r}: a destination is an https:// URL")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # an unclosed IPv6 bracket, a port that is no number
+        parts, host = urlsplit(""), None
+    if parts.scheme not in ("https", "http") or not host:
+        raise DestinationError("url", f"{url!r}: a destination is an https:// URL")
     if parts.username or parts.password:
-        raise ValueError(f"{url!r}: credentials do not belong in the URL")
-    if parts.scheme == "http" and not _loopback(parts.hostname):
-        raise ValueError(f"{url!r}: plain http only to loopback; use https")
+        raise DestinationError("url", f"{url!r}: credentials do not belong in the URL")
+    if parts.scheme == "http" and not _loopback(host):
+        raise DestinationError("url", f"{url!r}: plain http only to loopback; use https")
     return url
 
 
@@ -91,11 +103,11 @@ def new_destination(
     """A destination for `token`'s partner; sections must be among its entitlements."""
     outside = [s for s in sections if s not in token.sections]
     if token.role != "partner":
-        raise ValueError(f"{token.name!r} is not a partner token")
+        raise DestinationError("partner", f"{token.name!r} is not a partner token")
     if outside:
-        raise ValueError(f"the partner is not entitled to {', '.join(outside)}")
+        raise DestinationError("sections", f"the partner is not entitled to {', '.join(outside)}")
     if fmt not in MEDIA_TYPES:
-        raise ValueError(f"format {fmt!r}: newsml or ninjs")
+        raise DestinationError("format", f"format {fmt!r}: newsml or ninjs")
     return Destination(
         id="dst_" + secrets.token_hex(6),
         token_id=token.id,

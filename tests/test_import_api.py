@@ -116,3 +116,24 @@ async def test_what_is_refused_and_why(
     assert errors == [
         {"path": "/body_html", "message": "no body text could be extracted from the page"}
     ]
+
+
+async def test_sections_repeat_and_the_first_keys_the_id(
+    client: TestClient[Any, Any], editor: dict[str, str], store: Store
+) -> None:
+    page = seed_page().encode()
+    resp = await client.post(
+        "/api/import/page?section=india&section=business&section=india",
+        data=page,
+        headers={**editor, **TEXT},
+    )
+    assert resp.status == 201, await resp.text()
+    body = await resp.json()
+    assert body["record"]["sections"] == ["india", "business"]
+    stored = await store.get(body["id"])
+    assert stored is not None and stored.sections == ("india", "business")
+    refused = await client.post(
+        "/api/import/page?section=india&section=nope", data=page, headers={**editor, **TEXT}
+    )
+    errors = await error_body(refused, 422)
+    assert [e["path"] for e in errors] == ["/sections/1"]

@@ -123,6 +123,17 @@ def test_json_lines_carry_the_record_and_the_outcome(run: Any, tmp_path: Path) -
     assert "summary: created 3, rejected 0" in result.stderr
 
 
+def test_section_repeats_for_more_than_one(run: Any, tmp_path: Path) -> None:
+    page = tmp_path / "en.html"
+    page.write_text(html_page(STORIES["en"], "meta"), encoding="utf-8")
+    result = run(
+        "import", "page", "--json", "--section", "business", "--section", "india", str(page)
+    )
+    assert result.exit_code == 0, result.output
+    [line] = [json.loads(x) for x in result.stdout.splitlines()]
+    assert line["record"]["sections"] == ["business", "india"]
+
+
 def test_stdin_and_a_rejected_page_exit_1(run: Any) -> None:
     result = run("import", "page", "--section", "global", "-", input=b"Only a headline\n")
     assert result.exit_code == 1

@@ -118,10 +118,10 @@ async def test_the_seed_page_keeps_its_id_and_takes_what_the_editor_says(
     settings: Settings,
 ) -> None:
     text = seed_page()
-    _, first = await _import(settings, text, "text", section="global")
-    _, again = await _import(settings, text, "text", section="global")
+    _, first = await _import(settings, text, "text", sections=("global",))
+    _, again = await _import(settings, text, "text", sections=("global",))
     assert first["id"] == again["id"] and first["sections"] == ["global"]
-    _, elsewhere = await _import(settings, text, "text", section="india")
+    _, elsewhere = await _import(settings, text, "text", sections=("india",))
     assert elsewhere["id"] != first["id"]  # same headline, another section: another story
     url = "https://hindi.example/global/kim-putin"
     _, given = await _import(
@@ -143,7 +143,9 @@ async def test_an_html_page_becomes_its_story(
     settings: Settings, language: str, variant: str
 ) -> None:
     story: Story = STORIES[language]
-    result, record = await _import(settings, html_page(story, variant), "html", section="global")
+    result, record = await _import(
+        settings, html_page(story, variant), "html", sections=("global",)
+    )
     assert record["headline"] == story.headline
     assert record["summary"] == story.standfirst
     first = story.paragraphs[0][len(story.standfirst) + 1 :]
@@ -178,7 +180,7 @@ async def test_the_page_language_loses_to_the_text_when_they_disagree(
     settings: Settings,
 ) -> None:
     page = html_page(STORIES["hi"], "meta").replace("<html", '<html lang="en"', 1)
-    result, record = await _import(settings, page, "html", section="global")
+    result, record = await _import(settings, page, "html", sections=("global",))
     assert record["language"] == "hi"
     assert any("the page declares en, the text reads as hi" in n for n in result.notes)
 
@@ -186,7 +188,7 @@ async def test_the_page_language_loses_to_the_text_when_they_disagree(
 async def test_a_relative_teaser_link_resolves_against_the_page(settings: Settings) -> None:
     story = STORIES["en"]
     page = html_page(story, "meta").replace(story.linked_teaser[2], "/business/sensex-80000")
-    _, record = await _import(settings, page, "html", section="business")
+    _, record = await _import(settings, page, "html", sections=("business",))
     assert record["related"][0]["url"] == "https://daily.example/business/sensex-80000"
 
 
@@ -214,7 +216,7 @@ async def test_a_page_without_a_headline_or_body_is_rejected_with_the_reason(
         kind,
         settings,
         None,
-        PageOptions(section="global"),
+        PageOptions(sections=("global",)),
         now=NOW,  # type: ignore[arg-type]
     )
     assert result.outcome == "rejected" and result.record is None

@@ -167,7 +167,12 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="One JSON object a 
 
 @import_group.command(name="page")
 @click.argument("files", nargs=-1, required=True)
-@click.option("--section", help="The section slug (default: the one the page names).")
+@click.option(
+    "--section",
+    "sections",
+    multiple=True,
+    help="A section slug; repeat for more (default: the sections the page names).",
+)
 @click.option("--language", help="The BCP 47 language (default: detected from the text).")
 @click.option("--url", help="The article's own URL, when the page does not say it.")
 @click.option("--published", help="RFC 3339 publication time, when the page does not say it.")
@@ -177,7 +182,7 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="One JSON object a 
 def page(
     ctx: click.Context,
     files: tuple[str, ...],
-    section: str | None,
+    sections: tuple[str, ...],
     language: str | None,
     url: str | None,
     published: str | None,
@@ -191,13 +196,14 @@ def page(
     from syndicate.imports import ImportResult, PageOptions, import_page
 
     settings = _settings(ctx)
-    _check_section(settings, section)
+    for section in sections:
+        _check_section(settings, section)
     if url is not None and (len(files) != 1 or http_url(url) != url):
         problem = (
             "names one page's URL: give one FILE" if len(files) != 1 else "is not an http(s) URL"
         )
         raise click.BadParameter(f"{url!r} {problem}", param_hint="--url")
-    options = PageOptions(section, language, url, _published(published))
+    options = PageOptions(sections, language, url, _published(published))
     inputs = [(name, _read(name)) for name in files]
 
     async def work(store: Store | None, on_result: Callable[[Any], None], bar: Any) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from syndicate.model import PutResult
+from syndicate.imports import ImportResult
+from syndicate.model import PutResult, parse_time
 from syndicate.web.keys import METRICS, PUSHER, SCHEDULER
 
 # `request.app` for the API's handlers, `request.config_dict` for the desk's (a sub-app).
@@ -40,4 +41,17 @@ def article_stored(services: Services, result: PutResult) -> None:
         # The once-a-second sync would find it too; this matters for releases sooner.
         scheduler.article_stored(result.article.release_at)
         # Even a held article: an update that embargoes a public one takes it out again.
+        articles_changed(services)
+
+
+def page_imported(services: Services, result: ImportResult) -> None:
+    """After an imported page (the API's and the desk's): count it; a stored change goes out
+    like any other (a page carries no embargo, so it is released at its `published`)."""
+    if result.outcome not in ("created", "updated", "unchanged", "rejected"):
+        return  # a dry run stored nothing
+    count_ingest(services, result.outcome)
+    if result.outcome in ("created", "updated") and result.record is not None:
+        scheduler = services.get(SCHEDULER)
+        if scheduler is not None:
+            scheduler.article_stored(parse_time(result.record["published"]))
         articles_changed(services)

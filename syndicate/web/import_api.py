@@ -3,15 +3,18 @@ article it became; the same path as `syndicate import page` (`syndicate.imports`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
+from syndicate.config import Settings
 from syndicate.errors import FieldError, InvalidArticle, InvalidRequest, UnsupportedMediaType
 from syndicate.importing.fields import http_url, parse_date
 from syndicate.importing.page import MAX_PAGE_BYTES, PageKind, decode
 from syndicate.imports import PageOptions, import_page
-from syndicate.web.api import _changed, _count_ingest
 from syndicate.web.auth import require
-from syndicate.web.keys import CLOCK, SCHEDULER, SETTINGS, STORE
+from syndicate.web.changes import page_imported
+from syndicate.web.keys import CLOCK, SETTINGS, STORE
 from syndicate.web.responses import json_response
 
 _KINDS: dict[str, PageKind] = {
@@ -22,30 +25,34 @@ _KINDS: dict[str, PageKind] = {
 _TRUE = ("1", "true", "yes")
 
 
-def _options(request: web.Request) -> PageOptions:
-    """The query parameters, each checked and named by the record field it fills."""
-    settings = request.app[SETTINGS]
-    query = request.query
+def page_options(
+    settings: Settings,
+    sections: Sequence[str],
+    language: str | None,
+    url: str | None,
+    published: str | None,
+) -> PageOptions:
+    """What the editor says about a page (the API's parameters, the desk's form fields), each
+    checked and named by the record field it fills; `InvalidRequest` otherwise."""
     errors: list[FieldError] = []
-    section = query.get("section") or None
-    if section is not None and settings.section(section) is None:
-        declared = ", ".join(settings.section_slugs) or "none"
-        errors.append(
-            FieldError("/sections/0", f"section {section!r} is not declared ({declared})")
-        )
-    url = query.get("url") or None
+    for n, section in enumerate(sections):
+        if settings.section(section) is None:
+            declared = ", ".join(settings.section_slugs) or "none"
+            errors.append(
+                FieldError(f"/sections/{n}", f"section {section!r} is not declared ({declared})")
+            )
     if url is not None and http_url(url) != url:
         errors.append(FieldError("/canonical_url", f"url {url!r} is not an absolute http(s) URL"))
-    published = None
-    if text := query.get("published"):
-        published, note = parse_date(text)
-        if published is None or note is not None:
+    when = None
+    if published:
+        when, note = parse_date(published)
+        if when is None or note is not None:
             errors.append(
-                FieldError("/published", f"published {text!r} must be RFC 3339 with an offset")
+                FieldError("/published", f"published {published!r} must be RFC 3339 with an offset")
             )
     if errors:
         raise InvalidRequest(errors)
-    return PageOptions(section, query.get("language") or None, url, published)
+    return PageOptions(tuple(sections), language or None, url, when)
 
 
 async def import_page_handler(request: web.Request) -> web.Response:
@@ -56,7 +63,14 @@ async def import_page_handler(request: web.Request) -> web.Response:
             "expected Content-Type: text/html, application/xhtml+xml or text/plain, "
             f"got {request.content_type or 'none'}"
         )
-    options = _options(request)
+    query = request.query
+    options = page_options(
+        request.app[SETTINGS],
+        [s for s in query.getall("section", []) if s],
+        query.get("language") or None,
+        query.get("url") or None,
+        query.get("published") or None,
+    )
     dry_run = request.query.get("dry_run", "").lower() in _TRUE
     data = await request.read()
     if len(data) > MAX_PAGE_BYTES:
@@ -68,19 +82,9 @@ async def import_page_handler(request: web.Request) -> web.Response:
     result = await import_page(
         "request", text, kind, request.app[SETTINGS], store, options, now=request.app[CLOCK]()
     )
+    page_imported(request.app, result)
     if result.outcome == "rejected":
-        _count_ingest(request, "rejected")
         raise InvalidArticle(result.errors)
-    if result.outcome in ("created", "updated"):
-        _count_ingest(request, result.outcome)
-        scheduler = request.app.get(SCHEDULER)
-        if scheduler is not None and result.record is not None:
-            from syndicate.model import parse_time
-
-            scheduler.article_stored(parse_time(result.record["published"]))
-        _changed(request)
-    elif result.outcome == "unchanged":
-        _count_ingest(request, "unchanged")
     body = result.as_dict()
     del body["source"], body["position"]
     return json_response(body, 201 if result.outcome == "created" else 200)

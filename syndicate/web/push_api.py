@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from syndicate.errors import FieldError, InvalidRequest
-from syndicate.push import describe, replay, subscribe
+from syndicate.push import DestinationError, describe, replay, subscribe
 from syndicate.web.api import json_body
 from syndicate.web.auth import require
 from syndicate.web.keys import CLOCK, PUSHER, STORE
@@ -51,8 +51,8 @@ async def add_destination(request: web.Request) -> web.Response:
         made = await subscribe(
             request.app[STORE], partner, url, fmt, sections, now=request.app[CLOCK]()
         )
-    except ValueError as exc:
-        raise InvalidRequest([FieldError("", str(exc))]) from None
+    except DestinationError as exc:
+        raise InvalidRequest([FieldError(f"/{exc.field}", str(exc))]) from None
     return json_response({**describe(made, partner), "secret": made.secret}, 201)
 
 

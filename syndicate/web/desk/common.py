@@ -91,9 +91,13 @@ async def desk_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if exc.status < 400:
             response = web.Response(status=exc.status, headers=exc.headers)
         else:
-            message = {404: "There is no such page.", 405: "Not allowed here."}.get(
-                exc.status, exc.reason
-            )
+            limit = request.config_dict[SETTINGS].max_request_bytes
+            message = {
+                404: "There is no such page.",
+                405: "Not allowed here.",
+                413: f"Too large: this service takes at most {limit // 1024} KB a form, "
+                "files included.",
+            }.get(exc.status, exc.reason)
             errors = [{"path": "", "message": message}]
             response = await render(
                 request, "error.html", {"status": exc.status, "errors": errors}, exc.status

@@ -9,9 +9,10 @@ from aiohttp import web
 
 from syndicate.errors import Forbidden
 from syndicate.regenerate import SectionResult
+from syndicate.status import push_status
 from syndicate.web.desk.common import redirect, render, require_editor, signed_in
 from syndicate.web.desk.session import checked_form
-from syndicate.web.keys import CLOCK, REGENERATOR, SETTINGS, STORE
+from syndicate.web.keys import CLOCK, PUSHER, REGENERATOR, SETTINGS, STORE
 from syndicate.web.status_api import service_status
 
 MAX_EMBARGOES_SHOWN = 500
@@ -85,20 +86,21 @@ async def tokens(request: web.Request) -> web.Response:
     await signed_in(request)
     store = request.config_dict[STORE]
     settings = request.config_dict[SETTINGS]
-    found = await store.list_tokens()
-    names = {t.id: t.name for t in found}
-    destinations = [
-        {"destination": d, "partner": names.get(d.token_id)} for d in await store.destinations()
-    ]
+    query = request.query
     return await render(
         request,
         "tokens.html",
         {
             "nav": "tokens",
-            "tokens": found,
-            "destinations": destinations,
+            "tokens": await store.list_tokens(),
+            # The same figures as `/api/status`'s `push`, from the same function.
+            "destinations": await push_status(
+                store, request.config_dict.get(PUSHER), request.config_dict[CLOCK]()
+            ),
             "section_title": {s.slug: s.title_in("en") for s in settings.sections},
-            "revoked": request.query.get("revoked", ""),
+            "revoked": query.get("revoked", ""),
+            "removed": query.get("removed", "")[:80],
+            "replayed": query.get("replayed", "")[:80],
         },
     )
 

@@ -16,8 +16,11 @@ from collections import OrderedDict, deque
 from datetime import timedelta
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
 
-from syndicate.errors import Forbidden
+from syndicate.errors import BadRequest, Forbidden
 from syndicate.model import DeskSession, Token
 from syndicate.tokens import hash_token, same_hash
 from syndicate.web.auth import USE
@@ -189,17 +192,30 @@ async def end_session(request: web.Request, response: web.StreamResponse) -> Non
 Form = dict[str, list[str]]
 
 
-async def checked_form(request: web.Request) -> tuple[DeskSession, Form]:
-    """The posted form of a signed-in editor, after the CSRF check; 403 otherwise.
+# A posted form as aiohttp reads it: text fields, and uploads as files.
+Posted = MultiDictProxy[str | bytes | bytearray | FileField]
 
-    Nothing is read from the form, let alone changed, before the check passes.
+
+async def checked_post(request: web.Request) -> tuple[DeskSession, Posted]:
+    """The posted form (uploads included) of a signed-in desk user, after the CSRF check;
+    403 otherwise. Nothing is read from the form, let alone changed, before the check passes.
     """
     session = await current(request)
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, LookupError, HttpProcessingError) as exc:
+        # A body that is no form (a broken multipart boundary, an unknown charset).
+        raise BadRequest(f"the form could not be read: {str(exc)[:200]}") from None
     if session is None:
         raise Forbidden("you are not signed in (or your session has ended): sign in again")
     if not same_secret(form.get("csrf"), session.csrf):
         raise Forbidden("this form is missing its security token or it is stale: reload the page")
+    return session, form
+
+
+async def checked_form(request: web.Request) -> tuple[DeskSession, Form]:
+    """The posted text fields of a signed-in desk user, after the CSRF check (`checked_post`)."""
+    session, form = await checked_post(request)
     fields: Form = {}
     for key, value in form.items():
         if isinstance(value, str):

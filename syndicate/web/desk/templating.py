@@ -32,7 +32,21 @@ def as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1 if isinstance(value, dict) else None)
 
 
+def duration(seconds: float) -> str:
+    """`45 s`, `3 min 12 s`, `2 h 5 min`, `3 d 4 h`: how long, to the unit that matters."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
 def add_filters(env: jinja2.Environment) -> None:
     env.filters["when"] = when
     env.filters["iso"] = iso
     env.filters["as_text"] = as_text
+    env.filters["duration"] = duration

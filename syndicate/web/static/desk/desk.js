@@ -60,6 +60,11 @@
     input.insertAdjacentElement("afterend", button);
   });
 
+  // A secret shown once: focusing it selects it whole, ready to copy.
+  document.querySelectorAll("input[data-select-all]").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
+  });
+
   // Forms that ask first (data-confirm): the server still needs their CSRF token.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
