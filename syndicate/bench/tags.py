@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from syndicate.bench.corpus import SECTIONS
+from syndicate.clock import utc_now
 from syndicate.config import Settings
 from syndicate.metrics import Metrics
 from syndicate.ondemand import OnDemandFeeds
@@ -28,7 +29,7 @@ from syndicate.render import FORMATS
 from syndicate.store.base import Store
 from syndicate.web import feeds as feed_routes
 from syndicate.web import reach
-from syndicate.web.keys import CACHE, METRICS, REGENERATOR, SETTINGS, STORE
+from syndicate.web.keys import CACHE, CLOCK, METRICS, REGENERATOR, SETTINGS, STORE
 
 TAGS = ("politics", "economy", "cricket", "monsoon", "elections", "tech", "health", "world")
 
@@ -68,6 +69,7 @@ async def _warm(feeds: OnDemandFeeds, regenerator: Regenerator, seconds: float) 
     app[CACHE] = regenerator.cache
     app[METRICS] = Metrics()
     app[REGENERATOR] = regenerator
+    app[CLOCK] = utc_now
     feed_routes.setup(app, feeds.settings)
     reach.setup(app)  # its own on-demand cache, warmed by the first request
     runner = web.AppRunner(app, access_log=None)
