@@ -45,7 +45,8 @@ from syndicate.store.base import Store
 log = logging.getLogger(__name__)
 
 PAGE = 100
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.5  # a destination's task looks again this often when nothing woke it
+SUPERVISE_SECONDS = 1.0  # how often the set of destinations is read again, likewise
 MAX_RESPONSE_BYTES = 64 * 1024  # a receiver's answer is read this far, then dropped
 BACKOFF_FIRST, BACKOFF_MAX, RETRY_AFTER_MAX = 0.5, 300.0, 3600.0
 
@@ -107,6 +108,8 @@ class Pusher:
         self._session: aiohttp.ClientSession | None = None
         self.states: dict[str, DestinationState] = {}
         self._wakes: dict[str, asyncio.Event] = {}
+        # Set when destinations may have changed (one added here): the supervisor looks now.
+        self._destinations_changed = asyncio.Event()
         self._key: CursorKey | None = None
 
     async def start(self) -> None:
@@ -127,7 +130,8 @@ class Pusher:
             await self._session.close()
 
     def wake(self) -> None:
-        """A change was stored here: look now rather than at the next poll."""
+        """A change (or a destination) was stored here: look now rather than at the next poll."""
+        self._destinations_changed.set()
         for wake in self._wakes.values():
             wake.set()
 
@@ -145,11 +149,17 @@ class Pusher:
                 self._tasks.pop(gone).cancel()
             for new in wanted - set(self._tasks):
                 self._tasks[new] = asyncio.ensure_future(self._run(new))
-            await asyncio.sleep(1.0)
+            self._destinations_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._destinations_changed.wait(), SUPERVISE_SECONDS)
 
     async def _run(self, destination_id: str) -> None:
         state = self.states.setdefault(destination_id, DestinationState())
+        wake = self._wakes.setdefault(destination_id, asyncio.Event())
         while True:
+            # Cleared before the round reads the queue: a change stored while it runs (after
+            # its read) sets it again, and the next round starts at once, not a poll later.
+            wake.clear()
             try:
                 moved = await self._round(destination_id, state)
             except asyncio.CancelledError:
@@ -158,8 +168,6 @@ class Pusher:
                 log.exception("push: %s: delivery round failed", destination_id)
                 moved = False
             if not moved:
-                wake = self._wakes.setdefault(destination_id, asyncio.Event())
-                wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), POLL_SECONDS)
 

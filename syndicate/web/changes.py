@@ -1,7 +1,8 @@
 """What every editor write tells the rest of the process: the API and the desk both call these.
 
 A stored or withdrawn article makes its sections go out within `publish_delay`, gives an
-embargo its release job now, wakes the pushes, and is counted in the metrics.
+embargo its release job now, wakes the pushes, and is counted in the metrics; a push
+destination added or replayed wakes the pushes too.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def articles_changed(services: Services) -> None:
     scheduler = services.get(SCHEDULER)
     if scheduler is not None:
         scheduler.article_changed()
+    destinations_changed(services)
+
+
+def destinations_changed(services: Services) -> None:
+    """A push destination was added or replayed: its deliveries start now, not at the
+    pusher's next look (up to a second later)."""
     pusher = services.get(PUSHER)
     if pusher is not None:
         pusher.wake()

@@ -14,7 +14,8 @@ from syndicate.errors import FieldError, InvalidRequest
 from syndicate.push import DestinationError, describe, replay, subscribe
 from syndicate.web.api import json_body
 from syndicate.web.auth import require
-from syndicate.web.keys import CLOCK, PUSHER, STORE
+from syndicate.web.changes import destinations_changed
+from syndicate.web.keys import CLOCK, STORE
 from syndicate.web.responses import json_response
 
 
@@ -53,6 +54,7 @@ async def add_destination(request: web.Request) -> web.Response:
         )
     except DestinationError as exc:
         raise InvalidRequest([FieldError(f"/{exc.field}", str(exc))]) from None
+    destinations_changed(request.app)
     return json_response({**describe(made, partner), "secret": made.secret}, 201)
 
 
@@ -70,9 +72,7 @@ async def replay_destination(request: web.Request) -> web.Response:
     if since is not None and not isinstance(since, str):
         raise InvalidRequest([FieldError("/since", "a cursor from X-Syndicate-Cursor")])
     position = await replay(request.app[STORE], request.match_info["id"], since)
-    pusher = request.app.get(PUSHER)
-    if pusher is not None:
-        pusher.wake()
+    destinations_changed(request.app)
     return json_response({"id": request.match_info["id"], "from_start": position == 0})
 
 

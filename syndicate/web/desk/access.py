@@ -15,9 +15,10 @@ from aiohttp import web
 from syndicate.errors import BadRequest, Conflict, FieldError, Forbidden, InvalidRequest, NotFound
 from syndicate.model import ROLES, DeskSession
 from syndicate.push import MEDIA_TYPES, DestinationError, replay, subscribe
+from syndicate.web.changes import destinations_changed
 from syndicate.web.desk.common import redirect, render, signed_in
 from syndicate.web.desk.session import Form, checked_form
-from syndicate.web.keys import CLOCK, PUSHER, SETTINGS, STORE
+from syndicate.web.keys import CLOCK, SETTINGS, STORE
 from syndicate.web.tokens_api import check_grants, describe, issue_token, rotate
 
 ROLE_HINTS = {
@@ -204,6 +205,7 @@ async def add_destination(request: web.Request) -> web.Response:
         "format": made.format,
         "sections": list(made.sections),
     }
+    destinations_changed(request.config_dict)
     heading = f"Push destination added for {values['partner']}"
     return await _secret(request, heading, made.secret, shown, signing=True, status=201)
 
@@ -263,7 +265,5 @@ async def replay_destination(request: web.Request) -> web.Response:
         why = exc.message.removeprefix("cursor: ").split(";")[0]
         message = f"{why}; leave it empty to replay everything from the start"
         return await _replay_form(request, since, {"since": [message]}, 422)
-    pusher = request.config_dict.get(PUSHER)
-    if pusher is not None:
-        pusher.wake()
+    destinations_changed(request.config_dict)
     return redirect(f"/desk/tokens?replayed={quote(destination)}")
