@@ -23,7 +23,7 @@ from lxml import etree
 from syndicate.bench import corpus as benchcorpus
 from syndicate.config import load_settings
 from syndicate.store.sqlite import SQLiteStore
-from tests.served import child_env
+from tests.helpers.processes import child_env
 
 pytestmark = pytest.mark.slow
 COUNT = 6000

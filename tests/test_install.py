@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import tomllib
 import urllib.request
 import zipfile
@@ -22,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.served import free_port
+from tests.helpers.paths import ROOT
+from tests.helpers.processes import free_port, wait_for_log
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = ("syndicate/schemas/article.schema.json", "syndicate/schemas/openapi.yaml",
             "syndicate/default.toml", "syndicate/demo/articles.json",
             "syndicate/web/templates/desk/write.html", "syndicate/web/static/desk/desk.css",
@@ -82,11 +81,7 @@ def test_the_wheel_runs_outside_the_checkout(installed: Path, tmp_path: Path) ->
     proc = subprocess.Popen([str(installed / "syndicate"), "serve"], cwd=tmp_path, env=env,
                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while b"Syndicate serving on" not in (tmp_path / "serve.log").read_bytes():
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not start within 30 s"
-            time.sleep(0.05)
+        wait_for_log(proc, tmp_path / "serve.log")
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(f"{base}/feeds/global/feed.json", timeout=10) as resp:
             feed = json.load(resp)

@@ -16,7 +16,10 @@ from aiohttp.test_utils import TestClient
 
 from syndicate.store.postgres import with_schema
 from syndicate.web.keys import REGENERATOR, STORE
-from tests.app_fixtures import app_settings, record, running_app, wait_until
+from tests.helpers.clients import running_app
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -41,14 +44,14 @@ async def test_a_follower_writes_what_it_serves(
     url, schema = pg_location
     database_url = with_schema(url, schema)
     leader_dir, follower_dir = tmp_path / "leader-feeds", tmp_path / "follower-feeds"
-    leader_settings = app_settings(
+    leader_settings = build_settings(
         tmp_path / "a", database_url=database_url, feeds_dir=str(leader_dir), run_scheduler=False
     )
-    follower_settings = app_settings(
+    follower_settings = build_settings(
         tmp_path / "b", database_url=database_url, feeds_dir=str(follower_dir), run_scheduler=False
     )
     async with running_app(leader_settings) as leader:
-        await leader.app[STORE].put(record("first", sections=["sport"]), now=datetime.now(UTC))
+        await leader.app[STORE].put(live_record("first", sections=["sport"]), now=datetime.now(UTC))
         await leader.app[REGENERATOR].regenerate()
         async with running_app(follower_settings) as follower:
             await wait_until(
@@ -56,7 +59,9 @@ async def test_a_follower_writes_what_it_serves(
                 timeout=1.0,
                 what="a fresh follower's folder to hold the stored feeds",
             )
-            await leader.app[STORE].put(record("second", sections=["sport"]), now=datetime.now(UTC))
+            await leader.app[STORE].put(
+                live_record("second", sections=["sport"]), now=datetime.now(UTC)
+            )
             await leader.app[REGENERATOR].regenerate(["sport"])
 
             async def has_second() -> bool:

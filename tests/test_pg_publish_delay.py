@@ -16,14 +16,11 @@ from aiohttp.test_utils import TestClient
 
 from syndicate.store.postgres import with_schema
 from syndicate.web.keys import SCHEDULER
-from tests.app_fixtures import (
-    app_settings,
-    editor_token,
-    feed_text,
-    record,
-    running_app,
-    wait_until,
-)
+from tests.helpers.clients import feed_text, running_app
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -46,7 +43,7 @@ async def test_a_save_on_a_follower_goes_out_within_the_delay(
     database_url = with_schema(url, schema)
 
     def settings(name: str) -> Any:
-        return app_settings(
+        return build_settings(
             tmp_path / name,
             database_url=database_url,
             feeds_dir=str(tmp_path / name / "feeds"),
@@ -71,10 +68,10 @@ async def test_a_save_on_a_follower_goes_out_within_the_delay(
             await wait_until(
                 lambda: _carries(follower, ""), timeout=5, what="the follower to serve feeds"
             )
-            auth = await editor_token(follower)
+            auth = await editor_header(follower)
             saved_at = time.time()
             response = await follower.post(
-                "/api/articles", json=record("on-follower", sections=["sport"]), headers=auth
+                "/api/articles", json=live_record("on-follower", sections=["sport"]), headers=auth
             )
             assert response.status == 201, await response.text()
             for client, who in ((leader, "leader"), (follower, "follower")):

@@ -12,21 +12,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from syndicate.bench import corpus as benchcorpus
-from syndicate.config import Settings, settings_from_mapping
+from syndicate.config import Settings
 from syndicate.regenerate import Regenerator
 from syndicate.render_pool import RenderPool
 from syndicate.served import FeedCache
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record
-from tests import render_faults
+from tests.helpers import render_faults
+from tests.helpers.settings import build_settings
 
 SECTIONS = {s: {"title": s} for s in benchcorpus.SECTIONS[:4]}
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return settings_from_mapping(
-        {"sections": SECTIONS}, environ={}, feeds_dir=str(tmp_path / "feeds")
-    )
+    return build_settings(sections=SECTIONS, feeds_dir=str(tmp_path / "feeds"))
 
 
 async def _store(tmp_path: Path, settings: Settings, count: int = 120) -> SQLiteStore:
