@@ -21,24 +21,11 @@ import pytest
 from tests.helpers.browser import check_page
 from tests.helpers.processes import cli_token, serve
 from tests.helpers.records import record
+from tests.helpers.settings import DESK_SECTIONS, config_toml
 from tests.helpers.texts import ARABIC_HEADLINE, HINDI_BODY, HINDI_HEADLINE, HINDI_SUMMARY
 from tests.helpers.tokens import auth_header
 
-CONFIG = """
-[syndicate]
-site_title = "Samachar"
-[sections.global]
-title = { en = "Global", hi = "वैश्विक" }
-language = "hi"
-[sections.top-story]
-title = { en = "Top Story", hi = "मुख्य खबर" }
-language = "hi"
-[sections.world]
-title = { en = "World", ar = "العالم" }
-language = "ar"
-[sections.business]
-title = "Business"
-"""
+CONFIG = config_toml(DESK_SECTIONS, site_title="Samachar")
 
 
 @dataclass(frozen=True)

@@ -19,22 +19,12 @@ import pytest
 from tests.helpers.browser import check_page
 from tests.helpers.imports import STORIES, html_page, seed_page
 from tests.helpers.processes import cli_token, serve
+from tests.helpers.settings import DESK_SECTIONS, config_toml
 from tests.helpers.texts import AYODHYA, DALAI_LAMA, SEED_HEADLINE
 from tests.helpers.tokens import auth_header
 
 HOOK = "http://127.0.0.1:9/hook"
-CONFIG = """
-[syndicate]
-site_title = "Samachar"
-[sections.global]
-title = { en = "Global", hi = "वैश्विक" }
-language = "hi"
-[sections.top-story]
-title = { en = "Top Story", hi = "मुख्य खबर" }
-language = "hi"
-[sections.business]
-title = "Business"
-"""
+CONFIG = config_toml(DESK_SECTIONS, site_title="Samachar")
 
 
 @dataclass(frozen=True)

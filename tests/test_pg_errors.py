@@ -46,11 +46,8 @@ def test_driver_errors_become_one_store_error_without_their_text() -> None:
 
 
 @pg
-async def test_a_nul_in_an_article_id_is_not_found_on_postgres(
-    tmp_path: Path, pg_location: tuple[str, str]
-) -> None:
-    url, schema = pg_location
-    settings = build_settings(tmp_path, database_url=with_schema(url, schema))
+async def test_a_nul_in_an_article_id_is_not_found_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    settings = build_settings(tmp_path, database_url=pg_url)
     async with running_app(settings) as client:
         headers = await editor_header(client)
         response = await client.get("/api/articles/a%00b", headers=headers)

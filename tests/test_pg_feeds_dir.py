@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from syndicate.store.postgres import with_schema
 from syndicate.web.keys import REGENERATOR, STORE
 from tests.helpers.clients import running_app
 from tests.helpers.records import live_record
@@ -38,17 +37,13 @@ async def _folder_matches_served(client: TestClient[Any, Any], folder: Path) -> 
     return True
 
 
-async def test_a_follower_writes_what_it_serves(
-    tmp_path: Path, pg_location: tuple[str, str]
-) -> None:
-    url, schema = pg_location
-    database_url = with_schema(url, schema)
+async def test_a_follower_writes_what_it_serves(tmp_path: Path, pg_url: str) -> None:
     leader_dir, follower_dir = tmp_path / "leader-feeds", tmp_path / "follower-feeds"
     leader_settings = build_settings(
-        tmp_path / "a", database_url=database_url, feeds_dir=str(leader_dir), run_scheduler=False
+        tmp_path / "a", database_url=pg_url, feeds_dir=str(leader_dir), run_scheduler=False
     )
     follower_settings = build_settings(
-        tmp_path / "b", database_url=database_url, feeds_dir=str(follower_dir), run_scheduler=False
+        tmp_path / "b", database_url=pg_url, feeds_dir=str(follower_dir), run_scheduler=False
     )
     async with running_app(leader_settings) as leader:
         await leader.app[STORE].put(live_record("first", sections=["sport"]), now=datetime.now(UTC))

@@ -17,7 +17,7 @@ import pytest
 
 from syndicate.errors import StoreError
 from syndicate.model import FeedDocument
-from syndicate.store.postgres import PostgresStore, with_schema
+from syndicate.store.postgres import PostgresStore
 from syndicate.web.keys import STORE
 from tests.helpers.clients import running_app, scrape
 from tests.helpers.settings import build_settings
@@ -100,10 +100,9 @@ async def test_shutdown_closes_the_lock_and_pool_whatever_the_listener_did(
 
 
 async def test_healthz_says_degraded_while_the_database_is_not_heard(
-    tmp_path: Path, pg_location: tuple[str, str]
+    tmp_path: Path, pg_url: str
 ) -> None:
-    url, schema = pg_location
-    settings = build_settings(tmp_path, database_url=with_schema(url, schema))
+    settings = build_settings(tmp_path, database_url=pg_url)
     async with running_app(settings) as client:
         store = client.app[STORE]
         assert isinstance(store, PostgresStore)

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from syndicate.store.postgres import with_schema
 from syndicate.web.keys import SCHEDULER
 from tests.helpers.clients import feed_text, running_app
 from tests.helpers.records import live_record
@@ -36,16 +35,12 @@ async def _carries(client: TestClient[Any, Any], text: str) -> bool:
     return True
 
 
-async def test_a_save_on_a_follower_goes_out_within_the_delay(
-    tmp_path: Path, pg_location: tuple[str, str]
-) -> None:
-    url, schema = pg_location
-    database_url = with_schema(url, schema)
+async def test_a_save_on_a_follower_goes_out_within_the_delay(tmp_path: Path, pg_url: str) -> None:
 
     def settings(name: str) -> Any:
         return build_settings(
             tmp_path / name,
-            database_url=database_url,
+            database_url=pg_url,
             feeds_dir=str(tmp_path / name / "feeds"),
             publish_delay=DELAY,
         )

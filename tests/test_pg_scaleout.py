@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 
 from syndicate.model import FeedDocument
-from syndicate.store.postgres import PostgresStore, feeds_channel, with_schema
+from syndicate.store.postgres import PostgresStore, feeds_channel
 from syndicate.tokens import new_token
 from tests.helpers.processes import SYNDICATE, clean_env, free_port
 from tests.helpers.records import record
@@ -91,16 +91,6 @@ class Server:
     def tail(self) -> str:
         lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
         return f"--- {self.name} (port {self.port}) ---\n" + "\n".join(lines[-30:])
-
-
-@pytest.fixture
-async def pg_url() -> Any:
-    """The test server's URL naming a fresh schema (`?schema=`), dropped afterwards."""
-    url, schema = await create_pg_schema()
-    try:
-        yield with_schema(url, schema)
-    finally:
-        await drop_pg_schema(url, schema)
 
 
 @pytest.fixture

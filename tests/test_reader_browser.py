@@ -8,14 +8,13 @@ A real `syndicate serve` in a subprocess; screenshots under test-output/screensh
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.helpers.browser import axe_violations, screenshot
-from tests.helpers.processes import SYNDICATE, child_env, free_port, run_syndicate, wait_for_log
+from tests.helpers.processes import child_env, free_port, run_syndicate, serving
 from tests.helpers.readers import reader_records
 from tests.helpers.settings import READER_SECTIONS, config_toml
 from tests.helpers.texts import ARABIC_HEADLINE, HINDI_HEADLINE
@@ -42,20 +41,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = child_env(tmp, {"SYNDICATE_PORT": str(port), "SYNDICATE_BASE_URL": base})
     run_syndicate(tmp, "ingest", "articles.ndjson", env=env)
     run_syndicate(tmp, "regenerate", env=env)
-    with (tmp / "serve.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [*SYNDICATE, "--config", "syndicate.toml", "serve"],
-            cwd=tmp,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-        try:
-            wait_for_log(proc, tmp / "serve.log")
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
+    with serving(tmp, env):
+        yield base
 
 
 def _lang_dir(page: Any) -> tuple[str, str]:

@@ -10,6 +10,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,33 @@ def wait_for_log(
     wait_until_sync(printed, timeout=timeout, what=f"{text!r} in {log.name}")
 
 
+@contextmanager
+def serving(
+    tmp_path: Path,
+    env: dict[str, str],
+    *,
+    command: list[str] | None = None,
+    preexec: Callable[[], None] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`syndicate serve` in `tmp_path` (on its syndicate.toml, unless `command` says
+    otherwise) with `env`, once it listens; its output in serve.log; stopped on exit."""
+    with (tmp_path / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            command or [*SYNDICATE, "--config", "syndicate.toml", "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=preexec,
+        )
+        try:
+            wait_for_log(proc, tmp_path / "serve.log")
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
 def serve(
     tmp_path: Path,
     config: str,
@@ -89,21 +117,8 @@ def serve(
     (tmp_path / "syndicate.toml").write_text(config, encoding="utf-8")
     port = free_port()
     env = child_env(tmp_path, {"SYNDICATE_PORT": str(port), **(extra or {})})
-    with (tmp_path / "serve.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [*SYNDICATE, "--config", "syndicate.toml", "serve"],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=preexec,
-        )
-        try:
-            wait_for_log(proc, tmp_path / "serve.log")
-            yield port
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
+    with serving(tmp_path, env, preexec=preexec):
+        yield port
 
 
 def printed_and_served(

@@ -36,6 +36,13 @@ READER_SECTIONS: dict[str, Any] = {
         "language": "ar",
     },
 }
+# The desk's site in the browser tests: Hindi sections, one written right to left, one English.
+DESK_SECTIONS: dict[str, Any] = {
+    "global": SECTIONS["global"],
+    "top-story": SECTIONS["top-story"],
+    "world": {"title": {"en": "World", "ar": "العالم"}, "language": "ar"},
+    "business": {"title": "Business"},
+}
 
 
 def build_settings(

@@ -21,7 +21,7 @@ import pytest
 
 from syndicate.model import Article
 from syndicate.store.base import Store
-from syndicate.store.postgres import PostgresStore
+from syndicate.store.postgres import PostgresStore, with_schema
 from syndicate.store.sqlite import SQLiteStore
 
 PG_URL_ENV = "SYNDICATE_TEST_DATABASE_URL"
@@ -161,3 +161,9 @@ async def pg_location(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
         yield url, schema
     finally:
         await drop_pg_schema(url, schema)
+
+
+@pytest.fixture
+async def pg_url(pg_location: tuple[str, str]) -> str:
+    """The test server's URL naming a fresh schema (`?schema=`), for apps and processes."""
+    return with_schema(*pg_location)
