@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicate.bench import corpus as benchcorpus
+from syndicate.bench import corpus
 from syndicate.config import Settings
 from syndicate.regenerate import Regenerator
 from syndicate.render_pool import RenderPool
@@ -21,7 +21,7 @@ from syndicate.validate import validate_record
 from tests.helpers import render_faults
 from tests.helpers.settings import build_settings
 
-SECTIONS = {s: {"title": s} for s in benchcorpus.SECTIONS[:4]}
+SECTIONS = {s: {"title": s} for s in corpus.SECTIONS[:4]}
 
 
 def _settings(tmp_path: Path) -> Settings:
@@ -34,7 +34,7 @@ async def _store(tmp_path: Path, settings: Settings, count: int = 120) -> SQLite
     sections = tuple(SECTIONS)
     records = [
         validate_record(r, settings)
-        for r in (benchcorpus.article(random.Random(n), n, sections) for n in range(count))
+        for r in (corpus.article(random.Random(n), n, sections) for n in range(count))
     ]
     await store.put_many(records, now=datetime.now(UTC))
     return store
