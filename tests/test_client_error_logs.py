@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from syndicate.web.app import create_app
 from syndicate.web.keys import STORE
+from tests.helpers.clients import running_app
 from tests.helpers.records import record
 from tests.helpers.settings import build_settings
 from tests.helpers.tokens import auth_header, create_token
@@ -50,7 +50,7 @@ async def test_no_client_error_logs_a_traceback(
 ) -> None:
     settings = build_settings(tmp_path, max_request_bytes=2048, run_scheduler=False)
     caplog.set_level(logging.DEBUG)
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with running_app(settings) as client:
         got = await _statuses(client)
     assert got == {wanted: wanted for wanted in got}
     for entry in caplog.records:
@@ -75,7 +75,7 @@ async def test_a_malformed_request_logs_no_traceback(
 ) -> None:
     settings = build_settings(tmp_path, run_scheduler=False)
     caplog.set_level(logging.DEBUG)
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with running_app(settings) as client:
         reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
         writer.write(raw)
         head = await asyncio.wait_for(reader.read(200), 5)

@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -38,7 +37,7 @@ from syndicate.errors import NotFound
 from syndicate.store.base import Store
 from syndicate.store.postgres import PostgresStore
 from syndicate.store.sqlite import SQLiteStore
-from syndicate.web.app import create_app
+from tests.helpers.clients import Client, start_app
 from tests.helpers.iptc import parse_xml
 from tests.helpers.partners import Pulled, item_path, news_items, ninjs_items, pull
 from tests.helpers.records import validated_record
@@ -140,7 +139,7 @@ class PartnerPromise(RuleBasedStateMachine):
         self.received: dict[tuple[str, str], dict[int, tuple[str, str]]] = {}
         self.tmp = tempfile.mkdtemp(prefix="promise-")
         self.pg: tuple[str, str] | None = None
-        self.client: TestClient[Any, Any] | None = None
+        self.client: Client | None = None
         self.store: Store | None = None
 
     def run(self, coro: Any) -> Any:
@@ -155,14 +154,9 @@ class PartnerPromise(RuleBasedStateMachine):
             store = PostgresStore(self.pg[0], schema=self.pg[1])
         self.store = store
         self.run(store.open())
-        app = create_app(self.settings, store=store, run_scheduler=False, clock=lambda: self.clock)
-
-        async def serve() -> TestClient[Any, Any]:
-            client: TestClient[Any, Any] = TestClient(TestServer(app))
-            await client.start_server()
-            return client
-
-        self.client = self.run(serve())
+        self.client = self.run(
+            start_app(self.settings, store=store, run_scheduler=False, clock=lambda: self.clock)
+        )
         for p in PARTNERS:
             self.headers[p.name] = self.run(
                 partner_header(store, tuple(sorted(p.sections)), embargoed=p.embargoed)

@@ -147,7 +147,7 @@ def _max_age(headers: Headers) -> int:
 
 
 async def test_feeds_are_cached_at_most_a_minute_by_default(client: Client) -> None:
-    # The fixture's timer runs every 120 s: the lifetime no longer follows it.
+    # The fixture's timer runs hourly: the lifetime no longer follows it.
     _, headers, _ = await _get(client, "/feeds/global/rss.xml")
     assert 0 < _max_age(headers) <= 60
 
