@@ -1,7 +1,5 @@
-"""Shared builders for feed tests: a context, sections and multilingual articles.
-
-Plain functions (not pytest fixtures) so test modules import them without a conftest.
-"""
+"""Input for the reader-feed renderers: a context, a Hindi section, and articles in Hindi,
+English (markup-like text) and Arabic, as the store hands them to renderers."""
 
 from __future__ import annotations
 
@@ -10,18 +8,22 @@ from typing import Any
 from syndicate.config import Section
 from syndicate.model import Article
 from syndicate.render import FeedContext
+from tests.helpers.settings import BASE_URL
+from tests.helpers.texts import (
+    ARABIC_BODY,
+    ARABIC_HEADLINE,
+    HINDI_BODY,
+    HINDI_HEADLINE,
+    HINDI_SUMMARY,
+    TRICKY_HEADLINE,
+)
 
-BASE = "https://news.example"
 HUB = "https://hub.example/"
-
-HINDI_HEADLINE = "सेंसेक्स 70,000 के पार, बाज़ार में उत्साह"
-TRICKY_HEADLINE = 'Sensex < 70,000 & Nifty > 21,000 — 📈 "rally"'
-ARABIC_HEADLINE = "الأسواق العالمية ترتفع اليوم"
 
 
 def context(**changes: Any) -> FeedContext:
     values: dict[str, Any] = {
-        "base_url": BASE,
+        "base_url": BASE_URL,
         "site_title": "Syndicate News",
         "websub_hub": HUB,
         "ttl_seconds": 300,
@@ -43,13 +45,13 @@ def hindi_section(**changes: Any) -> Section:
 
 
 def full_record() -> dict[str, Any]:
-    """An article using every field a feed carries."""
+    """A Hindi article using every field a feed carries."""
     return {
         "id": "hi-2024-0001",
         "headline": HINDI_HEADLINE,
-        "summary": "मुंबई: शेयर बाज़ार ने आज नया रिकॉर्ड बनाया। Sensex < 70,000 & rising 🚀",
-        "body_html": "<p>मुंबई में <b>शेयर बाज़ार</b> ने आज नया रिकॉर्ड बनाया।</p>"
-        '<p><a href="https://news.example/markets">बाज़ार</a> &amp; more</p>',
+        "summary": f"{HINDI_SUMMARY} Sensex < 70,000 & rising 🚀",
+        "body_html": HINDI_BODY
+        + '<p><a href="https://news.example/markets">बाज़ार</a> &amp; more</p>',
         "language": "hi",
         "sections": ["global", "top-story"],
         "authors": [
@@ -95,7 +97,7 @@ def arabic_record() -> dict[str, Any]:
     return {
         "id": "ar-2024-0003",
         "headline": ARABIC_HEADLINE,
-        "body_html": '<p dir="rtl">ارتفعت الأسواق العالمية اليوم.</p>',
+        "body_html": ARABIC_BODY,
         "language": "ar",
         "sections": ["global"],
         "published": "2024-04-29T09:00:00+03:00",
@@ -126,7 +128,7 @@ def numbered_articles(count: int, body_bytes: int = 4000) -> list[Article]:
                     "sections": ["global"],
                     "authors": [{"name": "राम शर्मा"}],
                     "published": f"2024-03-{1 + day:02d}T{hour:02d}:00:00+05:30",
-                    "canonical_url": f"{BASE}/global/n-{i:04d}",
+                    "canonical_url": f"{BASE_URL}/global/n-{i:04d}",
                     "tags": ["बाज़ार"],
                 }
             )

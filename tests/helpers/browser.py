@@ -5,7 +5,8 @@ Nothing is downloaded at test time: Playwright drives the system browser through
 under `.venv/npm`). Without either, the tests skip with the reason, unless
 `SYNDICATE_REQUIRE_BROWSER=1` (CI sets it) makes that a failure.
 
-Screenshots go to `test-output/screenshots/` (git-ignored), one PNG a page.
+Screenshots go to `test-output/screenshots/` (git-ignored), one PNG a page. The `browser` and
+`page` fixtures are loaded as a pytest plugin by `tests/conftest.py`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.paths import ROOT
+
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 AXE = ROOT / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 # Flags for a headless browser on a machine with no network beyond loopback: without the
@@ -119,3 +121,13 @@ def serious(
         for v in result["violations"]
         if v.get("impact") in impacts
     ]
+
+
+def check_page(page: Any, name: str, counts: dict[str, int]) -> None:
+    """axe-core finds no serious or critical violation on the page; it is saved as
+    `<name>.png`; `counts[name]` is how many violations of any impact axe found there."""
+    found = axe_run(page)
+    bad = serious(found)
+    counts[name] = len(found["violations"])
+    screenshot(page, name)
+    assert not bad, f"{name}: {bad}"

@@ -9,20 +9,16 @@ taken over without losing or doubling an embargo release.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import pytest
@@ -30,11 +26,12 @@ import pytest
 from syndicate.model import FeedDocument
 from syndicate.store.postgres import PostgresStore, feeds_channel
 from syndicate.tokens import new_token
-from tests.store_fixtures import create_pg_schema, drop_pg_schema
+from tests.helpers.processes import SYNDICATE, clean_env, free_port
+from tests.helpers.records import record
+from tests.helpers.settings import BASE_URL
+from tests.helpers.stores import PgFactory, create_pg_schema, drop_pg_schema
+from tests.helpers.tokens import auth_header, create_token
 
-PgFactory = Callable[[], PostgresStore]
-
-ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 pg = pytest.mark.postgres
@@ -53,32 +50,17 @@ title = { en = "Sport", hi = "खेल" }
 FEEDS = ("rss.xml", "atom.xml", "feed.json")
 
 
-def _with_schema(url: str, schema: str) -> str:
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "schema"]
-    return urlunsplit(parts._replace(query=urlencode([*query, ("schema", schema)])))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _article(article_id: str, *, published: datetime, embargo: datetime | None = None) -> dict:
-    record: dict[str, Any] = {
-        "id": article_id,
-        "headline": f"Headline of {article_id}",
-        "summary": "A summary.",
-        "body_html": f"<p>Body of {article_id}.</p>",
-        "language": "en",
-        "sections": ["sport"],
-        "published": published.isoformat(),
-        "canonical_url": f"https://news.example/sport/{article_id}",
-    }
-    if embargo is not None:
-        record["embargo_until"] = embargo.isoformat()
-    return record
+    return record(
+        article_id,
+        headline=f"Headline of {article_id}",
+        summary="A summary.",
+        body_html=f"<p>Body of {article_id}.</p>",
+        sections=["sport"],
+        published=published.isoformat(),
+        canonical_url=f"{BASE_URL}/sport/{article_id}",
+        embargo_until=embargo.isoformat() if embargo is not None else None,
+    )
 
 
 async def _until(
@@ -112,16 +94,6 @@ class Server:
 
 
 @pytest.fixture
-async def pg_url() -> Any:
-    """The test server's URL naming a fresh schema (`?schema=`), dropped afterwards."""
-    url, schema = await create_pg_schema()
-    try:
-        yield _with_schema(url, schema)
-    finally:
-        await drop_pg_schema(url, schema)
-
-
-@pytest.fixture
 def servers(pg_url: str, tmp_path: Path) -> Iterator[list[Server]]:
     """Three `syndicate serve` processes on one schema, each with its own feeds folder."""
     yield from _serve(pg_url, tmp_path, 3)
@@ -133,11 +105,9 @@ def _serve(pg_url: str, tmp_path: Path, count: int) -> Iterator[list[Server]]:
     started: list[Server] = []
     try:
         for n in range(1, count + 1):
-            port = _free_port()
+            port = free_port()
             log = tmp_path / f"server{n}.log"
-            env = {
-                **os.environ,
-                "PYTHONPATH": str(ROOT),
+            env = clean_env() | {
                 "SYNDICATE_DATABASE_URL": pg_url,
                 "SYNDICATE_FEEDS_DIR": str(tmp_path / f"feeds{n}"),
                 "SYNDICATE_HOST": "127.0.0.1",
@@ -146,7 +116,7 @@ def _serve(pg_url: str, tmp_path: Path, count: int) -> Iterator[list[Server]]:
                 "SYNDICATE_RUN_SCHEDULER": "1",
             }
             with log.open("wb") as out:
-                command = [sys.executable, "-m", "syndicate", "--config", str(config), "serve"]
+                command = [*SYNDICATE, "--config", str(config), "serve"]
                 proc = subprocess.Popen(
                     [*command, "--port", str(port)],
                     env=env,
@@ -165,16 +135,12 @@ def _serve(pg_url: str, tmp_path: Path, count: int) -> Iterator[list[Server]]:
 
 
 async def _editor_token(pg_url: str) -> str:
-    secret, digest = new_token()
     store = PostgresStore(pg_url)
     await store.open()
     try:
-        await store.add_token(
-            name="scale-out test", role="editor", token_hash=digest, now=datetime.now(UTC)
-        )
+        return await create_token(store, "editor", name="scale-out test")
     finally:
         await store.close()
-    return secret
 
 
 async def _released_changes(pg_url: str, article_id: str) -> int:
@@ -197,7 +163,7 @@ async def test_three_processes_share_one_store(
     pg_url: str, servers: list[Server], stop: signal.Signals
 ) -> None:
     token = await _editor_token(pg_url)
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = auth_header(token)
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
             await _scenario(http, auth, pg_url, servers, stop)
@@ -281,8 +247,8 @@ async def _scenario(
 
     # An embargoed story, stored before the leader dies, released a few seconds from now.
     release_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=7)
-    record = _article("held", published=now - timedelta(minutes=1), embargo=release_at)
-    async with http.post(first.base + "/api/articles", json=record, headers=auth) as resp:
+    held = _article("held", published=now - timedelta(minutes=1), embargo=release_at)
+    async with http.post(first.base + "/api/articles", json=held, headers=auth) as resp:
         assert resp.status == 201, await resp.text()
 
     killed_at = datetime.now(UTC)
@@ -416,7 +382,7 @@ class _Proxy:
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
-        self.port = _free_port()
+        self.port = free_port()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -471,7 +437,7 @@ async def test_a_database_outage_keeps_feeds_served_and_recovers(
     pg_url: str, proxy: _Proxy, tmp_path: Path
 ) -> None:
     token = await _editor_token(pg_url)
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = auth_header(token)
     parts = urlsplit(pg_url)
     userinfo = parts.netloc.rpartition("@")[0]
     netloc = f"{userinfo}@127.0.0.1:{proxy.port}" if userinfo else f"127.0.0.1:{proxy.port}"
@@ -507,8 +473,8 @@ async def _outage(
         return (await call("GET", "/healthz"))[0] == 200
 
     async def post(article_id: str) -> int:
-        record = _article(article_id, published=datetime.now(UTC))
-        return (await call("POST", "/api/articles", json=record, headers=auth))[0]
+        article = _article(article_id, published=datetime.now(UTC))
+        return (await call("POST", "/api/articles", json=article, headers=auth))[0]
 
     await _until("the server answering", healthy, seconds=30, every=0.1)
     await _until("the server leading", leading, seconds=5)
@@ -547,58 +513,3 @@ async def _outage(
 
 async def _is(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
-
-
-# -- following other processes' saves ---------------------------------------------------------
-class _SlowLoads:
-    """A regenerator stand-in whose loads take a while, fail on demand, and are recorded."""
-
-    def __init__(self) -> None:
-        self.running = 0
-        self.most_at_once = 0
-        self.loaded: list[str] = []
-        self.failures = 1
-
-    async def load_published(self, section: str | None = None) -> int:
-        self.running += 1
-        self.most_at_once = max(self.most_at_once, self.running)
-        try:
-            await asyncio.sleep(0.01)
-            if self.failures:
-                self.failures -= 1
-                raise RuntimeError("database away")
-            self.loaded.append(str(section))
-            return 1
-        finally:
-            self.running -= 1
-
-
-async def test_saves_elsewhere_reload_one_at_a_time_and_retry(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Loads side by side could finish out of order and cache an older snapshot."""
-    from syndicate.web import app as web_app
-
-    monkeypatch.setattr(web_app, "_RELOAD_RETRY_SECONDS", 0.01)
-    loads = _SlowLoads()
-    follower = web_app._FeedFollower(loads)  # type: ignore[arg-type]
-    task = asyncio.create_task(follower.run())
-    try:
-        for section in ("sport", "sport", "global", "sport"):
-            follower.saved(section)
-        await _until(
-            "both sections loaded after the failed first try",
-            lambda: _done(set(loads.loaded) == {"global", "sport"}),
-            seconds=5,
-        )
-        follower.saved("sport")
-        await _until("a later save loaded again", lambda: _done(len(loads.loaded) >= 3), seconds=5)
-        assert loads.most_at_once == 1
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _done(value: bool) -> bool:
-    return value

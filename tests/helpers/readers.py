@@ -1,33 +1,43 @@
-"""Articles and sections for the readers' pages tests: Hindi, Arabic, English, and hidden ones.
-
-Plain data and functions (no fixtures), shared by the HTTP, OPML, nginx and browser tests.
-"""
+"""The readers' site for tests: its settings, articles in Hindi, Arabic and English plus
+hidden ones (withdrawn, embargoed, future-dated) that must never show, and the `Accept`
+headers browsers send when a person opens a URL."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from syndicate.config import Settings
 from syndicate.store.base import Store
-from tests.conftest import SECTIONS
-from tests.web_fixtures import ARABIC_HEADLINE, HINDI_HEADLINE, hindi_record, record
+from syndicate.web.keys import REGENERATOR
+from tests.helpers.clients import Client, app_on
+from tests.helpers.records import hindi_record, record
+from tests.helpers.settings import BASE_URL, READER_SECTIONS, build_settings
+from tests.helpers.texts import ARABIC_BODY, ARABIC_HEADLINE
 
-# The test sections plus one written right to left.
-READER_SECTIONS: dict[str, Any] = {
-    **SECTIONS,
-    "arab-world": {
-        "title": {"ar": "العالم العربي", "en": "Arab world"},
-        "description": {"ar": "أخبار المنطقة العربية", "en": "News from the Arab world"},
-        "language": "ar",
-    },
-}
-
-ARABIC_BODY = "<p>ارتفعت الأسواق العالمية اليوم بعد إعلان البنوك المركزية عن خفض الفائدة.</p>"
 HIDDEN_HEADLINES = {
     "withdrawn-1": "Withdrawn story that must never show",
     "embargoed-1": "Embargoed story that must never show",
     "future-1": "Future-dated story that must never show",
 }
+
+# What browsers send when a person opens a URL (a navigation).
+BROWSERS = {
+    "chromium": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+    "image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+    "firefox": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "safari": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "html only": "text/html",
+}
+
+
+def reader_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """The readers' sections (one right to left), the site's title, a 45 s feed lifetime."""
+    values: dict[str, Any] = {"site_title": "Syndicate News", "feed_max_age": 45}
+    return build_settings(tmp_path, sections=READER_SECTIONS, **{**values, **overrides})
 
 
 def reader_records(base_url: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -101,7 +111,7 @@ def reader_records(base_url: str) -> tuple[list[dict[str, Any]], list[dict[str, 
     return visible, hidden
 
 
-async def fill(store: Store, base_url: str) -> None:
+async def fill(store: Store, base_url: str = BASE_URL) -> None:
     """Store the visible and hidden records; withdraw the withdrawn one."""
     visible, hidden = reader_records(base_url)
     now = datetime.now(UTC)
@@ -110,11 +120,11 @@ async def fill(store: Store, base_url: str) -> None:
     await store.withdraw("withdrawn-1", now=now)
 
 
-__all__ = [
-    "ARABIC_HEADLINE",
-    "HIDDEN_HEADLINES",
-    "HINDI_HEADLINE",
-    "READER_SECTIONS",
-    "fill",
-    "reader_records",
-]
+@asynccontextmanager
+async def reader_site(store: Store, tmp_path: Path) -> AsyncIterator[Client]:
+    """The readers' site on `store` (opened by the caller), filled and regenerated."""
+    await fill(store)
+    async with app_on(store, reader_settings(tmp_path)) as client:
+        results = await client.app[REGENERATOR].regenerate()
+        assert [r.error for r in results] == [None] * len(results)
+        yield client

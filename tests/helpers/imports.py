@@ -1,43 +1,25 @@
 """Pages and feeds for the import tests: the seed page from ../shared/corpus, HTML pages written
 here in Hindi, English and Arabic (with JSON-LD, with only meta tags, with neither), and the
-RSS, Atom and WordPress files in tests/fixtures/import/.
-
-Plain functions and constants (no fixtures), so test modules import what they use.
-"""
+RSS, Atom and WordPress files in tests/fixtures/import/."""
 
 from __future__ import annotations
 
 import html
 import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
+from tests.helpers.paths import FIXTURES, SEED_PAGE, require_shared
+from tests.helpers.texts import AYODHYA
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "scraped-article-hi.txt"
-FEEDS = ROOT / "tests" / "fixtures" / "import"
+FEEDS = FIXTURES / "import"
 RSS = FEEDS / "old-site.rss.xml"
 ATOM = FEEDS / "old-site.atom.xml"
 WXR = FEEDS / "old-site.wxr.xml"
 
-# The seed page's two "also read" teasers: the headlines of two demo articles.
-AYODHYA = "अयोध्या के राम मंदिर परिसर में हुई फायरिंग, एक SSF जवान की गोली लगने से मौत"
-DALAI_LAMA = (
-    "चीन का दलाई लामा पर बयान: ‘धर्म की आड़ में इनसे दूर रहें…’; धर्मशाला में अमेरिकी "
-    "प्रतिनिधिमंडल की दलाई लामा से मुलाकात पर नाराज हुआ चीन"
-)
-
 
 def seed_page() -> str:
     """The seed page's text; skips (or fails when conformance is required) without it."""
-    if not CORPUS.is_file():
-        reason = f"the seed page is not at {CORPUS} (expected ../shared/corpus)"
-        if os.environ.get("SYNDICATE_REQUIRE_CONFORMANCE") == "1":
-            pytest.fail(reason + " and SYNDICATE_REQUIRE_CONFORMANCE=1")
-        pytest.skip(reason)
-    return CORPUS.read_text(encoding="utf-8")
+    return require_shared(SEED_PAGE).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from lxml import etree
 
-NS = {"g": "http://iptc.org/std/nar/2006-10-01/"}
+from tests.helpers.partners import NS
 
 
 @dataclass

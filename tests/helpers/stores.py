@@ -3,10 +3,12 @@
 PostgreSQL runs when `SYNDICATE_TEST_DATABASE_URL` is set and is skipped with the reason
 otherwise; with `SYNDICATE_REQUIRE_PG=1` a missing or unreachable server fails the test. Each
 test gets a fresh schema, dropped afterwards, so runs sharing one server never meet.
+Loaded as a pytest plugin by `tests/conftest.py`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -17,8 +19,9 @@ from typing import Any, NoReturn
 import asyncpg
 import pytest
 
+from syndicate.model import Article
 from syndicate.store.base import Store
-from syndicate.store.postgres import PostgresStore
+from syndicate.store.postgres import PostgresStore, with_schema
 from syndicate.store.sqlite import SQLiteStore
 
 PG_URL_ENV = "SYNDICATE_TEST_DATABASE_URL"
@@ -30,6 +33,7 @@ BACKENDS = [
 ]
 
 StoreFactory = Callable[[], Store]  # a new, unopened store on this test's database
+PgFactory = Callable[[], PostgresStore]  # the same, PostgreSQL only
 
 
 def _pg_unavailable(reason: str) -> NoReturn:
@@ -38,11 +42,17 @@ def _pg_unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-async def create_pg_schema() -> tuple[str, str]:
-    """(server URL, fresh schema name), or skip/fail when there is no server to use."""
+def pg_server_url() -> str:
+    """The test server's URL, or skip/fail when none is configured."""
     url = os.environ.get(PG_URL_ENV, "")
     if not url:
         _pg_unavailable(f"PostgreSQL tests need {PG_URL_ENV}")
+    return url
+
+
+async def create_pg_schema() -> tuple[str, str]:
+    """(server URL, fresh schema name), or skip/fail when there is no server to use."""
+    url = pg_server_url()
     schema = f"syndicate_test_{uuid.uuid4().hex[:16]}"
     try:
         conn = await asyncpg.connect(url, timeout=5)
@@ -61,6 +71,27 @@ async def drop_pg_schema(url: str, schema: str) -> None:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def sqlite_store(path: Path) -> AsyncIterator[SQLiteStore]:
+    """An opened SQLite store on the file `path`, closed on exit (for tests of SQLite only)."""
+    store = SQLiteStore(f"sqlite:///{path}")
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def read_stored(path: Path, *ids: str) -> dict[str, Article | None]:
+    """The articles a command stored in the SQLite file `path`, read from outside its loop."""
+
+    async def read() -> dict[str, Article | None]:
+        async with sqlite_store(path) as store:
+            return {i: await store.get(i) for i in ids}
+
+    return asyncio.run(read())
 
 
 @asynccontextmanager
@@ -116,7 +147,7 @@ def _as_postgres(store: Store) -> PostgresStore:
 
 
 @pytest.fixture
-async def pg_factory(tmp_path: Path) -> AsyncIterator[Callable[[], PostgresStore]]:
+async def pg_factory(tmp_path: Path) -> AsyncIterator[PgFactory]:
     """Makes PostgresStores (closed at teardown) that share one fresh schema."""
     async with _backend("postgres", tmp_path) as (make, _):
         yield lambda: _as_postgres(make())
@@ -130,3 +161,9 @@ async def pg_location(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
         yield url, schema
     finally:
         await drop_pg_schema(url, schema)
+
+
+@pytest.fixture
+async def pg_url(pg_location: tuple[str, str]) -> str:
+    """The test server's URL naming a fresh schema (`?schema=`), for apps and processes."""
+    return with_schema(*pg_location)
