@@ -18,8 +18,12 @@ import pytest
 from syndicate.push import delivery
 from syndicate.tokens import new_token
 from syndicate.web.keys import PUSHER, STORE
-from tests.app_fixtures import app_settings, editor_token, record, running_app, wait_until
-from tests.push_receiver import Receiver
+from tests.helpers.clients import running_app
+from tests.helpers.receivers import Receiver
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header
+from tests.helpers.waiting import wait_until
 
 HOUR = 3600.0
 
@@ -55,12 +59,12 @@ async def test_a_destination_added_over_the_api_is_pushed_to_at_once(
     receiver = Receiver(behaviour=lambda n: "ok")
     url = await receiver.start()
     try:
-        async with running_app(app_settings(tmp_path)) as client:
+        async with running_app(build_settings(tmp_path)) as client:
             admin = await _partner_and_admin(client)
             receiver.secret = await _add_destination(client, admin, url)
-            editor = await editor_token(client)
+            editor = await editor_header(client)
             saved = await client.post(
-                "/api/articles", json=record("first", sections=["global"]), headers=editor
+                "/api/articles", json=live_record("first", sections=["global"]), headers=editor
             )
             assert saved.status == 201
 
@@ -79,10 +83,10 @@ async def test_a_change_stored_while_a_round_reads_is_delivered_without_a_poll(
     receiver = Receiver(behaviour=lambda n: "ok")
     url = await receiver.start()
     try:
-        async with running_app(app_settings(tmp_path)) as client:
+        async with running_app(build_settings(tmp_path)) as client:
             admin = await _partner_and_admin(client)
             receiver.secret = await _add_destination(client, admin, url)
-            editor = await editor_token(client)
+            editor = await editor_header(client)
             store = client.app[STORE]
             real = store.changes_after
             read, go_on = asyncio.Event(), asyncio.Event()
@@ -98,7 +102,7 @@ async def test_a_change_stored_while_a_round_reads_is_delivered_without_a_poll(
             client.app[PUSHER].wake()  # a round now, which reads an empty queue and waits
             await asyncio.wait_for(read.wait(), 20)
             saved = await client.post(
-                "/api/articles", json=record("during", sections=["global"]), headers=editor
+                "/api/articles", json=live_record("during", sections=["global"]), headers=editor
             )
             assert saved.status == 201  # stored (and the pusher woken) after the round read
             go_on.set()
