@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from syndicate.errors import NotFound
 from syndicate.model import Article, Change, Destination
+from syndicate.store.base_postgres import PostgresMixin
 
 _COLUMNS = (
     "id, token_id, url, format, sections, secret, created, position, delivered, failed, dead, "
@@ -34,11 +34,8 @@ def _destination(r: Any) -> Destination:
     )
 
 
-class PostgresPush:
+class PostgresPush(PostgresMixin):
     """Mixed into `PostgresStore`; uses its `_fetch`."""
-
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        raise NotImplementedError
 
     async def add_destination(self, d: Destination) -> Destination:
         await self._fetch(
@@ -55,14 +52,13 @@ class PostgresPush:
         return [_destination(r) for r in rows]
 
     async def remove_destination(self, destination_id: str, *, now: datetime) -> None:
-        rows = await self._fetch(
+        await self._update(
+            f"no push destination {destination_id!r}",
             "UPDATE push_destinations SET removed = $1 WHERE id = $2 AND removed IS NULL "
             "RETURNING id",
             now,
             destination_id,
         )
-        if not rows:
-            raise NotFound(f"no push destination {destination_id!r}")
 
     async def advance_destination(
         self, destination_id: str, position: int, *, delivered: int, when: datetime | None
@@ -94,14 +90,13 @@ class PostgresPush:
         )  # fmt: skip
 
     async def rewind_destination(self, destination_id: str, position: int) -> None:
-        rows = await self._fetch(
+        await self._update(
+            f"no push destination {destination_id!r}",
             "UPDATE push_destinations SET position = $1 WHERE id = $2 AND removed IS NULL "
             "RETURNING id",
             position,
             destination_id,
         )
-        if not rows:
-            raise NotFound(f"no push destination {destination_id!r}")
 
     async def changes_after(
         self, after_seq: int, sections: Sequence[str], limit: int
