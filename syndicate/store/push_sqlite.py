@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from syndicate.model import Article, Change, Destination, format_time, parse_time
+from syndicate.model import Change, Destination, format_time, parse_time
 from syndicate.store.base_sqlite import SQLiteMixin
+from syndicate.store.changes_sqlite import ARTICLE_COLUMNS, change
 
 _COLUMNS = (
     "id, token_id, url, format, sections, secret, created, position, delivered, failed, dead, "
@@ -105,24 +106,10 @@ class SQLitePush(SQLiteMixin):
     ) -> list[Change]:
         marks = ",".join("?" * len(sections))
         async with self.reader.execute(
-            "SELECT c.record, c.version, c.status, c.first_created, c.version_created, c.seq, "
-            "c.kind, c.held FROM changes c WHERE c.seq IN (SELECT DISTINCT seq FROM "
+            f"SELECT {ARTICLE_COLUMNS}, c.seq, c.kind, c.held FROM changes c "
+            "WHERE c.seq IN (SELECT DISTINCT seq FROM "
             f"change_sections WHERE section IN ({marks}) AND seq > ?) ORDER BY c.seq LIMIT ?",
             (*sections, after_seq, limit),
         ) as cur:
             rows = await cur.fetchall()
-        return [
-            Change(
-                seq=r[5],
-                kind=r[6],
-                article=Article.from_record(
-                    json.loads(r[0]),
-                    version=r[1],
-                    status=r[2],
-                    first_created=parse_time(r[3]),
-                    version_created=parse_time(r[4]),
-                ),
-                held=bool(r[7]),
-            )
-            for r in rows
-        ]
+        return [change(r) for r in rows]
