@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from syndicate.model import Article, Change, Destination
+from syndicate.model import Change, Destination
 from syndicate.store.base_postgres import PostgresMixin
+from syndicate.store.changes_postgres import ARTICLE_COLUMNS, change
 
 _COLUMNS = (
     "id, token_id, url, format, sections, secret, created, position, delivered, failed, dead, "
@@ -102,25 +102,11 @@ class PostgresPush(PostgresMixin):
         self, after_seq: int, sections: Sequence[str], limit: int
     ) -> list[Change]:
         rows = await self._fetch(
-            "SELECT c.record, c.version, c.status, c.first_created, c.version_created, c.seq, "
-            "c.kind, c.held FROM changes c WHERE c.seq IN (SELECT DISTINCT seq FROM "
+            f"SELECT {ARTICLE_COLUMNS}, c.seq, c.kind, c.held FROM changes c "
+            "WHERE c.seq IN (SELECT DISTINCT seq FROM "
             "change_sections WHERE section = ANY($1::text[]) AND seq > $2) ORDER BY c.seq LIMIT $3",
             list(sections),
             after_seq,
             limit,
         )
-        return [
-            Change(
-                seq=int(r["seq"]),
-                kind=r["kind"],
-                article=Article.from_record(
-                    json.loads(r["record"]),
-                    version=r["version"],
-                    status=r["status"],
-                    first_created=r["first_created"],
-                    version_created=r["version_created"],
-                ),
-                held=r["held"],
-            )
-            for r in rows
-        ]
+        return [change(r) for r in rows]
