@@ -159,7 +159,7 @@ def plan_puts(
             version_created=now,
         )
         kind: ChangeKind = "updated" if old else "created"
-        touched = set(old.sections) | set(article.sections) if old else set(article.sections)
+        touched = {*(old.sections if old else ()), *article.sections}
         entry = Entry(seq, kind, article.release_at > now, article, tuple(sorted(touched)))
         seq += 1
         plan.entries.append(entry)
