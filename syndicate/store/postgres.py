@@ -18,6 +18,7 @@ import asyncpg
 
 from syndicate.errors import NotFound, StoreError
 from syndicate.model import WITHDRAWN, Article, PutResult
+from syndicate.store import plan as rules
 from syndicate.store.base import BatchPuts
 from syndicate.store.changes_postgres import (
     ARTICLE_COLUMNS,
@@ -37,14 +38,6 @@ from syndicate.store.pg_connection import (
     with_schema,
 )
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
-from syndicate.store.plan import (
-    PutPlan,
-    Stored,
-    plan_puts,
-    plan_releases,
-    plan_withdraw,
-    record_or_none,
-)
 from syndicate.store.push_postgres import PostgresPush
 from syndicate.store.tokens_postgres import PostgresTokens
 
@@ -193,7 +186,7 @@ class PostgresStore(PostgresChangeLog, PostgresFeeds, PostgresTokens, PostgresPu
                 ids,
             )
             stored = {
-                r["id"]: Stored(
+                r["id"]: rules.Stored(
                     r["version"],
                     r["status"],
                     r["content_hash"],
@@ -203,7 +196,7 @@ class PostgresStore(PostgresChangeLog, PostgresFeeds, PostgresTokens, PostgresPu
                 )
                 for r in rows
             }
-            plan = plan_puts(
+            plan = rules.plan_puts(
                 records, stored, now=now, next_seq=next_seq, expected_version=expected_version
             )
             await self._append(conn, plan.entries)
@@ -222,9 +215,9 @@ class PostgresStore(PostgresChangeLog, PostgresFeeds, PostgresTokens, PostgresPu
             if row is None:
                 raise NotFound(f"no article with id {article_id!r}")
             current = article(row)
-            seen = record_or_none(row["seen"])
+            seen = rules.record_or_none(row["seen"])
             pending = row["release_pending"]
-            entry = plan_withdraw(current, pending=pending, seen=seen, now=now, seq=seq)
+            entry = rules.plan_withdraw(current, pending=pending, seen=seen, now=now, seq=seq)
             if entry is None:
                 return current
             await self._append(conn, [entry])
@@ -254,8 +247,8 @@ class PostgresStore(PostgresChangeLog, PostgresFeeds, PostgresTokens, PostgresPu
                 "WHERE a.release_pending AND a.release_at <= $1 ORDER BY a.release_at, a.id",
                 now,
             )
-            due = [(article(r), record_or_none(r["seen"])) for r in rows]
-            entries = plan_releases(due, next_seq=next_seq)
+            due = [(article(r), rules.record_or_none(r["seen"])) for r in rows]
+            entries = rules.plan_releases(due, next_seq=next_seq)
             await self._append(conn, entries)
             if entries:
                 await conn.execute(
@@ -337,7 +330,7 @@ class PostgresStore(PostgresChangeLog, PostgresFeeds, PostgresTokens, PostgresPu
         return [(r["id"], r["release_at"], tuple(r["sections"])) for r in rows]
 
 
-async def _write_rows(conn: Any, plan: PutPlan) -> None:
+async def _write_rows(conn: Any, plan: rules.PutPlan) -> None:
     """The articles rows a put plan leaves, and their section placements."""
     if not plan.rows:
         return

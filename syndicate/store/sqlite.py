@@ -26,6 +26,7 @@ from syndicate.model import (
     format_time,
     parse_time,
 )
+from syndicate.store import plan as rules
 from syndicate.store.base import BatchPuts
 from syndicate.store.changes_sqlite import (
     ARTICLE_COLUMNS,
@@ -36,14 +37,6 @@ from syndicate.store.changes_sqlite import (
 )
 from syndicate.store.feeds_sqlite import SQLiteFeeds
 from syndicate.store.migrations import SQLITE as MIGRATIONS
-from syndicate.store.plan import (
-    PutPlan,
-    Stored,
-    plan_puts,
-    plan_releases,
-    plan_withdraw,
-    record_or_none,
-)
 from syndicate.store.push_sqlite import SQLitePush
 from syndicate.store.tokens_sqlite import SQLiteTokens
 
@@ -161,7 +154,7 @@ class SQLiteStore(SQLiteChangeLog, SQLiteFeeds, SQLiteTokens, SQLitePush, BatchP
         """
         async with self._transaction() as db:
             stored = await _stored(db, list(dict.fromkeys(r["id"] for r in records)))
-            plan = plan_puts(
+            plan = rules.plan_puts(
                 records,
                 stored,
                 now=now,
@@ -183,9 +176,9 @@ class SQLiteStore(SQLiteChangeLog, SQLiteFeeds, SQLiteTokens, SQLitePush, BatchP
             if row is None:
                 raise NotFound(f"no article with id {article_id!r}")
             current = article(row)
-            seen = record_or_none(row[6])
+            seen = rules.record_or_none(row[6])
             seq = await next_seq(db)
-            entry = plan_withdraw(current, pending=bool(row[5]), seen=seen, now=now, seq=seq)
+            entry = rules.plan_withdraw(current, pending=bool(row[5]), seen=seen, now=now, seq=seq)
             if entry is None:
                 return current
             await append(db, [entry])
@@ -211,8 +204,8 @@ class SQLiteStore(SQLiteChangeLog, SQLiteFeeds, SQLiteTokens, SQLitePush, BatchP
                 rows = await cur.fetchall()
             if not rows:
                 return []
-            due = [(article(r), record_or_none(r[5])) for r in rows]
-            entries = plan_releases(due, next_seq=await next_seq(db))
+            due = [(article(r), rules.record_or_none(r[5])) for r in rows]
+            entries = rules.plan_releases(due, next_seq=await next_seq(db))
             await append(db, entries)
             await db.executemany(
                 "UPDATE articles SET release_pending = 0, seq = ? WHERE id = ?",
@@ -283,9 +276,9 @@ class SQLiteStore(SQLiteChangeLog, SQLiteFeeds, SQLiteTokens, SQLitePush, BatchP
         return [(r[0], _release_time(r[1]), tuple(json.loads(r[2]))) for r in rows]
 
 
-async def _stored(db: aiosqlite.Connection, ids: Sequence[str]) -> dict[str, Stored]:
+async def _stored(db: aiosqlite.Connection, ids: Sequence[str]) -> dict[str, rules.Stored]:
     """The rows a batch of puts replaces, by id (in chunks under SQLite's parameter limit)."""
-    stored: dict[str, Stored] = {}
+    stored: dict[str, rules.Stored] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         async with db.execute(
@@ -296,11 +289,11 @@ async def _stored(db: aiosqlite.Connection, ids: Sequence[str]) -> dict[str, Sto
         ) as cur:
             for r in await cur.fetchall():
                 when = parse_time(r[4]), parse_time(r[5])
-                stored[r[0]] = Stored(r[1], r[2], r[3], *when, tuple(json.loads(r[6])))
+                stored[r[0]] = rules.Stored(r[1], r[2], r[3], *when, tuple(json.loads(r[6])))
     return stored
 
 
-async def _write_rows(db: aiosqlite.Connection, plan: PutPlan) -> None:
+async def _write_rows(db: aiosqlite.Connection, plan: rules.PutPlan) -> None:
     """The articles rows a put plan leaves, and their section placements."""
     if not plan.rows:
         return
