@@ -6,10 +6,11 @@ which the copies disagreed, and the seqs SQLite now hands out itself, on both ba
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from syndicate.store.base import Store
+from syndicate.store.changes_sqlite import time_texts
 from tests.web_fixtures import record
 
 NOW = datetime(2024, 6, 19, 12, 0, tzinfo=UTC)
@@ -65,3 +66,15 @@ async def test_withdrawals_and_releases_take_the_next_seqs_after_puts(store: Sto
         "b": [(2, "created"), (4, "released")],
         "c": [(5, "created")],
     }
+
+
+def test_sqlite_time_text_keeps_the_offset_each_time_was_given_in() -> None:
+    text = time_texts()
+    utc = datetime(2024, 6, 19, 12, 0, tzinfo=UTC)
+    ist = utc.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    assert utc == ist  # the same instant: a memo by value would write one as the other
+    assert [text(utc), text(ist), text(utc)] == [
+        "2024-06-19T12:00:00+00:00",
+        "2024-06-19T17:30:00+05:30",
+        "2024-06-19T12:00:00+00:00",
+    ]

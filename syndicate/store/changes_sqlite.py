@@ -8,7 +8,8 @@ here: one writer connection appends, one transaction at a time.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import aiosqlite
@@ -44,14 +45,30 @@ async def next_seq(db: aiosqlite.Connection) -> int:
     return (int(top[0]) if top else 0) + 1
 
 
+def time_texts() -> Callable[[datetime], str]:
+    """`format_time` that formats each datetime object once: SQLite keeps times as text, and
+    the rows of one batch share its `now` (a memo by identity, so equal instants written
+    with different offsets keep their own text)."""
+    memo: dict[int, tuple[datetime, str]] = {}
+
+    def text(when: datetime) -> str:
+        hit = memo.get(id(when))
+        if hit is None or hit[0] is not when:
+            hit = memo[id(when)] = (when, format_time(when))
+        return hit[1]
+
+    return text
+
+
 async def append(db: aiosqlite.Connection, entries: Sequence[Entry]) -> None:
     """Write planned entries with one `executemany` per table, whatever their number."""
     if not entries:
         return
+    text = time_texts()
     await db.executemany(
         "INSERT INTO changes (seq, article_id, version, status, kind, held, record, "
         "first_created, version_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [_change_row(e) for e in entries],
+        [_change_row(e, text) for e in entries],
     )
     await db.executemany(
         "INSERT INTO change_sections (section, seq) VALUES (?, ?)",
@@ -64,7 +81,7 @@ async def append(db: aiosqlite.Connection, entries: Sequence[Entry]) -> None:
     )
 
 
-def _change_row(entry: Entry) -> tuple[Any, ...]:
+def _change_row(entry: Entry, text: Callable[[datetime], str]) -> tuple[Any, ...]:
     a = entry.article
     assert a.first_created is not None and a.version_created is not None
     return (
@@ -75,8 +92,8 @@ def _change_row(entry: Entry) -> tuple[Any, ...]:
         entry.kind,
         1 if entry.held else 0,
         entry.record_json,
-        format_time(a.first_created),
-        format_time(a.version_created),
+        text(a.first_created),
+        text(a.version_created),
     )
 
 

@@ -133,11 +133,12 @@ def plan_puts(
     `expected_version` is set and an article is not at it.
     """
     plan = PutPlan()
-    state = dict(stored)
     seq = next_seq
     for record in records:
         article_id = str(record["id"])
-        old = state.get(article_id)
+        # A record later in the batch sees what an earlier one left (made only when asked).
+        earlier = plan.rows.get(article_id)
+        old = earlier.stored() if earlier is not None else stored.get(article_id)
         if expected_version is not None:
             check_expected(article_id, old.version if old else None, expected_version)
         digest = content_hash(record)
@@ -167,7 +168,6 @@ def plan_puts(
         plan.rows[article_id] = row
         if article_id in stored:
             plan.replaced.add(article_id)
-        state[article_id] = row.stored()
         plan.results.append(PutResult("updated" if old else "created", article))
     return plan
 

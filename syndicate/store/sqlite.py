@@ -23,7 +23,6 @@ from syndicate.model import (
     WITHDRAWN,
     Article,
     PutResult,
-    format_time,
     parse_time,
 )
 from syndicate.store import plan as rules
@@ -34,6 +33,7 @@ from syndicate.store.changes_sqlite import (
     append,
     article,
     next_seq,
+    time_texts,
 )
 from syndicate.store.feeds_sqlite import SQLiteFeeds
 from syndicate.store.migrations import SQLITE as MIGRATIONS
@@ -299,6 +299,7 @@ async def _write_rows(db: aiosqlite.Connection, plan: rules.PutPlan) -> None:
         return
     rows: list[tuple[Any, ...]] = []
     placements: list[tuple[Any, ...]] = []
+    text = time_texts()
     for article_id, row in plan.rows.items():
         a = row.entry.article
         assert a.first_created is not None
@@ -313,7 +314,7 @@ async def _write_rows(db: aiosqlite.Connection, plan: rules.PutPlan) -> None:
                 published_ts,
                 release_ts,
                 1 if row.entry.held else 0,
-                format_time(a.first_created),
+                text(a.first_created),
                 json.dumps(list(a.sections)),
             )
         )
