@@ -11,9 +11,9 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
+from syndicate.clock import Clock, utc_now
 from syndicate.config import Settings
 from syndicate.errors import FieldError
 from syndicate.store.base import Store
@@ -153,7 +153,7 @@ async def ingest(
     *,
     source: str | None = None,
     on_result: Callable[[RecordResult], None] | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> list[RecordResult]:
     """Validate every record and store the valid ones (`store=None`: validate only)."""
     results: list[RecordResult] = []
@@ -174,7 +174,7 @@ async def ingest(
         items: list[tuple[RecordResult, dict[str, Any]]], then_report: list[RecordResult]
     ) -> None:
         assert store is not None
-        stored = await store.put_many([record for _, record in items], now=now())
+        stored = await store.put_many([record for _, record in items], now=clock())
         for (result, _), put in zip(items, stored, strict=True):
             result.outcome = put.outcome
             result.version = put.article.version

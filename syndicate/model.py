@@ -1,6 +1,6 @@
 """The newsroom's nouns as plain frozen dataclasses: Article and its parts. No I/O here.
 
-An `Article` is built from a validated record (see `validate.py`); `record` keeps the
+An `Article` is built from a validated record (see `syndicate.validate`); `record` keeps the
 submitted JSON (sanitised) so that text round-trips byte-exact.
 """
 
@@ -54,7 +54,8 @@ class Image:
 
 @dataclass(frozen=True, slots=True)
 class RelatedLink:
-    url: str
+    # None: a story named by its headline alone (renderers write no link element for it).
+    url: str | None
     title: str | None = None
 
 
@@ -105,6 +106,9 @@ class Article:
     urgency: int | None = None
     rights: Rights | None = None
     editorial_note: str | None = None
+    # The identity readers already hold (an imported item's RSS guid / Atom id / JSON Feed
+    # id). A typed field, not read from `record`: fragment caches key on the Article's fields.
+    guid: str | None = None
     # Owned by the store.
     version: int = 1
     status: Status = PUBLISHED
@@ -180,10 +184,13 @@ class Article:
             else None,
             tags=tuple(rec.get("tags", ())),
             subjects=tuple(rec.get("subjects", ())),
-            related=tuple(RelatedLink(r["url"], r.get("title")) for r in rec.get("related", ())),
+            related=tuple(
+                RelatedLink(r.get("url"), r.get("title")) for r in rec.get("related", ())
+            ),
             urgency=rec.get("urgency"),
             rights=Rights(rights.get("holder"), rights.get("usage_terms")) if rights else None,
             editorial_note=rec.get("editorial_note"),
+            guid=rec.get("guid"),
             version=version,
             status=status,
             first_created=first_created,
@@ -305,3 +312,22 @@ class Destination:
     dead: int = 0  # deliveries given up on and parked
     last_error: str | None = None
     last_delivered: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeskSession:
+    """A signed-in editors' desk session as stored: only the hash of its cookie's id is kept.
+
+    `csrf` is the token every state-changing form of the session must carry; `token` is the
+    live credential the editor signed in with (revoking it ends the session).
+    """
+
+    session_hash: str = field(repr=False)
+    token: Token
+    csrf: str = field(repr=False)
+    created: datetime
+    last_seen: datetime
+
+
+ArticleState = Literal["published", "withdrawn", "held"]
+ARTICLE_STATES: tuple[ArticleState, ...] = ("published", "withdrawn", "held")

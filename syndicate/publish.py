@@ -66,8 +66,12 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see either the old or the new bytes."""
+def write_atomic(path: Path, data: bytes, *, mtime: float | None = None) -> None:
+    """Replace `path` with `data` so that readers see either the old or the new bytes.
+
+    `mtime` (Unix seconds) is set before the rename, so no reader sees the new bytes with
+    another time: a static server's Last-Modified and ETag (mtime and size) come from it.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -75,6 +79,8 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
             os.fchmod(fh.fileno(), MODE)  # mkstemp creates 0600; feeds are public
+        if mtime is not None:
+            os.utime(tmp, (mtime, mtime))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -101,6 +107,7 @@ def publish(
     gz: bytes | None = None,
     br: bytes | None = None,
     brotli_copy: bool = True,
+    mtime: float | None = None,
 ) -> bool:
     """Write a feed and its `.gz`/`.br` copies; False (nothing written) if already current.
 
@@ -109,6 +116,9 @@ def publish(
     Pass `gz`/`br` when they are already made (the serving cache makes them) to compress once.
     `brotli_copy=False` leaves the `.br` copy to a later `write_copy` (it is made off the
     regeneration's critical path).
+    `mtime` is given to the file and its copies: the feed's own Last-Modified, so that every
+    host publishing the same bytes shows a static server the same times (and nginx, whose
+    ETag is made of mtime and size, the same ETags). An unchanged file gets it too.
     """
     path = feed_path(feeds_dir, section_slug, filename)
     copies = [
@@ -119,13 +129,23 @@ def publish(
     if path.parent.is_dir():
         sweep_leftovers(path)
     if _read(path) == data and all(p.is_file() for p, _, _ in copies):
+        if mtime is not None:
+            _set_mtime([path, *(p for p, _, _ in copies)], mtime)
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     for copy_path, ready, compress in copies:
-        write_atomic(copy_path, ready if ready is not None else compress(data))
-    write_atomic(path, data)
+        write_atomic(copy_path, ready if ready is not None else compress(data), mtime=mtime)
+    write_atomic(path, data, mtime=mtime)
     _fsync_dir(path.parent)
     return True
+
+
+def _set_mtime(paths: list[Path], mtime: float) -> None:
+    # Files written before mtimes were set, or by a host whose render came second.
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime != mtime:
+                os.utime(path, (mtime, mtime))
 
 
 # Older than this, a temp file is no one's write in progress (a write takes milliseconds; a
@@ -141,6 +161,8 @@ def sweep_leftovers(path: Path, *, older_than: float = LEFTOVER_SECONDS) -> int:
     would keep it forever.
     """
     removed = 0
+    # Not the service's clock: a file's age is judged by the clock that stamped its mtime
+    # (the OS's). A test's fixed clock must not make another writer's temp file look old.
     limit = time.time() - older_than
     for leftover in path.parent.glob(f".{path.name}*.tmp"):
         with contextlib.suppress(FileNotFoundError):
@@ -151,14 +173,20 @@ def sweep_leftovers(path: Path, *, older_than: float = LEFTOVER_SECONDS) -> int:
 
 
 def write_copy(
-    feeds_dir: Path, section_slug: str | None, filename: str, suffix: str, data: bytes
+    feeds_dir: Path,
+    section_slug: str | None,
+    filename: str,
+    suffix: str,
+    data: bytes,
+    *,
+    mtime: float | None = None,
 ) -> None:
     """Write one compressed copy (`.br`) of an already published feed, atomically."""
     if suffix not in COMPRESSED_SUFFIXES:
         raise ValueError(f"publish: not a compressed copy suffix: {suffix!r}")
     path = feed_path(feeds_dir, section_slug, filename)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path.with_name(path.name + suffix), data)
+    write_atomic(path.with_name(path.name + suffix), data, mtime=mtime)
 
 
 def read_published(feeds_dir: Path) -> dict[tuple[str | None, str], bytes]:

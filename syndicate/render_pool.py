@@ -23,11 +23,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from syndicate.config import Section
 from syndicate.model import Article
 from syndicate.publish import gzip_bytes
 from syndicate.render import FORMATS, FeedContext, Fitted, render_feed_counted
+from syndicate.render.fragments import DEFAULT_BUDGET as DEFAULT_CACHE_BYTES
 from syndicate.render.fragments import FragmentCache
 from syndicate.served import strong_etag
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 RENDER_TIMEOUT = 60.0  # a section renders in milliseconds; a minute is a hung renderer
 WORKER_NICENESS = 10
+T = TypeVar("T")
 
 
 class RenderFailed(RuntimeError):
@@ -61,8 +64,9 @@ def render_section(
 ) -> list[Rendered]:
     """Every reader format of one section (runs in a worker, or in-process)."""
     out = []
+    fragments = FRAGMENTS if FRAGMENTS.budget > 0 else None
     for name, fmt in FORMATS.items():
-        fitted = render_feed_counted(name, ctx, section, articles, FRAGMENTS)
+        fitted = render_feed_counted(name, ctx, section, articles, fragments)
         etag = strong_etag(fitted.body)
         same = served_etags.get(fmt.filename) == etag
         out.append(
@@ -74,20 +78,38 @@ def render_section(
 # This process's item fragments (each worker has its own; a section may go to any of them,
 # which costs a render, never a wrong byte).
 FRAGMENTS = FragmentCache()
+# Documents rendered on demand (tag, author and archive feeds) keep their own, smaller
+# fragments: a reader asking for many tags must not push the section feeds' out.
+ON_DEMAND_FRAGMENTS = FragmentCache(16 * 1024 * 1024)
+
+
+def render_document(
+    ctx: FeedContext, section: Section, articles: Sequence[Article], name: str
+) -> Rendered:
+    """One format of a document rendered on demand, with its ETag and gzip copy."""
+    fitted = render_feed_counted(name, ctx, section, articles, ON_DEMAND_FRAGMENTS)
+    etag = strong_etag(fitted.body)
+    return Rendered(name, FORMATS[name].filename, fitted, etag, gzip_bytes(fitted.body))
+
 
 Worker = Callable[[FeedContext, Section, Sequence[Article], dict[str, str]], list[Rendered]]
 
 
-def _lower_priority() -> None:
+def _start_worker(cache_bytes: int) -> None:
+    FRAGMENTS.resize(cache_bytes)
     with contextlib.suppress(OSError):  # not allowed here: render at the normal priority
         os.nice(WORKER_NICENESS)
 
 
 class RenderPool:
-    """Worker processes for `render_section`; `workers=0` renders in-process instead."""
+    """Worker processes for `render_section`; `workers=0` renders in-process instead.
 
-    def __init__(self, workers: int) -> None:
+    Each worker keeps up to `cache_bytes` of rendered item fragments (0: none).
+    """
+
+    def __init__(self, workers: int, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.workers = workers
+        self.cache_bytes = cache_bytes
         self.worker: Worker = render_section  # tests put a crashing or hanging one here
         self.timeout = RENDER_TIMEOUT
         self._pool: ProcessPoolExecutor | None = None
@@ -99,7 +121,10 @@ class RenderPool:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["syndicate.render_pool"])
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=context, initializer=_lower_priority
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(self.cache_bytes,),
             )
         return self._pool
 
@@ -111,12 +136,20 @@ class RenderPool:
         served_etags: dict[str, str],
     ) -> list[Rendered]:
         if self.workers == 0:
+            FRAGMENTS.resize(self.cache_bytes)  # this process's own, shared by its apps
             return self.worker(ctx, section, articles, served_etags)
         # The stored record travels with each article only for the API; feeds never read it.
         light = [_without_record(a) for a in articles]
+        return await self.call(self.worker, ctx, section, light, served_etags)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` (a pure, picklable function) in a worker, with the same crash and timeout
+        handling as a section render; in-process when `workers` is 0."""
+        if self.workers == 0:
+            return fn(*args)
         pool = self._executor()
         try:
-            future = pool.submit(self.worker, ctx, section, light, served_etags)
+            future = pool.submit(fn, *args)
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except BrokenProcessPool:
             self._replace(pool)
@@ -124,6 +157,13 @@ class RenderPool:
         except TimeoutError:
             self._replace(pool, kill=True)
             raise RenderFailed(f"rendering took longer than {self.timeout:g} s") from None
+
+    async def render_one(
+        self, ctx: FeedContext, section: Section, articles: Sequence[Article], name: str
+    ) -> Rendered:
+        """One format of a document rendered on demand (see `render_document`)."""
+        light = articles if self.workers == 0 else [_without_record(a) for a in articles]
+        return await self.call(render_document, ctx, section, light, name)
 
     def _replace(self, pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
         """Drop a broken or hung pool; the next render starts a fresh one."""
@@ -146,14 +186,14 @@ def _without_record(article: Article) -> Article:
     return replace(article, record={})
 
 
-_SHARED: dict[int, RenderPool] = {}
+_SHARED: dict[tuple[int, int], RenderPool] = {}
 
 
-def shared_pool(workers: int) -> RenderPool:
-    """The process's pool of this size (every app in a process shares it)."""
-    pool = _SHARED.get(workers)
+def shared_pool(workers: int, cache_bytes: int = DEFAULT_CACHE_BYTES) -> RenderPool:
+    """The process's pool of this shape (every app in a process shares it)."""
+    pool = _SHARED.get((workers, cache_bytes))
     if pool is None:
-        pool = _SHARED[workers] = RenderPool(workers)
+        pool = _SHARED[workers, cache_bytes] = RenderPool(workers, cache_bytes)
     return pool
 
 
@@ -164,5 +204,7 @@ def _close_all() -> None:
 
 
 def default_workers() -> int:
-    """One core is the readers' (the event loop); the others render."""
-    return max(1, (os.cpu_count() or 2) - 1)
+    """One worker a core: they run at nice 10, so the readers' loop still comes first when it
+    has work, and a full pass uses every core when it has not (on 2 cores, one worker left
+    the other idle while readers waited for nothing)."""
+    return max(1, os.cpu_count() or 1)

@@ -15,6 +15,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from syndicate.clock import Clock, utc_now
 from syndicate.config import ALL_SECTION, Settings
 from syndicate.metrics import Metrics
 from syndicate.regenerate import Regenerator
@@ -50,6 +51,9 @@ class Scheduler:
     """The timer inside the service: changed sections every interval, releases on time.
 
     Jobs never raise into APScheduler: failures are logged and kept in `last_error`.
+    `clock` decides what is due and when runs go out; APScheduler fires by the system's
+    time, so a started scheduler needs a clock that keeps pace with it (tests that fix the
+    clock call the jobs themselves).
     """
 
     def __init__(
@@ -59,11 +63,13 @@ class Scheduler:
         regenerator: Regenerator,
         *,
         metrics: Metrics | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
         self.store = store
         self.regenerator = regenerator
         self.metrics = metrics
+        self.clock = clock
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.is_leader = False
         self.followed = False  # has a leadership check ever found another process leading?
@@ -81,7 +87,7 @@ class Scheduler:
         self._seen_seq = -1
 
     async def start(self) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         common: dict[str, Any] = {"coalesce": True, "max_instances": 1, "replace_existing": True}
         self.aps.add_job(
             self.regenerate_changed,
@@ -149,7 +155,7 @@ class Scheduler:
             if not await self._lead():
                 return
             await body()
-            self.last_runs[name] = datetime.now(UTC)
+            self.last_runs[name] = self.clock()
         except Exception as exc:
             log.exception("schedule: job %s failed", name)
             self.last_error = f"{name}: {type(exc).__name__}: {exc}"
@@ -167,7 +173,7 @@ class Scheduler:
         if self.is_leader and not was:
             log.info("schedule: this process now runs the timer")
             # A new leader starts from a clean slate: everything is regenerated once.
-            self.regenerator.generated_seq.clear()
+            self.regenerator.start_afresh()
             if self.followed and self.started:
                 # Taking over from a leader that died (perhaps mid-run): the full regeneration
                 # now, not an interval later. At start-up the `regenerate-all` job does it.
@@ -217,7 +223,7 @@ class Scheduler:
         newest = max(seqs.values(), default=0)
         # A change any run already read (the start-up or takeover regeneration, an editor's
         # button) needs no publish run; a failed one is left to the timer, not retried here.
-        if newest > max(self._seen_seq, self.regenerator.generated_seq.get(ALL_SECTION, -1)):
+        if newest > max(self._seen_seq, self.regenerator.generated_through(ALL_SECTION)):
             self._seen_seq = newest
             # Stored up to one poll ago: due that much sooner than a change heard at once.
             self._publish_within(self.settings.publish_delay - CHANGES_POLL_SECONDS)
@@ -230,7 +236,7 @@ class Scheduler:
         """
         if not self.started or self.stopping or self._publish_at is not None:
             return
-        when = datetime.now(UTC) + timedelta(seconds=max(0.0, delay))
+        when = self.clock() + timedelta(seconds=max(0.0, delay))
         self._publish_at = when
         self.aps.add_job(
             self.publish_changes,
@@ -283,7 +289,7 @@ class Scheduler:
         """Release what is due (the store writes once per release); its sections, sorted."""
         if pending is None:
             pending = await self.store.pending_releases()
-        now = datetime.now(UTC)
+        now = self.clock()
         # Read first, write only when something is due: a write transaction every second
         # would contend with the editors' writes for nothing.
         if not any(when <= now for _id, when, _secs in pending):
@@ -303,7 +309,7 @@ class Scheduler:
         """Make the date jobs match the store's pending releases (one job per instant)."""
         if self.metrics is not None:
             self.metrics.pending_releases.set(len(pending))
-        now = datetime.now(UTC)
+        now = self.clock()
         # Due ones are left to this sync job (it runs every second); a date job in the past
         # would fire at once and, if the store disagreed, again and again.
         wanted: dict[str, tuple[datetime, list[str]]] = {}
@@ -348,7 +354,7 @@ class Scheduler:
         Optional: the sync job finds it within `SYNC_SECONDS` anyway; this only matters for
         an embargo ending sooner than that.
         """
-        if not self.started or self.stopping or release_at <= datetime.now(UTC):
+        if not self.started or self.stopping or release_at <= self.clock():
             return
         job_id = _release_job_id(release_at)
         if self.aps.get_job(job_id) is None and (

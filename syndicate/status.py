@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from syndicate.config import ALL_SECTION, Settings
@@ -23,20 +23,21 @@ async def collect_status(
     *,
     websub: WebSubPublisher | None = None,
     pusher: Pusher | None = None,
+    now: datetime,
 ) -> dict[str, Any]:
     """Sections (items, last generation, ETags, last error), the timer, releases, WebSub.
 
-    `scheduler` is None in a process that only serves (SYNDICATE_RUN_SCHEDULER=0).
+    `scheduler` is None in a process that only serves (SYNDICATE_RUN_SCHEDULER=0); `now` is
+    the service's clock, read once for the whole answer.
     """
-    now = datetime.now(UTC)
     waiting = regenerator.waiting(await store.section_seqs())
     goes_out = scheduler.next_publish() if scheduler is not None else None
     sections = []
     for slug in [*settings.section_slugs, ALL_SECTION]:
-        last = regenerator.last.get(slug)
+        last = regenerator.last_result(slug)
         etags = {}
         for name in ("rss.xml", "atom.xml", "feed.json"):
-            served = regenerator.cache.get(slug, name)
+            served = regenerator.served(slug, name)
             if served is not None:
                 etags[name] = served.etag
         sections.append(

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from syndicate.clock import Clock, utc_now
 from syndicate.config import Settings
 from syndicate.metrics import Metrics
 from syndicate.render import FORMATS, FeedContext
@@ -59,6 +60,7 @@ class WebSubPublisher:
         tries: int = 3,
         backoff: float = 0.5,
         timeout: float = 10.0,
+        clock: Clock = utc_now,
     ) -> None:
         assert settings.websub_hub, "WebSubPublisher needs settings.websub_hub"
         self.hub: str = settings.websub_hub
@@ -67,6 +69,7 @@ class WebSubPublisher:
         self.tries = max(1, tries)
         self.backoff = backoff
         self.timeout = timeout
+        self.clock = clock
         self.feeds: dict[str, FeedPings] = {}
         self._session: aiohttp.ClientSession | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -127,14 +130,14 @@ class WebSubPublisher:
             error = await self._post(feed_url)
             if error is None:
                 stats.ok += 1
-                stats.last_ok = datetime.now(UTC)
+                stats.last_ok = self.clock()
                 self._count("ok")
                 log.info(
                     "websub ping hub=%s url=%s outcome=ok tries=%d", self.hub, feed_url, attempt
                 )
                 return
             stats.last_error = error
-            stats.last_error_at = datetime.now(UTC)
+            stats.last_error_at = self.clock()
             if attempt < self.tries:
                 stats.retries += 1
                 self._count("retry")

@@ -52,9 +52,15 @@ def chromium_path() -> str:
     raise AssertionError("unreachable")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session (Playwright's sync API)."""
+    """One headless Chromium per test module (Playwright's sync API).
+
+    Playwright's sync API keeps its event loop running in this thread while it is started:
+    held for the whole session, every asyncio test collected after a browser test would fail
+    ("Runner.run() cannot be called from a running event loop"). Stopped at the end of the
+    module, it leaves the thread as it found it.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -86,16 +92,30 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
-    """Run axe-core on the page; the violations of the given impacts, one line each."""
+def axe_run(page: Any) -> dict[str, Any]:
+    """axe-core's whole result for the page.
+
+    axe is evaluated through the DevTools protocol: a page's Content-Security-Policy (rightly)
+    refuses the inline script tag a test would otherwise add.
+    """
     if not AXE.is_file():
         _missing("accessibility checks need axe-core from npm (make installs it under .venv/npm)")
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("async () => JSON.stringify(await axe.run(document))")
-    found = json.loads(result)["violations"]
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    return dict(json.loads(page.evaluate("async () => JSON.stringify(await axe.run(document))")))
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """Run axe-core on the page; the violations of the given impacts, one line each."""
+    return serious(axe_run(page), impacts)
+
+
+def serious(
+    result: dict[str, Any], impacts: tuple[str, ...] = ("serious", "critical")
+) -> list[str]:
+    """The violations of an axe result with the given impacts, one line each."""
     return [
         f"{v['impact']}: {v['id']} ({v['help']}) at "
         + ", ".join(str(n["target"]) for n in v["nodes"][:3])
-        for v in found
+        for v in result["violations"]
         if v.get("impact") in impacts
     ]

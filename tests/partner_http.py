@@ -17,12 +17,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 from lxml import etree
 
+from syndicate.clock import utc_now
 from syndicate.config import Settings
 from syndicate.model import Role
 from syndicate.store.base import Store
 from syndicate.tokens import new_token
 from syndicate.validate import validate_record
-from syndicate.web import partners
 from syndicate.web.app import create_app
 from tests.partner_fixtures import parse_xml
 
@@ -235,12 +235,11 @@ def small(settings: Settings) -> Settings:
 
 @pytest.fixture
 def make_client(aiohttp_client: Any, store: Store, small: Settings) -> MakeClient:
-    """A test client on `store`; `clock` fixes the partner endpoints' "now"."""
+    """A test client on `store`; `clock` fixes the app's "now"."""
 
     async def make(clock: datetime | None = None, settings: Settings = small) -> Client:
-        app = create_app(settings, store=store, run_scheduler=False)
-        if clock is not None:
-            app[partners.CLOCK] = lambda: clock
+        fixed = (lambda: clock) if clock is not None else utc_now
+        app = create_app(settings, store=store, run_scheduler=False, clock=fixed)
         client: Client = await aiohttp_client(app)
         return client
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.bench import TARGETS, format_table
+from syndicate.bench.report import TARGETS, format_table
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syndicate.bench_embargo import measure_release_delays
+from syndicate.bench.embargo import measure_release_delays
 
 
 async def test_measure_release_delays_small() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from syndicate import benchcorpus
+from syndicate.bench import corpus as benchcorpus
 from syndicate.config import load_settings
 from syndicate.store.sqlite import SQLiteStore
 from tests.served import child_env

@@ -66,7 +66,7 @@ async def test_a_feeds_folder_removed_under_a_running_service_comes_back(tmp_pat
         regenerator = client.app[REGENERATOR]
         await regenerator.regenerate(["global"])
         await regenerator.settle()  # the background brotli copies write into the folder too
-        feeds = Path(regenerator.feeds_dir)
+        feeds = Path(regenerator.settings.feeds_dir)
         shutil.rmtree(feeds / "global")
         (feeds / "global").write_text("in the way")
         body = record("after", sections=["global"])

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicate import benchcorpus
+from syndicate.bench import corpus as benchcorpus
 from syndicate.config import settings_from_mapping
 from syndicate.model import Article
 from syndicate.render import FORMATS, render_feed_counted
@@ -99,6 +99,16 @@ def test_one_changed_article_renders_one_item_and_reuses_the_rest() -> None:
     # The changed article alone (its item, and the frame its new `modified` makes).
     assert sum(rendered) <= 2 * 3 and set(rendered) == {1}
     rendered.clear()
+    # A new story, the newest of all (the timer's common case): one one-item render a format
+    # gives both the new frame and its item.
+    story = _newer(POOL[25], 100)
+    added = [story, *changed[:-1]]
+    assert story.modified > max(a.modified for a in changed)
+    for name in FORMATS:
+        pieced = assemble(name, renderers[name], ctx, section, added, cache)
+        assert pieced == FORMATS[name].render(ctx, section, added)
+    assert rendered == [1, 1, 1]
+    rendered.clear()
     # A configuration change (another context) reuses nothing.
     assemble("rss", renderers["rss"], context(base_url="https://other.example"), section,
              items, cache)  # fmt: skip
@@ -110,3 +120,21 @@ def test_the_cache_stays_within_its_budget() -> None:
     for name in FORMATS:
         render_feed_counted(name, context(), hindi_section(), POOL, cache)
     assert 0 < cache.size <= 200_000 and len(cache) < 3 * len(POOL)
+
+
+def test_a_new_prev_archive_link_renders_a_new_frame() -> None:
+    # The link reaches the renderer through its section, so the frame's key covers it: a feed
+    # whose newest archive page moved on is never assembled from the old frame.
+    from syndicate.archive import as_feed_section
+    from syndicate.render.documents import ArchiveLinks
+
+    cache = FragmentCache()
+    ctx, items = context(), POOL[:10]
+    for page in (3, 4, 4, None, 3):
+        links = ArchiveLinks(prev=page) if page else None
+        section = as_feed_section(hindi_section(), archive=links)
+        for name in FORMATS:
+            pieced = render_feed_counted(name, ctx, section, items, cache)
+            assert pieced == render_feed_counted(name, ctx, section, items), (name, page)
+            wanted = f"/archive/{page}/".encode() if page else b"/archive/"
+            assert (wanted in pieced.body) == bool(page), (name, page)

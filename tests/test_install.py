@@ -26,7 +26,10 @@ from tests.served import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = ("syndicate/schemas/article.schema.json", "syndicate/schemas/openapi.yaml",
-            "syndicate/default.toml", "syndicate/demo/articles.json")  # fmt: skip
+            "syndicate/default.toml", "syndicate/demo/articles.json",
+            "syndicate/web/templates/desk/write.html", "syndicate/web/static/desk/desk.css",
+            "syndicate/web/static/desk/desk.js", "syndicate/web/static/public/reader.css",
+            "syndicate/web/templates/public/section.html")  # fmt: skip
 
 
 def _run(args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
@@ -92,6 +95,16 @@ def test_the_wheel_runs_outside_the_checkout(installed: Path, tmp_path: Path) ->
             assert json.load(resp)["title"] == "Article record"
         with urllib.request.urlopen(f"{base}/api/openapi.yaml", timeout=10) as resp:
             assert resp.read().startswith(b"openapi: 3.1")
+        # The desk's templates and its stylesheet come from the wheel too.
+        with urllib.request.urlopen(f"{base}/desk/sign-in", timeout=10) as resp:
+            assert b'<label for="f-token">Token</label>' in resp.read()
+        with urllib.request.urlopen(f"{base}/static/desk/desk.css", timeout=10) as resp:
+            assert resp.headers["Content-Type"].startswith("text/css")
+        # So do the readers' pages and theirs.
+        with urllib.request.urlopen(f"{base}/sections/global", timeout=10) as resp:
+            assert b'<link rel="stylesheet" href="/static/public/reader.css' in resp.read()
+        with urllib.request.urlopen(f"{base}/static/public/reader.css", timeout=10) as resp:
+            assert resp.headers["Content-Type"].startswith("text/css")
     finally:
         proc.terminate()
         proc.wait(timeout=15)

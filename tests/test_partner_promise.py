@@ -38,7 +38,6 @@ from syndicate.errors import NotFound
 from syndicate.store.base import Store
 from syndicate.store.postgres import PostgresStore
 from syndicate.store.sqlite import SQLiteStore
-from syndicate.web import partners as partner_web
 from syndicate.web.app import create_app
 from tests.conftest import SECTIONS
 from tests.partner_fixtures import parse_xml
@@ -163,8 +162,7 @@ class PartnerPromise(RuleBasedStateMachine):
             store = PostgresStore(self.pg[0], schema=self.pg[1])
         self.store = store
         self.run(store.open())
-        app = create_app(self.settings, store=store, run_scheduler=False)
-        app[partner_web.CLOCK] = lambda: self.clock
+        app = create_app(self.settings, store=store, run_scheduler=False, clock=lambda: self.clock)
 
         async def serve() -> TestClient[Any, Any]:
             client: TestClient[Any, Any] = TestClient(TestServer(app))

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from syndicate.clock import utc_now
 from syndicate.push import check_url, sign, subscribe
 from syndicate.tokens import new_token
 from syndicate.web.keys import STORE
@@ -76,7 +77,7 @@ async def test_every_change_arrives_once_in_order_through_failing_receivers(
                 now=datetime.now(UTC),
             )  # fmt: skip
             partner = {"Authorization": f"Bearer {secret}"}
-            destination = await subscribe(store, "agency", url, fmt, ())
+            destination = await subscribe(store, "agency", url, fmt, (), now=utc_now())
             receiver.secret = destination.secret
 
             embargo = datetime.now(UTC) + timedelta(seconds=3)
@@ -140,7 +141,7 @@ async def _one_partner(client: Any, url: str, fmt: str = "ninjs") -> tuple[str, 
         name="agency", role="partner", token_hash=digest, sections=("global",),
         now=datetime.now(UTC),
     )  # fmt: skip
-    destination = await subscribe(store, "agency", url, fmt, ())
+    destination = await subscribe(store, "agency", url, fmt, (), now=utc_now())
     return destination.secret, destination
 
 
@@ -225,7 +226,7 @@ async def test_an_embargo_partner_is_pushed_the_held_story_early_marked_embargoe
                 name="early", role="partner", token_hash=digest, sections=("global",),
                 embargoed=True, now=datetime.now(UTC),
             )  # fmt: skip
-            destination = await subscribe(store, "early", url, "newsml", ())
+            destination = await subscribe(store, "early", url, "newsml", (), now=utc_now())
             receiver.secret = destination.secret
             editor = await editor_token(client)
             embargo = datetime.now(UTC) + timedelta(hours=1)

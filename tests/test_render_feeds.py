@@ -40,7 +40,7 @@ NS = {
     "media": "http://search.yahoo.com/mrss/",
     "content": "http://purl.org/rss/1.0/modules/content/",
 }
-# Atom as feedgen writes it: a default namespace declared on the root.
+# Atom as we write it: a default namespace declared on the root.
 A = {"a": "http://www.w3.org/2005/Atom", **NS}
 RFC822_NUMERIC = re.compile(
     r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"
@@ -102,7 +102,7 @@ def test_rss_channel() -> None:
     assert root.get("version") == "2.0" and channel is not None
     assert channel.findtext("title") == "वैश्विक"
     assert channel.findtext("description") == "दुनिया की खबरें"
-    assert [e.text for e in channel.findall("link")] == [f"{BASE}/#global"]
+    assert [e.text for e in channel.findall("link")] == [f"{BASE}/sections/global"]
     atom_links = channel.findall("atom:link", NS)
     assert [(e.get("rel"), e.get("href"), e.get("type")) for e in atom_links] == [
         ("self", f"{BASE}/feeds/global/rss.xml", "application/rss+xml"),
@@ -205,7 +205,7 @@ def test_atom_feed_level() -> None:
     links = [(e.get("rel"), e.get("href"), e.get("type")) for e in feed.findall("a:link", A)]
     assert links == [
         ("self", f"{BASE}/feeds/global/atom.xml", "application/atom+xml"),
-        ("alternate", f"{BASE}/#global", "text/html"),
+        ("alternate", f"{BASE}/sections/global", "text/html"),
         ("hub", HUB, None),
     ]
     assert feed.findtext("a:author/a:name", None, A) == "Syndicate News"
@@ -295,7 +295,7 @@ def test_json_feed_1_1() -> None:
     feed = json.loads(render("json"))
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
     assert feed["title"] == "वैश्विक"
-    assert feed["home_page_url"] == f"{BASE}/#global"
+    assert feed["home_page_url"] == f"{BASE}/sections/global"
     assert feed["feed_url"] == f"{BASE}/feeds/global/feed.json"
     assert feed["language"] == "hi"
     assert feed["hubs"] == [{"type": "WebSub", "url": HUB}]
@@ -505,7 +505,7 @@ def test_atom_passes_validator_rules() -> None:
 # -- OPML and the stylesheet ------------------------------------------------------------
 
 
-def test_opml_lists_every_sections_three_feeds() -> None:
+def test_opml_lists_one_rss_feed_per_declared_section() -> None:
     settings = settings_from_mapping(
         {
             "syndicate": {"base_url": BASE},
@@ -519,15 +519,19 @@ def test_opml_lists_every_sections_three_feeds() -> None:
     root = etree.fromstring(data)
     assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     assert root.get("version") == "2.0" and root.findtext("head/title")
-    folders = root.findall("body/outline")
-    assert [f.get("text") for f in folders] == ["वैश्विक", "Sport", "Syndicate: all sections"]
-    feeds = folders[0].findall("outline")
-    assert [f.get("xmlUrl") for f in feeds] == [
-        f"{BASE}/feeds/global/{name}" for name in ("rss.xml", "atom.xml", "feed.json")
+    outlines = root.findall("body/outline")
+    # `all` is left out: importing it beside the sections would show every story twice.
+    assert [f.get("text") for f in outlines] == ["वैश्विक", "Sport"]
+    assert [f.get("xmlUrl") for f in outlines] == [
+        f"{BASE}/feeds/global/rss.xml",
+        f"{BASE}/feeds/sport/rss.xml",
     ]
-    assert {f.get("type") for f in root.iter("outline") if f.get("xmlUrl")} == {"rss"}
-    assert all(f.get("htmlUrl") == f"{BASE}/#global" for f in feeds)
-    assert folders[2].find("outline").get("xmlUrl") == f"{BASE}/feeds/all/rss.xml"  # type: ignore[union-attr]
+    assert [(f.get("type"), f.get("version")) for f in outlines] == [("rss", "RSS2")] * 2
+    assert [f.get("htmlUrl") for f in outlines] == [
+        f"{BASE}/sections/global",
+        f"{BASE}/sections/sport",
+    ]
+    assert [f.get("language") for f in outlines] == ["hi", "en"]
 
 
 @pytest.mark.parametrize("name", ["rss", "atom"])

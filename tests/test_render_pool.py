@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicate import benchcorpus
+from syndicate.bench import corpus as benchcorpus
 from syndicate.config import Settings, settings_from_mapping
 from syndicate.regenerate import Regenerator
 from syndicate.render_pool import RenderPool

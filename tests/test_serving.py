@@ -450,7 +450,7 @@ async def test_index_lists_every_section_with_autodiscovery(client: Client) -> N
     }
     assert found == expected
     assert all(link.get("title") for link in alternates)
-    listed = {li.get("id") for li in doc.xpath("//body//li")}
+    listed = {card.get("id") for card in doc.xpath("//body//section[@id]")}
     assert listed == set(SLUGS)
     body_links = set(doc.xpath("//body//a/@href"))
     assert {href for _, href in expected} <= body_links
@@ -465,8 +465,9 @@ async def test_opml_lists_every_feed(client: Client) -> None:
     assert root.tag == "opml" and root.get("version") == "2.0"
     assert root.xpath("/opml/head/title/text()")
     urls = root.xpath("/opml/body//outline/@xmlUrl")
+    # One subscription per declared section, its RSS feed (`all` would repeat every story).
     assert len(urls) == len(set(urls))
-    assert set(urls) == {f"{BASE}/feeds/{slug}/{name}" for slug in SLUGS for name in FEEDS}
+    assert set(urls) == {f"{BASE}/feeds/{slug}/rss.xml" for slug in SECTIONS}
     for outline in root.xpath("/opml/body//outline[@xmlUrl]"):
         assert outline.get("type") == "rss" and outline.get("text")
 

@@ -11,13 +11,14 @@ import pytest
 
 from syndicate.config import Settings
 from syndicate.errors import InvalidArticle
-from syndicate.schema import fast_check, validator
 from syndicate.validate import (
     MAX_BODY_BYTES,
     MAX_HEADLINE_CHARS,
     check_record,
+    fast_check,
     sanitise_html,
     validate_record,
+    validator,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"

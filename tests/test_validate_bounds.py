@@ -12,8 +12,15 @@ from jsonschema import Draft202012Validator
 
 from syndicate.config import Settings
 from syndicate.errors import FieldError, InvalidArticle
-from syndicate.schema import fast_check, json_key, validator
-from syndicate.validate import MAX_BODY_DEPTH, MAX_BODY_TAGS, check_record, validate_record
+from syndicate.validate import (
+    MAX_BODY_DEPTH,
+    MAX_BODY_TAGS,
+    check_record,
+    fast_check,
+    json_key,
+    validate_record,
+    validator,
+)
 
 MINIMAL = Path(__file__).parent / "fixtures" / "articles" / "valid" / "minimal.json"
 # Generous for a shared 2-core machine; the point is "milliseconds", not "tens of seconds".

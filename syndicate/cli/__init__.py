@@ -1,6 +1,6 @@
-"""The `syndicate` command: serve, ingest, validate, regenerate, status, token, partner, init,
-demo, bench. This module holds the group and its global options; each command lives in its
-own module.
+"""The `syndicate` command: serve, ingest, validate, import, regenerate, status, token, partner,
+init, demo, bench, nginx-conf. This module holds the group and its global options; each command
+lives in its own module.
 
 Exit codes: 0 success, 1 when any record was rejected (or a section failed), 2 usage errors.
 """
@@ -13,7 +13,19 @@ import sys
 import click
 
 # The modules, not their commands: `syndicate.cli.status` must stay the module.
-from syndicate.cli import bench, demo, ingest, init, partner, regenerate, serve, status, token
+from syndicate.cli import (
+    bench,
+    demo,
+    importing,
+    ingest,
+    init,
+    nginx,
+    partner,
+    regenerate,
+    serve,
+    status,
+    token,
+)
 from syndicate.cli._common import _ConfigExit
 from syndicate.config import load_settings
 from syndicate.errors import ConfigError
@@ -48,6 +60,7 @@ for _command in (
     serve.serve,
     ingest.ingest,
     ingest.validate,
+    importing.import_group,
     regenerate.regenerate,
     status.status,
     token.token,
@@ -55,6 +68,7 @@ for _command in (
     init.init,
     demo.demo,
     bench.bench,
+    nginx.nginx_conf,
 ):
     main.add_command(_command)
 

@@ -33,7 +33,7 @@ def bench(
     # Hundreds of regenerations are timed: their per-run log lines would bury the table.
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         logging.getLogger("syndicate").setLevel(logging.WARNING)
-    from syndicate.bench import run_bench
+    from syndicate.bench.runner import run_bench
 
     if database_url and not database_url.startswith(("postgresql:", "postgres:")):
         raise click.BadParameter("expected postgresql://...", param_hint="--database-url")

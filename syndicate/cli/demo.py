@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from importlib import resources
 
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored, _summary_line
+from syndicate.clock import utc_now
 
 
 @click.command()
@@ -32,7 +32,7 @@ def demo(ctx: click.Context) -> None:
             await regenerator.regenerate()
             await regenerator.settle()
             await store.add_token(
-                name="demo editor", role="editor", token_hash=digest, now=datetime.now(UTC)
+                name="demo editor", role="editor", token_hash=digest, now=utc_now()
             )
             return summarise(results)
 
@@ -40,6 +40,7 @@ def demo(ctx: click.Context) -> None:
     base = settings.base_url
     click.echo(f"Demo articles: {_summary_line(totals)[9:]}")
     click.echo(f"Editor token (shown once): {secret}")
+    click.echo(f"The editors' desk: {base}/desk/ (sign in with the token above)")
     click.echo("Try:")
     click.echo(f"  {base}/                      the feeds, by section")
     click.echo(f"  {base}/feeds/global/rss.xml  the Hindi 'Global' section as RSS")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored
+from syndicate.clock import utc_now
 from syndicate.errors import BadRequest, NotFound
 from syndicate.tables import table
 
@@ -42,7 +42,7 @@ def push_add(
     async def run() -> Any:
         async with _Stored(settings) as store:
             try:
-                return await subscribe(store, partner_name, url, fmt, slugs)
+                return await subscribe(store, partner_name, url, fmt, slugs, now=utc_now())
             except (ValueError, NotFound) as exc:
                 raise click.ClickException(str(exc)) from None
 
@@ -64,7 +64,7 @@ def push_list(ctx: click.Context, as_json: bool) -> None:
 
     async def run() -> list[dict[str, Any]]:
         async with _Stored(settings) as store:
-            return await push_status(store, None, datetime.now(UTC))
+            return await push_status(store, None, utc_now())
 
     found = _run(run())
     if as_json:
@@ -104,7 +104,7 @@ def push_remove(ctx: click.Context, destination: str) -> None:
     async def run() -> None:
         async with _Stored(settings) as store:
             try:
-                await store.remove_destination(destination, now=datetime.now(UTC))
+                await store.remove_destination(destination, now=utc_now())
             except NotFound as exc:
                 raise click.ClickException(exc.message) from None
 

@@ -62,6 +62,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             ) from None
         # Only once the store is open and the port bound: a supervisor can trust the line.
         click.echo(f"Syndicate serving on http://{host}:{port}/ (feeds under /feeds/)", err=True)
+        click.echo(f"The editors' desk: {settings.base_url}/desk/", err=True)
         # What this process runs with, passwords hidden: the first thing to check in a log.
         logging.getLogger("syndicate").info(
             "settings %s", json.dumps(settings.redacted(), ensure_ascii=False)

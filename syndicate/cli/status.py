@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored
+from syndicate.clock import utc_now
 from syndicate.config import Settings
 from syndicate.tables import table
 
@@ -66,7 +66,7 @@ async def _stored_status(settings: Settings) -> dict[str, Any]:
     from syndicate.config import ALL_SECTION
 
     async with _Stored(settings) as store:
-        now = datetime.now(UTC)
+        now = utc_now()
         docs = {(d.section, d.name): d for d in await store.load_feeds()}
         sections = []
         for slug in [*settings.section_slugs, ALL_SECTION]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored
+from syndicate.clock import utc_now
 from syndicate.errors import NotFound
 from syndicate.model import ROLES
 from syndicate.tables import table
@@ -61,7 +61,7 @@ def token_create(
                     f"a token named {name!r} exists: `syndicate token rotate {name}` gives it "
                     "a new secret, `syndicate token revoke` ends it"
                 )
-            now = datetime.now(UTC)
+            now = utc_now()
             await store.add_token(
                 name=name,
                 role=role,  # type: ignore[arg-type]
@@ -93,7 +93,7 @@ def token_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(tokens, ensure_ascii=False, indent=2))
         return
-    now = datetime.now(UTC).isoformat()
+    now = utc_now().isoformat()
     rows = [
         [
             t["name"],
@@ -121,7 +121,7 @@ def token_revoke(ctx: click.Context, name: str) -> None:
     async def run() -> int:
         async with _Stored(settings) as store:
             try:
-                return await store.revoke_tokens(name, now=datetime.now(UTC))
+                return await store.revoke_tokens(name, now=utc_now())
             except NotFound as exc:
                 raise click.ClickException(exc.message) from None
 
@@ -141,7 +141,7 @@ def token_rotate(ctx: click.Context, name: str) -> None:
     async def run() -> None:
         async with _Stored(settings) as store:
             try:
-                await store.rotate_token(name, digest, now=datetime.now(UTC))
+                await store.rotate_token(name, digest, now=utc_now())
             except NotFound as exc:
                 raise click.ClickException(exc.message) from None
 

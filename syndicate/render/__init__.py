@@ -1,6 +1,6 @@
 """Feed renderers behind a tiny registry: pure `(ctx, section, articles) -> bytes` functions.
 
-Only this package imports feedgen. Nothing here touches the store, files, aiohttp or the clock.
+Nothing here touches the store, files, aiohttp or the clock.
 """
 
 from __future__ import annotations

@@ -5,12 +5,11 @@ Pure helpers only: no clock, no files, no store. Dates come from the articles th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-
-from feedgen.ext.base import BaseEntryExtension
 
 from syndicate import __version__
 from syndicate.config import Section, Settings
@@ -22,6 +21,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # Categories carry a scheme so a reader can tell a section slug from a free tag.
@@ -55,8 +55,12 @@ class FeedContext:
         return f"{self.base_url}/feeds/{section}/{filename}"
 
     def home_url(self, section: str) -> str:
-        """The section's human page (the alternate link): the index, anchored at the section."""
-        return f"{self.base_url}/#{section}"
+        """The section's page for people (the feeds' alternate link): `/sections/{section}`."""
+        return f"{self.base_url}/sections/{section}"
+
+    def article_url(self, article_id: str) -> str:
+        """The service's own page of an article: `/articles/{id}` (the URL of one without)."""
+        return f"{self.base_url}/articles/{article_id}"
 
     @property
     def ttl_minutes(self) -> int:
@@ -66,6 +70,40 @@ class FeedContext:
 def article_id(article: Article) -> str:
     """The id an article keeps forever, whatever its URL or version: a URN on its record id."""
     return f"urn:syndicate:article:{article.id}"
+
+
+# An absolute IRI (RFC 3987): a scheme and a colon, then no whitespace, controls or
+# `<>"{}|\^` and backtick, and `%` only as an escape. Atom ids must be IRIs (RFC 4287 4.2.6).
+_IRI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*:"  # the scheme
+    r'(?:[^\s\x00-\x1f\x7f-\x9f<>"{}|\\^`%]|%[0-9A-Fa-f]{2})+\Z'
+)
+
+
+def rss_guid(article: Article) -> tuple[str, bool]:
+    """The RSS `guid` and whether it is a permalink: the record's `guid` when it has one.
+
+    A permalink only when it is the canonical URL (readers open a permalink guid as a link).
+    """
+    if article.guid is None:
+        return article_id(article), False
+    return article.guid, article.guid == article.canonical_url
+
+
+def atom_id(article: Article) -> str:
+    """The Atom `id`: the record's `guid` when it is an absolute IRI, else our URN.
+
+    A guid that is no IRI (RSS allows any text, e.g. Drupal's "123 at https://…") came from
+    an RSS or JSON Feed, whose readers never saw it as an Atom id: the URN loses nobody.
+    """
+    if article.guid is not None and _IRI.match(article.guid):
+        return article.guid
+    return article_id(article)
+
+
+def json_feed_id(article: Article) -> str:
+    """The JSON Feed `id`: the record's `guid` when it has one (any string is allowed)."""
+    return article.guid if article.guid is not None else article_id(article)
 
 
 def feed_updated(articles: Iterable[Article]) -> datetime:
@@ -108,19 +146,3 @@ def xml_document(body: bytes, ctx: FeedContext) -> bytes:
         href = ctx.stylesheet.replace("&", "&amp;").replace('"', "&quot;")
         head += f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'.encode()
     return head + body + b"\n"
-
-
-class ArticleEntryExtension(BaseEntryExtension):  # type: ignore[misc]
-    """A feedgen entry extension that knows its article and the feed's language.
-
-    feedgen calls `extend_rss` / `extend_atom` with only the element; the renderer hands the
-    article over first through `article()`.
-    """
-
-    def __init__(self) -> None:
-        self._article: Article | None = None
-        self._feed_language = ""
-
-    def article(self, article: Article, feed_language: str) -> None:
-        self._article = article
-        self._feed_language = feed_language

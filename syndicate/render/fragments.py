@@ -6,10 +6,11 @@ depend on its neighbours: lxml writes each element the same wherever it stands, 
 namespace declarations sit on the root. The document around the items (the frame: header
 and footer) depends on the articles only through `feed_updated`, the newest `modified`. So:
 
-- cold (several items unknown): one full render, cut into its frame and its items, all
+- cold (many items unknown): one full render, cut into its frame and its items, all
   cached; the cut is checked by putting it back together, so it is exact or not used;
-- warm: a missing item is cut from a one-item render of its article; a missing frame from
-  a one-item render of the newest article (the same feed-level values as the whole list);
+- warm: a missing frame is cut from a one-item render of the newest article (the same
+  feed-level values as the whole list), which also gives that article's item: after a new
+  story, one one-item render a format; other missing items from one-item renders each;
 - document = frame before + every item in order + frame after.
 
 After one article changes, a regeneration renders that article's items, not the other 49.
@@ -41,6 +42,9 @@ MARKERS: dict[str, tuple[re.Pattern[bytes], bytes]] = {
 }
 SEPARATORS = {"rss": b"", "atom": b"", "json": b","}
 DEFAULT_BUDGET = 64 * 1024 * 1024  # bytes of fragments kept per process
+# Up to this many missing items (or a quarter of the feed) are rendered one by one; more, and
+# one full render cut into pieces is cheaper.
+FEW = 4
 
 
 class FragmentCache:
@@ -52,6 +56,16 @@ class FragmentCache:
         self.hits = 0
         self.misses = 0
         self._items: OrderedDict[Any, tuple[bytes, bytes, bytes]] = OrderedDict()
+
+    def resize(self, budget: int) -> None:
+        """A new budget; what no longer fits is dropped, oldest first."""
+        self.budget = budget
+        self._shrink()
+
+    def _shrink(self) -> None:
+        while self.size > self.budget and self._items:
+            _, dropped = self._items.popitem(last=False)
+            self.size -= sum(map(len, dropped))
 
     def get(self, key: Any) -> tuple[bytes, bytes, bytes] | None:
         found = self._items.get(key)
@@ -68,9 +82,7 @@ class FragmentCache:
             self.size -= sum(map(len, old))
         self._items[key] = value
         self.size += sum(map(len, value))
-        while self.size > self.budget and self._items:
-            _, dropped = self._items.popitem(last=False)
-            self.size -= sum(map(len, dropped))
+        self._shrink()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -145,7 +157,7 @@ def assemble(
     frame = cache.get(frame_key)
     items = [cache.get((where, a)) for a in articles]
     missing = sum(1 for item in items if item is None)
-    if missing > 1 or (missing and frame is None):
+    if missing > max(FEW, len(articles) // 4):
         # Many to render (a cold start, a new section): one full render, cut into pieces.
         document = renderer(ctx, section, articles)
         pieces = _split(name, document)
@@ -155,20 +167,25 @@ def assemble(
             for article, item in zip(articles, cut, strict=True):
                 cache.put((where, article), (b"", item, b""))
         return document
-    if missing:
-        n = items.index(None)
+    if frame is None:
+        # A one-item document of the newest article carries the frame, and that item (a new
+        # story is usually the newest: one small render gives both).
+        n = max(range(len(articles)), key=lambda i: articles[i].modified)
         one = _split(name, renderer(ctx, section, [articles[n]]))
         if one is None or len(one[1]) != 1:
             return renderer(ctx, section, articles)
-        items[n] = (b"", one[1][0], b"")
-        cache.put((where, articles[n]), items[n])  # type: ignore[arg-type]
-    if frame is None:
-        newest = max(articles, key=lambda a: a.modified)
-        one = _split(name, renderer(ctx, section, [newest]))
-        if one is None:
-            return renderer(ctx, section, articles)
         frame = (one[0], b"", one[2])
         cache.put(frame_key, frame)
+        if items[n] is None:
+            items[n] = fragment = (b"", one[1][0], b"")
+            cache.put((where, articles[n]), fragment)
+    for n, known in enumerate(items):
+        if known is None:
+            one = _split(name, renderer(ctx, section, [articles[n]]))
+            if one is None or len(one[1]) != 1:
+                return renderer(ctx, section, articles)
+            items[n] = fragment = (b"", one[1][0], b"")
+            cache.put((where, articles[n]), fragment)
     return frame[0] + SEPARATORS[name].join(i[1] for i in items if i) + frame[2]
 
 

@@ -14,10 +14,11 @@ from syndicate.config import Section
 from syndicate.model import Article
 from syndicate.render.context import (
     FeedContext,
-    article_id,
     feed_title,
+    json_feed_id,
     rfc3339,
 )
+from syndicate.render.documents import archive_links, archive_url, current_url, home_url, hub_url
 
 FILENAME = "feed.json"
 MEDIA_TYPE = "application/feed+json; charset=utf-8"
@@ -27,7 +28,7 @@ VERSION = "https://jsonfeed.org/version/1.1"
 def _item(article: Article, feed_language: str) -> dict[str, Any]:
     a = article
     item: dict[str, Any] = {
-        "id": article_id(a),
+        "id": json_feed_id(a),
         "url": a.canonical_url,
         "title": a.headline,
         "content_html": a.body_html,
@@ -61,7 +62,11 @@ def _item(article: Article, feed_language: str) -> dict[str, Any]:
         extension["image"] = {k: v for k, v in image.items() if v is not None}
     if a.related:
         extension["related"] = [
-            {"url": r.url, **({"title": r.title} if r.title else {})} for r in a.related
+            {
+                **({"url": r.url} if r.url is not None else {}),
+                **({"title": r.title} if r.title else {}),
+            }
+            for r in a.related
         ]
     if extension:
         extension["sections"] = list(a.sections)
@@ -74,13 +79,19 @@ def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> b
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": feed_title(ctx, section),
-        "home_page_url": ctx.home_url(section.slug),
-        "feed_url": ctx.feed_url(section.slug, FILENAME),
+        "home_page_url": home_url(ctx, section),
+        # The feed's identity, on its archive pages too (they are pages of the same feed).
+        "feed_url": current_url(ctx, section, FILENAME),
         "description": section.description_in(section.language),
         "language": section.language,
     }
-    if ctx.websub_hub:
-        feed["hubs"] = [{"type": "WebSub", "url": ctx.websub_hub}]
+    links = archive_links(section)
+    if links is not None and links.prev is not None:
+        # JSON Feed's pagination: the next `n` (older) items, down to the oldest page.
+        feed["next_url"] = archive_url(ctx, section, links.prev, FILENAME)
+    hub = hub_url(ctx, section)
+    if hub:
+        feed["hubs"] = [{"type": "WebSub", "url": hub}]
     feed["items"] = [_item(a, section.language) for a in articles]
     text = json.dumps(feed, ensure_ascii=False, separators=(",", ":"))
     return text.encode("utf-8") + b"\n"

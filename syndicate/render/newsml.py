@@ -148,6 +148,8 @@ def _item_meta(
         if article.editorial_note and _CORRECTION.search(article.editorial_note):
             _sub(meta, "signal", qcode="sig:correction")
     for related in article.related:
+        if related.url is None:  # named without a link: `link` needs something to point at
+            continue
         link = _sub(meta, "link", rel="irel:seeAlso", href=related.url)
         if related.title:
             link.set("title", related.title)

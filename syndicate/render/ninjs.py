@@ -114,7 +114,9 @@ def render_ninjs_item(
     picture = _feature_image(article)
     if picture is not None:
         associations.append(picture)
-    for number, related in enumerate(article.related, start=1):
+    # An association needs a `uri`: a story named without a link has none to give.
+    linked = [related for related in article.related if related.url is not None]
+    for number, related in enumerate(linked, start=1):
         story: dict[str, Any] = {"name": f"related{number}", "uri": related.url, "type": "text"}
         if related.title:
             story["headlines"] = [{"value": related.title}]

@@ -10,7 +10,18 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from syndicate.model import Article, Change, Destination, FeedDocument, PutResult, Role, Token
+from syndicate.model import (
+    Article,
+    ArticleState,
+    Change,
+    DeskSession,
+    Destination,
+    FeedDocument,
+    PutResult,
+    Role,
+    Token,
+)
+from syndicate.store.reach_index import ReachChange
 
 
 class Store(Protocol):
@@ -166,6 +177,92 @@ class Store(Protocol):
     def health(self) -> dict[str, Any]:
         """`{"degraded": bool, ...}`: True when this process may be serving stale feeds because
         it has not heard from a shared database for a while (never for SQLite)."""
+
+    # -- the editors' desk: sessions, the article list, headline search ----------------
+    async def add_desk_session(
+        self,
+        *,
+        session_hash: str,
+        token_id: int,
+        csrf: str,
+        now: datetime,
+        idle_since: datetime,
+    ) -> None:
+        """Keep a new session (by the hash of its id); sessions unused since before
+        `idle_since` are deleted on the way."""
+
+    async def find_desk_session(
+        self, session_hash: str, *, idle_since: datetime
+    ) -> DeskSession | None:
+        """The session, if used since `idle_since` and its token is not revoked (the caller
+        checks the token's expiry and role)."""
+
+    async def touch_desk_session(self, session_hash: str, *, now: datetime) -> None:
+        """Record that the session was used at `now` (its idle time starts again)."""
+
+    async def end_desk_session(self, session_hash: str) -> None:
+        """Sign out: the session is gone, on every process."""
+
+    async def list_articles(
+        self,
+        *,
+        section: str | None,
+        state: ArticleState | None,
+        words: Sequence[str],
+        limit: int,
+        after: tuple[str, str] | None,
+        now: datetime,
+    ) -> list[tuple[Article, str]]:
+        """Articles newest first by `published`, then by id, each with its sort key.
+
+        Filters: a section, a state (`held`: published but released after `now`), and
+        headline words (each must begin a word of the headline; see `store/words.py`).
+        `after` is (sort key, id) of the last article of the previous page: keyset paging,
+        so rows written meanwhile neither repeat nor push others off a page. `BadRequest`
+        for a key this store did not make.
+        """
+
+    # -- imports: "also read" teasers matched to stored articles ------------------------------
+    async def public_urls_by_headline(
+        self, headlines: Sequence[str], *, now: datetime
+    ) -> dict[str, str]:
+        """The canonical URL of the newest public article (published, released by `now`)
+        whose headline is exactly each of `headlines`; headlines without one are left out."""
+
+    # -- readers' reach: tag and author feeds, archives, sitemaps (store/reach_*.py) --------
+    # Indexes follow the change log (see store/reach_index.py); every query below keeps only
+    # what is public at `now`: never a withdrawn, embargoed or future-dated article.
+    async def index_changes(self) -> int:
+        """Bring the tag, author and archive indexes up to the newest change; its seq.
+
+        Cost grows with the changes since the last call, not with the store. Safe to call
+        from several processes at once (each change is indexed once).
+        """
+
+    async def reach_changes(self, after_seq: int, limit: int) -> list[ReachChange]:
+        """What the changes after `after_seq` touched (tags, authors, sections), oldest first."""
+
+    async def by_tag(self, tag: str, limit: int, *, now: datetime) -> list[Article]:
+        """The newest public articles with this tag key (`taxonomy.tag_key`), newest first."""
+
+    async def by_author(self, slug: str, limit: int, *, now: datetime) -> list[Article]:
+        """The newest public articles by this author slug (`taxonomy.author_slug`)."""
+
+    async def recent(self, since: datetime, limit: int, *, now: datetime) -> list[Article]:
+        """Public articles published in [since, now], newest first (the news sitemap)."""
+
+    async def archive_count(self, section: str) -> int:
+        """How many positions the section's archive sequence has (`all` included)."""
+
+    async def archive_page(self, section: str, page: int, *, now: datetime) -> list[Article]:
+        """Archive page `page` (from 1) of a section, newest first, each entry in the version
+        it shows (see store/reach_index.py); stories no longer public there are left out."""
+
+    async def sitemap_urls(
+        self, section: str, first: int, last: int, *, now: datetime
+    ) -> list[tuple[str, datetime]]:
+        """(canonical URL, last modified) of the public articles at archive positions
+        `first`..`last` of a section, newest first."""
 
 
 class BatchPuts:

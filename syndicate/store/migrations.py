@@ -120,6 +120,55 @@ SQLITE: tuple[str, ...] = (
         PRIMARY KEY (destination, seq)
     );
     """,
+    # The editors' desk: sessions (only the hash of the cookie's id is kept), the articles
+    # newest first for its list, and headline words for its search, kept up to date from the
+    # change log (`headline_index.seq`: indexed through that change).
+    """
+    CREATE TABLE desk_sessions (
+        session_hash TEXT PRIMARY KEY,
+        token_id INTEGER NOT NULL REFERENCES tokens(id),
+        csrf TEXT NOT NULL,
+        created TEXT NOT NULL,
+        last_seen REAL NOT NULL
+    );
+    CREATE INDEX desk_sessions_seen ON desk_sessions (last_seen);
+    CREATE INDEX articles_by_published ON articles (published_ts DESC, id);
+    CREATE TABLE headline_words (
+        word TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        PRIMARY KEY (word, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX headline_words_by_article ON headline_words (article_id);
+    CREATE TABLE headline_index (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+    INSERT INTO headline_index (id, seq) VALUES (1, 0);
+    """,
+    # Imported pages link their "also read" teasers to stored articles by headline.
+    """
+    CREATE INDEX changes_by_headline ON changes (json_extract(record, '$.headline'));
+    """,
+    # Readers' reach (tag and author feeds, RFC 5005 archives, sitemaps): indexes kept from the
+    # change log past `reach_state.seq` (see store/reach_index.py). `article_keys` holds each
+    # article's tag keys and author slugs; `archive_entries` each section's archive sequence.
+    """
+    CREATE TABLE article_keys (
+        kind TEXT NOT NULL,
+        term TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        published_ts REAL NOT NULL,
+        PRIMARY KEY (kind, term, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_keys_latest ON article_keys (kind, term, published_ts DESC, article_id);
+    CREATE INDEX article_keys_by_article ON article_keys (article_id);
+    CREATE TABLE archive_entries (
+        section TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        article_id TEXT NOT NULL,
+        seq INTEGER,
+        PRIMARY KEY (section, position)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX archive_entries_by_article ON archive_entries (article_id, section);
+    CREATE TABLE reach_state (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+    """,
 )
 
 
@@ -245,5 +294,50 @@ POSTGRES: tuple[str, ...] = (
         parked TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (destination, seq)
     );
+    """,
+    # The editors' desk (as on SQLite): sessions, the articles newest first, headline words.
+    """
+    CREATE TABLE desk_sessions (
+        session_hash TEXT COLLATE "C" PRIMARY KEY,
+        token_id BIGINT NOT NULL REFERENCES tokens (id),
+        csrf TEXT NOT NULL,
+        created TIMESTAMPTZ NOT NULL,
+        last_seen TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX desk_sessions_seen ON desk_sessions (last_seen);
+    CREATE INDEX articles_by_published ON articles (published DESC, id);
+    CREATE TABLE headline_words (
+        word TEXT COLLATE "C" NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (word, article_id)
+    );
+    CREATE INDEX headline_words_by_article ON headline_words (article_id);
+    CREATE TABLE headline_index (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);
+    INSERT INTO headline_index (id, seq) VALUES (1, 0);
+    """,
+    # Imported pages link their "also read" teasers to stored articles by headline.
+    """
+    CREATE INDEX changes_by_headline ON changes ((record::jsonb ->> 'headline'));
+    """,
+    # Readers' reach: the same indexes as SQLite's (see store/reach_index.py).
+    """
+    CREATE TABLE article_keys (
+        kind TEXT COLLATE "C" NOT NULL,
+        term TEXT COLLATE "C" NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL,
+        published TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (kind, term, article_id)
+    );
+    CREATE INDEX article_keys_latest ON article_keys (kind, term, published DESC, article_id);
+    CREATE INDEX article_keys_by_article ON article_keys (article_id);
+    CREATE TABLE archive_entries (
+        section TEXT COLLATE "C" NOT NULL,
+        position INTEGER NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL,
+        seq BIGINT,
+        PRIMARY KEY (section, position),
+        UNIQUE (article_id, section)
+    );
+    CREATE TABLE reach_state (name TEXT COLLATE "C" PRIMARY KEY, seq BIGINT NOT NULL);
     """,
 )

@@ -20,12 +20,10 @@ from syndicate.errors import NotFound, StoreError
 from syndicate.model import WITHDRAWN, Article, PutResult
 from syndicate.store import plan as rules
 from syndicate.store.base import BatchPuts
-from syndicate.store.changes_postgres import (
-    ARTICLE_COLUMNS,
-    PostgresChangeLog,
-    article,
-)
+from syndicate.store.changes_postgres import ARTICLE_COLUMNS, PostgresChangeLog, article
+from syndicate.store.desk_postgres import PostgresDesk
 from syndicate.store.feeds_postgres import PostgresFeeds
+from syndicate.store.headlines_postgres import PostgresHeadlines
 from syndicate.store.pg_connection import (
     FEEDS_CHANNEL,
     drop_schema,
@@ -39,6 +37,7 @@ from syndicate.store.pg_connection import (
 )
 from syndicate.store.pg_sessions import DB_ERRORS, FeedListener, Leadership
 from syndicate.store.push_postgres import PostgresPush
+from syndicate.store.reach_postgres import PostgresReach
 from syndicate.store.tokens_postgres import PostgresTokens
 
 # Where they were before the split: benchmarks, tests and tools import them from here.
@@ -65,7 +64,16 @@ _SEEN = (
 )
 
 
-class PostgresStore(PostgresChangeLog, PostgresFeeds, PostgresTokens, PostgresPush, BatchPuts):
+class PostgresStore(
+    PostgresChangeLog,
+    PostgresFeeds,
+    PostgresTokens,
+    PostgresPush,
+    PostgresDesk,
+    PostgresHeadlines,
+    PostgresReach,
+    BatchPuts,
+):
     """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
 
     def __init__(

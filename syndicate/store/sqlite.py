@@ -35,9 +35,12 @@ from syndicate.store.changes_sqlite import (
     next_seq,
     time_texts,
 )
+from syndicate.store.desk_sqlite import SQLiteDesk
 from syndicate.store.feeds_sqlite import SQLiteFeeds
+from syndicate.store.headlines_sqlite import SQLiteHeadlines
 from syndicate.store.migrations import SQLITE as MIGRATIONS
 from syndicate.store.push_sqlite import SQLitePush
+from syndicate.store.reach_sqlite import SQLiteReach
 from syndicate.store.tokens_sqlite import SQLiteTokens
 
 # The newest record of article `a` the public saw (its newest change not held), for the
@@ -60,7 +63,16 @@ def _ts(value: datetime) -> float:
     return value.timestamp()
 
 
-class SQLiteStore(SQLiteChangeLog, SQLiteFeeds, SQLiteTokens, SQLitePush, BatchPuts):
+class SQLiteStore(
+    SQLiteChangeLog,
+    SQLiteFeeds,
+    SQLiteTokens,
+    SQLitePush,
+    SQLiteDesk,
+    SQLiteHeadlines,
+    SQLiteReach,
+    BatchPuts,
+):
     """The embedded default store (`sqlite:///var/syndicate.db`)."""
 
     def __init__(self, database_url: str) -> None:

@@ -1,9 +1,11 @@
-"""Editor API: articles in (one, replace, withdraw, bulk NDJSON), regeneration, status."""
+"""Editor API: articles in (one, replace, withdraw, bulk NDJSON), regeneration, the schemas.
+
+`GET /api/status` is in `web/status_api.py`.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -18,15 +20,11 @@ from syndicate.errors import (
 )
 from syndicate.ingest import check_record_async, ingest, parse_ndjson, summarise
 from syndicate.model import Article, PutResult
-from syndicate.schema import ARTICLE_SCHEMA, schema_bytes
-from syndicate.validate import is_article_id
+from syndicate.validate import ARTICLE_SCHEMA, is_article_id, schema_bytes
 from syndicate.web.auth import require
-from syndicate.web.keys import METRICS, PUSHER, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
+from syndicate.web.changes import article_stored, articles_changed, count_ingest
+from syndicate.web.keys import CLOCK, REGENERATOR, SETTINGS, STORE
 from syndicate.web.responses import json_response
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _article_response(
@@ -58,9 +56,7 @@ async def json_body(request: web.Request) -> Any:
 
 
 def _count_ingest(request: web.Request, outcome: str, n: int = 1) -> None:
-    metrics = request.app.get(METRICS)
-    if metrics is not None:
-        metrics.ingested(outcome, n)
+    count_ingest(request.app, outcome, n)
 
 
 async def _validated(request: web.Request, raw: Any) -> dict[str, Any]:
@@ -73,24 +69,12 @@ async def _validated(request: web.Request, raw: Any) -> dict[str, Any]:
 
 
 def _changed(request: web.Request) -> None:
-    """Articles were stored or withdrawn: their sections go out within `publish_delay`."""
-    scheduler = request.app.get(SCHEDULER)
-    if scheduler is not None:
-        scheduler.article_changed()
-    pusher = request.app.get(PUSHER)
-    if pusher is not None:
-        pusher.wake()
+    articles_changed(request.app)
 
 
 def _stored(request: web.Request, result: PutResult) -> web.Response:
-    """After a put: count it, give an embargo its release job now, answer 201 or 200."""
-    _count_ingest(request, result.outcome)
-    scheduler = request.app.get(SCHEDULER)
-    if scheduler is not None and result.outcome != "unchanged":
-        # The once-a-second sync would find it too; this matters for releases sooner.
-        scheduler.article_stored(result.article.release_at)
-        # Even a held article: an update that embargoes a public one takes it out again.
-        _changed(request)
+    """After a put: tell the process (see `web/changes.py`), answer 201 or 200."""
+    article_stored(request.app, result)
     status = 201 if result.outcome == "created" else 200
     return _article_response(result.article, status, result.outcome)
 
@@ -99,7 +83,7 @@ async def create_article(request: web.Request) -> web.Response:
     await require(request, "editor")
     raw = await json_body(request)
     record = await _validated(request, raw)
-    result = await request.app[STORE].put(record, now=_now())
+    result = await request.app[STORE].put(record, now=request.app[CLOCK]())
     return _stored(request, result)
 
 
@@ -150,13 +134,13 @@ async def replace_article(request: web.Request) -> web.Response:
     if request.headers.get("If-Match", "").strip() == "*" and await store.get(article_id) is None:
         raise PreconditionFailed(f"article {article_id!r} does not exist")
     record = await _validated(request, raw)
-    result = await store.put(record, expected_version=expected, now=_now())
+    result = await store.put(record, expected_version=expected, now=request.app[CLOCK]())
     return _stored(request, result)
 
 
 async def withdraw_article(request: web.Request) -> web.Response:
     await require(request, "editor")
-    article = await request.app[STORE].withdraw(_path_id(request), now=_now())
+    article = await request.app[STORE].withdraw(_path_id(request), now=request.app[CLOCK]())
     _changed(request)
     return _article_response(article)
 
@@ -176,7 +160,9 @@ async def bulk_articles(request: web.Request) -> web.Response:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8") from None
-    results = await ingest(parse_ndjson(text), request.app[SETTINGS], request.app[STORE])
+    results = await ingest(
+        parse_ndjson(text), request.app[SETTINGS], request.app[STORE], clock=request.app[CLOCK]
+    )
     counts = summarise(results)
     for outcome, n in counts.items():
         if n:
@@ -201,21 +187,6 @@ async def regenerate(request: web.Request) -> web.Response:
     return json_response({"results": [r.as_dict() for r in results]})
 
 
-async def status(request: web.Request) -> web.Response:
-    await require(request, "editor")
-    from syndicate.status import collect_status
-
-    body = await collect_status(
-        request.app[SETTINGS],
-        request.app[STORE],
-        request.app[REGENERATOR],
-        request.app.get(SCHEDULER),
-        websub=request.app.get(WEBSUB),
-        pusher=request.app.get(PUSHER),
-    )
-    return json_response(body)
-
-
 async def openapi(request: web.Request) -> web.Response:
     body = schema_bytes("openapi.yaml")
     return web.Response(body=body, content_type="application/yaml", charset="utf-8")
@@ -235,6 +206,5 @@ def setup(app: web.Application) -> None:
     app.router.add_put("/api/articles/{id}", replace_article)
     app.router.add_delete("/api/articles/{id}", withdraw_article)
     app.router.add_post("/api/regenerate", regenerate)
-    app.router.add_get("/api/status", status, allow_head=False)
     app.router.add_get("/api/openapi.yaml", openapi)
     app.router.add_get("/api/article.schema.json", article_schema)

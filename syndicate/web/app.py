@@ -1,4 +1,4 @@
-"""The app factory: wires settings, store, serving cache, regenerator and scheduler.
+"""The app factory: wires settings, store, clock, serving cache, regenerator and scheduler.
 
 `create_app` only wires; resources open and close in cleanup contexts.
 """
@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from syndicate.clock import Clock, utc_now
 from syndicate.config import Settings
 from syndicate.metrics import Metrics
 from syndicate.push import Pusher
@@ -20,9 +21,25 @@ from syndicate.schedule import Scheduler
 from syndicate.served import FeedCache
 from syndicate.store import open_store
 from syndicate.store.base import Store
-from syndicate.web import api, auth, feeds, partners, push_api, templating, tokens_api
+from syndicate.web import (
+    api,
+    article_page,
+    articles_api,
+    auth,
+    desk,
+    feeds,
+    import_api,
+    partners,
+    push_api,
+    reach,
+    reader_pages,
+    status_api,
+    templating,
+    tokens_api,
+)
 from syndicate.web.keys import (
     CACHE,
+    CLOCK,
     METRICS,
     PUSHER,
     REGENERATOR,
@@ -40,13 +57,18 @@ log = logging.getLogger("syndicate.web")
 
 
 def create_app(
-    settings: Settings, *, store: Store | None = None, run_scheduler: bool | None = None
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    run_scheduler: bool | None = None,
+    clock: Clock = utc_now,
 ) -> web.Application:
     """The aiohttp application.
 
     A passed-in `store` is used as is (the caller opens and closes it); otherwise one is
     opened from `settings.database_url` for the app's lifetime. `run_scheduler` overrides
-    `settings.run_scheduler` (tests turn the timer off).
+    `settings.run_scheduler` (tests turn the timer off). `clock` is what "now" is for the
+    whole app: handlers, token checks, regenerator, scheduler, pushes, status.
     """
     quiet_client_errors()
     app = web.Application(
@@ -57,16 +79,19 @@ def create_app(
     cache = FeedCache()
     metrics = Metrics()
     metrics.watch_store(the_store.health)
-    regenerator = Regenerator(settings, the_store, cache)
+    regenerator = Regenerator(settings, the_store, cache, clock=clock)
     regenerator.observers.append(
         lambda r: metrics.regenerated(r.section, _outcome(r), r.milliseconds / 1000)
     )
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[STORE] = the_store
     app[CACHE] = cache
     app[METRICS] = metrics
     app[REGENERATOR] = regenerator
-    publisher = WebSubPublisher(settings, metrics=metrics) if settings.websub_hub else None
+    publisher = (
+        WebSubPublisher(settings, metrics=metrics, clock=clock) if settings.websub_hub else None
+    )
     if publisher is not None:
         app[WEBSUB] = publisher
     tasks: set[asyncio.Task[Any]] = set()  # kept referenced until done
@@ -113,7 +138,7 @@ def create_app(
         wanted = settings.run_scheduler if run_scheduler is None else run_scheduler
         scheduler = None
         if wanted:
-            scheduler = Scheduler(settings, the_store, regenerator, metrics=metrics)
+            scheduler = Scheduler(settings, the_store, regenerator, metrics=metrics, clock=clock)
             app[SCHEDULER] = scheduler
             await scheduler.start()
             # Pushes go out from the process that runs the timer (the leader), and from no
@@ -125,6 +150,7 @@ def create_app(
                 leading=lambda: leader.is_leader,
                 on_delivered=metrics.pushed,
                 on_round=metrics.push_round,
+                clock=clock,
             )
             app[PUSHER] = pusher
             await pusher.start()
@@ -141,11 +167,18 @@ def create_app(
     app.cleanup_ctx.extend([store_ctx, feeds_ctx, websub_ctx, scheduler_ctx])
     templating.setup(app)
     feeds.setup(app, settings)
+    reach.setup(app)
+    reader_pages.setup(app, settings)
+    article_page.setup(app, settings.feed_max_age)
     api.setup(app)
+    status_api.setup(app)
+    articles_api.setup(app)
+    import_api.setup(app)
     partners.setup(app)
     tokens_api.setup(app)
     push_api.setup(app)
     auth.setup(app)
+    desk.setup(app)
     return app
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 
@@ -20,7 +20,7 @@ from syndicate.errors import Forbidden, Unauthorized
 from syndicate.model import Role, Token
 from syndicate.store.base import Store
 from syndicate.tokens import hash_token, same_hash
-from syndicate.web.keys import STORE
+from syndicate.web.keys import CLOCK, STORE
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ async def require(request: web.Request, role: Role, *also: Role) -> Token:
     # Found through a unique index on the hash; the final check is constant-time.
     if token is None or not same_hash(token.token_hash, digest):
         raise Unauthorized("the token is not valid")
-    now = datetime.now(UTC)
+    now = request.app[CLOCK]()
     if token.expired(now):
         raise Unauthorized("the token has expired")
     if token.role != role and token.role not in also:

@@ -1,14 +1,14 @@
-"""Reader endpoints: feeds from memory with conditional GET, OPML, index, health, metrics.
+"""Reader endpoints: feeds from memory with conditional GET, OPML, health, metrics.
 
 The feed handler is the hottest path in the system: a dict lookup, a header compare and
-bytes already compressed. Nothing public here touches the store or the filesystem; only
-`/metrics` does, to look up its bearer token.
+bytes already compressed. A browser's navigation (its Accept prefers HTML over every feed
+type) is sent to the section's page instead. Nothing public here touches the store or the
+filesystem; only `/metrics` does, to look up its bearer token.
 """
 
 from __future__ import annotations
 
 import functools
-import html
 from importlib import resources
 
 from aiohttp import web
@@ -46,6 +46,58 @@ def _accepts(accept: str) -> tuple[bool, bool]:
     return br > 0 and br >= gz, gz > 0
 
 
+# What a feed is, to a client's Accept: each format's own type and the generic ones readers
+# send. A request is taken to the human page only when it prefers text/html to all of them.
+_FEED_TYPES = (
+    *(fmt.media_type.split(";")[0] for fmt in FORMATS.values()),
+    "application/xml",
+    "text/xml",
+    "application/json",
+)
+
+
+@functools.lru_cache(maxsize=512)
+def prefers_page(accept: str) -> bool:
+    """Whether an Accept value ranks text/html strictly above every feed type.
+
+    Browsers' navigations do (`text/html,…,application/xml;q=0.9,*/*;q=0.8`); feed readers
+    and validators send `*/*`, a feed type or XML types, or rank HTML lower, and get the feed.
+    A tie goes to the feed: a reader must never be sent a page. Cached: the header is hot.
+    """
+    ranges: dict[str, float] = {}
+    for part in accept.lower().split(","):
+        media, *params = part.split(";")
+        media = media.strip()
+        if not media:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        # The first mention of a range wins (a client repeating one is malformed anyway).
+        ranges.setdefault(media, q)
+    html = _quality("text/html", ranges)
+    return html > 0 and all(html > _quality(t, ranges) for t in _FEED_TYPES)
+
+
+def _quality(media_type: str, ranges: dict[str, float]) -> float:
+    """The q of `media_type` by its most specific matching range (RFC 9110, 12.5.1)."""
+    kind = media_type.split("/", 1)[0]
+    for key in (media_type, f"{kind}/*", "*/*"):
+        if key in ranges:
+            return ranges[key]
+    return 0.0
+
+
+def page_path(section: str) -> str:
+    """Where a section's page for people is served (the feeds' alternate link)."""
+    return f"/sections/{section}"
+
+
 def cache_control(settings: Settings) -> str:
     # Its own setting, not the timer's interval: a kill must leave caches within it.
     return public(settings.feed_max_age)
@@ -66,11 +118,25 @@ async def serve_feed(request: web.Request) -> web.Response:
             raise NotFound(f"no such feed: {name!r}")
         raise NotFound(f"the {section} feeds have not been generated yet")
     fmt = _BY_FILENAME[name]
+    wanted = request.headers.get("Accept")
+    # A substring scan first: most readers never mention HTML, and skip the cached parse.
+    if wanted and "text/html" in wanted and prefers_page(wanted):
+        # A person in a browser: browsers show feeds as source text (and are dropping XSLT).
+        # See Other, with the same lifetime as the feed; Vary, since readers get the feed.
+        metrics.feed_request(303)
+        return web.Response(
+            status=303,
+            headers={
+                "Location": page_path(section),
+                "Cache-Control": app[_CACHE_CONTROL],
+                "Vary": _VARY,
+            },
+        )
     headers = caching_headers(
         feed.etag,
         app[_CACHE_CONTROL],
         last_modified=feed.last_modified_http,
-        vary="Accept-Encoding",
+        vary=_VARY,
     )
     link = app[_LINKS].get((section, name))
     if link:
@@ -93,6 +159,8 @@ async def serve_feed(request: web.Request) -> web.Response:
     return web.Response(body=body, headers=headers)
 
 
+# The answer depends on Accept (page or feed) and Accept-Encoding (which body).
+_VARY = "Accept, Accept-Encoding"
 _CACHE_CONTROL = web.AppKey("cache_control", str)
 _LINKS = web.AppKey("feed_links", dict[tuple[str, str], str])
 
@@ -111,47 +179,6 @@ def _feed_links(settings: Settings) -> dict[tuple[str, str], str]:
     return links
 
 
-def index_page(settings: Settings) -> bytes:
-    """A small page listing every section's feeds, with autodiscovery links."""
-    esc = html.escape
-    head_links = []
-    rows = []
-    for slug in [*settings.section_slugs, ALL_SECTION]:
-        section = settings.feed_section(slug)
-        assert section is not None
-        title = section.title_in(section.language)
-        links = []
-        for fmt in FORMATS.values():
-            url = f"{settings.base_url}/feeds/{slug}/{fmt.filename}"
-            mime = fmt.media_type.split(";")[0]
-            head_links.append(
-                f'<link rel="alternate" type="{mime}" title="{esc(title)} ({fmt.label})" '
-                f'href="{esc(url)}">'
-            )
-            links.append(f'<a href="{esc(url)}">{fmt.label}</a>')
-        lang = esc(section.language)
-        rows.append(
-            f'<li id="{esc(slug)}"><strong lang="{lang}">{esc(title)}</strong> '
-            f'<span lang="{lang}">{esc(section.description_in(section.language))}</span> — '
-            + " · ".join(links)
-            + "</li>"
-        )
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{esc(settings.site_title)} feeds</title>"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        + "".join(head_links)
-        + f'<link rel="outline" type="text/x-opml" href="{esc(settings.base_url)}/feeds/opml.xml">'
-        "</head><body>"
-        f"<h1>{esc(settings.site_title)}</h1><p>Feeds by section "
-        f'(<a href="{esc(settings.base_url)}/feeds/opml.xml">OPML</a> with all of them):</p><ul>'
-        + "".join(rows)
-        + "</ul></body></html>\n"
-    )
-    return page.encode("utf-8")
-
-
-_INDEX = web.AppKey("index_page", bytes)
 _OPML = web.AppKey("opml", bytes)
 
 
@@ -182,9 +209,7 @@ async def metrics(request: web.Request) -> web.Response:
 def setup(app: web.Application, settings: Settings) -> None:
     app[_CACHE_CONTROL] = cache_control(settings)
     app[_LINKS] = _feed_links(settings)
-    app[_INDEX] = index_page(settings)
     app[_OPML] = app[REGENERATOR].opml
-    app.router.add_get("/", fixed(lambda r: r.app[_INDEX], "text/html; charset=utf-8", 300))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get(

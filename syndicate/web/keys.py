@@ -1,9 +1,10 @@
-"""Typed application keys: the one way handlers reach settings, store, cache and services."""
+"""Typed application keys: the one way handlers reach settings, store, cache, clock and services."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.metrics import Metrics
 from syndicate.push import Pusher
@@ -21,3 +22,5 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 PUSHER = web.AppKey("pusher", Pusher)
 WEBSUB = web.AppKey("websub", WebSubPublisher)
 METRICS = web.AppKey("metrics", Metrics)
+# What "now" is for every handler: the clock `create_app` was given (tests pass a fixed one).
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")

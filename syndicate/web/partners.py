@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 
@@ -30,17 +30,13 @@ from syndicate.web.caching import (
     not_modified_response,
     strong_etag,
 )
-from syndicate.web.keys import SETTINGS, STORE
+from syndicate.web.keys import CLOCK, SETTINGS, STORE
 
 NEWSML_TYPE = "application/vnd.iptc.g2.newsmessage+xml; charset=utf-8"
 NEWSITEM_TYPE = "application/vnd.iptc.g2.newsitem+xml; charset=utf-8"
 NINJS_TYPE = "application/json; charset=utf-8"
 
 _CONTEXT = web.AppKey("partner_context", PartnerContext)
-Clock = Callable[[], datetime]
-# What "now" is for the `sent` time. Tests (and a process that must agree with another's
-# clock) replace it before the app starts; handlers never call datetime.now.
-CLOCK: web.AppKey[Clock] = web.AppKey("partner_clock")
 
 
 class _Keys:
@@ -52,10 +48,6 @@ class _Keys:
 
 _KEYS = web.AppKey("partner_keys", _Keys)
 _EVERY_SEQ = 2**63 - 1  # the newest change has a smaller seq than this
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _entitled(request: web.Request, token: Token, section: str) -> None:
@@ -214,7 +206,6 @@ def _item_response(request: web.Request, body: bytes, media_type: str) -> web.Re
 
 def setup(app: web.Application) -> None:
     app[_CONTEXT] = PartnerContext.from_settings(app[SETTINGS])
-    app[CLOCK] = _utc_now
     app[_KEYS] = _Keys()
     section = r"{section:[a-z0-9][a-z0-9-]{0,63}}"
     item = r"{id:[A-Za-z0-9._-]{1,128}}"

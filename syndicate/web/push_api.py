@@ -6,16 +6,16 @@ once, in the answer that made it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from syndicate.errors import FieldError, InvalidRequest
-from syndicate.push import describe, replay, subscribe
+from syndicate.push import DestinationError, describe, replay, subscribe
 from syndicate.web.api import json_body
 from syndicate.web.auth import require
-from syndicate.web.keys import PUSHER, STORE
+from syndicate.web.changes import destinations_changed
+from syndicate.web.keys import CLOCK, STORE
 from syndicate.web.responses import json_response
 
 
@@ -49,16 +49,19 @@ async def add_destination(request: web.Request) -> web.Response:
     await require(request, "admin")
     partner, url, fmt, sections = _fields(await json_body(request))
     try:
-        made = await subscribe(request.app[STORE], partner, url, fmt, sections)
-    except ValueError as exc:
-        raise InvalidRequest([FieldError("", str(exc))]) from None
+        made = await subscribe(
+            request.app[STORE], partner, url, fmt, sections, now=request.app[CLOCK]()
+        )
+    except DestinationError as exc:
+        raise InvalidRequest([FieldError(f"/{exc.field}", str(exc))]) from None
+    destinations_changed(request.app)
     return json_response({**describe(made, partner), "secret": made.secret}, 201)
 
 
 async def remove_destination(request: web.Request) -> web.Response:
     await require(request, "admin")
     destination = request.match_info["id"]
-    await request.app[STORE].remove_destination(destination, now=datetime.now(UTC))
+    await request.app[STORE].remove_destination(destination, now=request.app[CLOCK]())
     return json_response({"id": destination, "removed": True})
 
 
@@ -69,9 +72,7 @@ async def replay_destination(request: web.Request) -> web.Response:
     if since is not None and not isinstance(since, str):
         raise InvalidRequest([FieldError("/since", "a cursor from X-Syndicate-Cursor")])
     position = await replay(request.app[STORE], request.match_info["id"], since)
-    pusher = request.app.get(PUSHER)
-    if pusher is not None:
-        pusher.wake()
+    destinations_changed(request.app)
     return json_response({"id": request.match_info["id"], "from_start": position == 0})
 
 

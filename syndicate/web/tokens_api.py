@@ -1,22 +1,26 @@
 """Token management for `admin` tokens: list, create, revoke and rotate over `/api/tokens`.
 
 The same operations as `syndicate token …`, for a desk or a partner portal that cannot run
-the command line. A secret is shown once, in the answer that made it; only its hash is kept.
+the command line; the desk's token forms call `check_grants`, `issue_token` and `rotate`
+here. A secret is shown once, in the answer that made it; only its hash is kept.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
 from aiohttp import web
 
+from syndicate.config import Settings
 from syndicate.errors import Conflict, FieldError, InvalidRequest
-from syndicate.model import ROLES, Token
+from syndicate.model import ROLES, Role, Token
+from syndicate.store.base import Store
 from syndicate.tokens import MAX_NAME_LENGTH, new_token, parse_duration
 from syndicate.web.api import json_body
 from syndicate.web.auth import require
-from syndicate.web.keys import SETTINGS, STORE
+from syndicate.web.keys import CLOCK, SETTINGS, STORE
 from syndicate.web.responses import json_response
 
 
@@ -43,8 +47,19 @@ async def list_tokens(request: web.Request) -> web.Response:
     return json_response({"tokens": [describe(t) for t in tokens]})
 
 
-def _grants(request: web.Request, body: Any) -> tuple[str, str, list[str], bool, str | None]:
-    """(name, role, sections, embargoed, expires_in) from a create request, or a 422."""
+@dataclass(frozen=True, slots=True)
+class Grants:
+    """What a new token may do, checked: the API's JSON body and the desk's form both give it."""
+
+    name: str
+    role: Role
+    sections: list[str]
+    embargoed: bool
+    expires_in: str | None  # `30d`, `12h`, …; None: until revoked
+
+
+def check_grants(settings: Settings, body: Any) -> Grants:
+    """The grants a create request asks for, or `InvalidRequest` naming each bad field."""
     errors: list[FieldError] = []
     if not isinstance(body, dict):
         raise InvalidRequest([FieldError("", "expected a JSON object")])
@@ -63,7 +78,6 @@ def _grants(request: web.Request, body: Any) -> tuple[str, str, list[str], bool,
     if not isinstance(sections, list) or not all(isinstance(s, str) for s in sections):
         errors.append(FieldError("/sections", "a list of section slugs"))
         sections = []
-    settings = request.app[SETTINGS]
     for n, slug in enumerate(sections):
         if settings.section(slug) is None:
             errors.append(FieldError(f"/sections/{n}", f"no such section: {slug!r}"))
@@ -81,43 +95,52 @@ def _grants(request: web.Request, body: Any) -> tuple[str, str, list[str], bool,
             errors.append(FieldError("/expires_in", str(exc)))
     if errors:
         raise InvalidRequest(errors)
-    return str(name), str(role), list(sections), bool(embargoed), expires_in
+    # The role was checked against ROLES above.
+    return Grants(str(name), cast(Role, role), list(sections), bool(embargoed), expires_in)
+
+
+async def issue_token(store: Store, grants: Grants, *, now: datetime) -> tuple[Token, str]:
+    """Store a new token; (the token, its secret: shown once). `Conflict` if the name is taken."""
+    if any(t.name == grants.name for t in await store.list_tokens()):
+        raise Conflict(f"a token named {grants.name!r} exists: rotate it, or revoke it first")
+    expires = now + parse_duration(grants.expires_in) if grants.expires_in else None
+    secret, digest = new_token()
+    token = await store.add_token(
+        name=grants.name,
+        role=grants.role,
+        token_hash=digest,
+        sections=grants.sections,
+        embargoed=grants.embargoed,
+        now=now,
+        expires=expires,
+    )
+    return token, secret
+
+
+async def rotate(store: Store, name: str, *, now: datetime) -> tuple[Token, str]:
+    """A new secret for the live token `name` (the old one is refused from now on)."""
+    secret, digest = new_token()
+    return await store.rotate_token(name, digest, now=now), secret
 
 
 async def create_token(request: web.Request) -> web.Response:
     await require(request, "admin")
-    name, role, sections, embargoed, expires_in = _grants(request, await json_body(request))
-    store = request.app[STORE]
-    if any(t.name == name for t in await store.list_tokens()):
-        raise Conflict(f"a token named {name!r} exists: rotate it, or revoke it first")
-    now = datetime.now(UTC)
-    expires = now + parse_duration(expires_in) if expires_in else None
-    secret, digest = new_token()
-    token = await store.add_token(
-        name=name,
-        role=role,  # type: ignore[arg-type]  # checked against ROLES above
-        token_hash=digest,
-        sections=sections,
-        embargoed=embargoed,
-        now=now,
-        expires=expires,
-    )
+    grants = check_grants(request.app[SETTINGS], await json_body(request))
+    token, secret = await issue_token(request.app[STORE], grants, now=request.app[CLOCK]())
     return json_response({**describe(token), "secret": secret}, 201)
 
 
 async def revoke_token(request: web.Request) -> web.Response:
     await require(request, "admin")
     name = request.match_info["name"]
-    count = await request.app[STORE].revoke_tokens(name, now=datetime.now(UTC))
+    count = await request.app[STORE].revoke_tokens(name, now=request.app[CLOCK]())
     return json_response({"name": name, "revoked": count})
 
 
 async def rotate_token(request: web.Request) -> web.Response:
     await require(request, "admin")
-    secret, digest = new_token()
-    token = await request.app[STORE].rotate_token(
-        request.match_info["name"], digest, now=datetime.now(UTC)
-    )
+    name = request.match_info["name"]
+    token, secret = await rotate(request.app[STORE], name, now=request.app[CLOCK]())
     return json_response({**describe(token), "secret": secret})
 
 

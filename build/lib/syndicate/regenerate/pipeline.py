@@ -1,0 +1,235 @@
+"""One section's regeneration: read its newest articles, render every format in a worker,
+keep what changed in the store and in the serving cache, then copy it into the feeds folder.
+
+A section that fails keeps its last good feeds; its error is in its result. Memory is the
+truth and files are a copy: a feeds folder that cannot be written never keeps new bytes from
+being served, and the files catch up at the next run that can write them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from syndicate import archive, publish
+from syndicate.config import ALL_SECTION, Settings
+from syndicate.model import FeedDocument
+from syndicate.regenerate.results import FormatResult, SectionResult
+from syndicate.render import FORMATS, FeedContext
+from syndicate.render_pool import RenderPool
+from syndicate.served import FeedCache, ServedFeed
+from syndicate.store.base import Store
+
+log = logging.getLogger("syndicate.regenerate")
+
+
+class SectionPipeline:
+    """Regenerates one section at a time when asked (coalescing is the caller's job)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        cache: FeedCache,
+        pool: RenderPool,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.cache = cache
+        self.pool = pool
+        self.clock = clock
+        self.context = FeedContext.from_settings(settings)
+        # Sections whose files lag behind what is served (a write failed): dirty until written.
+        self.files_behind: set[str] = set()
+        self._background: set[asyncio.Task[None]] = set()
+
+    @property
+    def feeds_dir(self) -> Path:
+        return self.settings.feeds_dir
+
+    async def run(self, slug: str) -> SectionResult:
+        """Regenerate `slug` now; every failure becomes the result's error."""
+        section = self.settings.feed_section(slug)
+        assert section is not None
+        started = time.perf_counter()
+        result = SectionResult(section=slug)
+        try:
+            seqs = await self.store.section_seqs()
+            seq = seq_of(slug, seqs)
+            # The clock is read after the seqs: a release the seqs show was decided at a time
+            # before `now`, so `latest(now=now)` cannot leave the released article out.
+            now = self.clock()
+            result.generated_at = now
+            articles = await self.store.latest(
+                None if slug == ALL_SECTION else slug, section.limit, now=now
+            )
+            # RFC 5005: the feed links its newest archive page (see syndicate/archive.py).
+            section = await archive.linked(self.store, section)
+            served_etags = {
+                fmt.filename: current.etag
+                for fmt in FORMATS.values()
+                if (current := self.cache.get(slug, fmt.filename)) is not None
+            }
+            # Rendered and gzipped in a worker; brotli follows later, in the background.
+            rendered = await self.pool.render(self.context, section, articles, served_etags)
+            served: list[ServedFeed] = []
+            fresh: list[FeedDocument] = []
+            made: list[ServedFeed] = []
+            for piece in rendered:
+                fitted = piece.fitted
+                # `generated` is the clock read above: never later than a response's Date
+                # (RFC 9110), so two changes in one second share a Last-Modified; the ETag
+                # tells them apart. Which render is newer is decided by `seq`, never by times.
+                doc = FeedDocument(section.slug, piece.filename, fitted.body, now, seq)
+                current = self.cache.get(slug, doc.name)
+                changed = current is None or current.body != doc.body
+                if changed:
+                    fresh.append(doc)
+                    made.append(ServedFeed.rendered(doc, piece.etag, piece.gzip))
+                elif current is not None:
+                    served.append(current)
+                result.formats.append(
+                    FormatResult(
+                        piece.format,
+                        fitted.items,
+                        len(doc.body),
+                        changed,
+                        piece.etag,
+                        fitted.shortened,
+                        fitted.left_out,
+                        fitted.failed,
+                    )
+                )
+            done_seq = seq
+            if fresh:
+                made, served, done_seq = await self._keep(slug, fresh, made, served, seq)
+            for item in made:
+                self.cache.put_served(item)
+            result.files_error = await self.write_files(slug, self._publish_files, served + made)
+            if made:
+                self._in_background(self._add_brotli(made))
+            etags = {s.name: s.etag for s in [*served, *made]}
+            for fr in result.formats:
+                fr.etag = etags.get(FORMATS[fr.format].filename, "")
+            result.seq = done_seq
+        except Exception as exc:  # one bad section must not stop the others
+            log.exception("regenerate: section %s failed", slug)
+            result.generated_at = result.generated_at or self.clock()
+            result.error = f"{type(exc).__name__}: {exc}"
+        result.milliseconds = (time.perf_counter() - started) * 1000
+        return result
+
+    async def _keep(
+        self,
+        slug: str,
+        fresh: list[FeedDocument],
+        made: list[ServedFeed],
+        served: list[ServedFeed],
+        seq: int,
+    ) -> tuple[list[ServedFeed], list[ServedFeed], int]:
+        """Save the new documents; what another process saved of a newer state wins.
+
+        Returns (made, served, done_seq) with the lost documents replaced by the stored ones.
+        """
+        await self.store.save_feeds(fresh)
+        stored = {d.name: d for d in await self.store.load_feeds(slug)}
+        # Lost only to a render of a newer state (the order the store's save keeps): a read
+        # that saw an older snapshot (SQLite's reader, mid-transaction) is no reason to serve
+        # older bytes.
+        lost = {
+            d.name
+            for d in fresh
+            if (other := stored.get(d.name)) is not None
+            and other.body != d.body
+            and (other.seq, other.generated) > (d.seq, d.generated)
+        }
+        done_seq = seq
+        for name in lost:
+            self.cache.put(stored[name])
+            done_seq = min(done_seq, stored[name].seq)
+        made = [m for m in made if m.name not in lost]
+        served = [m for m in served if m.name not in lost]
+        served.extend(c for n in lost if (c := self.cache.get(slug, n)) is not None)
+        return made, served, done_seq
+
+    async def write_files(
+        self, what: str, write: Callable[..., object], *args: object
+    ) -> str | None:
+        """Run one write into the feeds folder off the loop; its error in words, or None."""
+        try:
+            await asyncio.to_thread(write, *args)
+        except OSError as exc:
+            log.warning("regenerate: cannot write %s into %s: %s", what, self.feeds_dir, exc)
+            self.files_behind.add(what)
+            return f"feeds folder: {type(exc).__name__}: {exc}"
+        self.files_behind.discard(what)
+        return None
+
+    def _publish_files(self, documents: list[ServedFeed]) -> None:
+        for doc in documents:
+            publish.publish(
+                self.feeds_dir,
+                doc.section,
+                doc.name,
+                doc.body,
+                gz=doc.gzip,
+                br=doc.br,
+                brotli_copy=doc.br is not None,
+                # The feed's Last-Modified: static servers on every host show the same times.
+                mtime=doc.last_modified.timestamp(),
+            )
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _add_brotli(self, documents: list[ServedFeed]) -> None:
+        for doc in documents:
+            try:
+                br = await asyncio.to_thread(publish.brotli_bytes, doc.body)
+                if self.cache.add_brotli(doc.section, doc.name, doc.body, br):
+                    await asyncio.to_thread(
+                        publish.write_copy,
+                        self.feeds_dir,
+                        doc.section,
+                        doc.name,
+                        ".br",
+                        br,
+                        mtime=doc.last_modified.timestamp(),
+                    )
+            except OSError as exc:  # the feeds folder: the run's own write reports it
+                log.warning("regenerate: brotli copy of %s/%s: %s", doc.section, doc.name, exc)
+            except Exception:  # a missing .br only costs bytes: gzip still serves
+                log.exception("regenerate: brotli copy of %s/%s failed", doc.section, doc.name)
+
+    async def settle(self) -> None:
+        """Wait for background work (brotli copies) to finish: before exit, or in tests."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def load_published(self, section: str | None = None) -> int:
+        """Fill the serving cache from the store (at start, or when another process wrote).
+
+        The feeds folder gets the same bytes: every process's SYNDICATE_FEEDS_DIR is its own
+        copy of what it serves (for a static server or CDN origin), leader or not. Memory
+        first: a folder that cannot be written never keeps the new bytes from being served.
+        """
+        docs = await self.store.load_feeds(section)
+        served = [self.cache.put(doc) for doc in docs]
+        try:
+            await asyncio.to_thread(self._publish_files, served)
+        except Exception:
+            log.exception("regenerate: cannot write loaded feeds to %s", self.feeds_dir)
+        return len(docs)
+
+
+def seq_of(slug: str, seqs: dict[str, int]) -> int:
+    """The seq a section's feeds depend on: its own, or the newest of all for `all`."""
+    return max(seqs.values(), default=0) if slug == ALL_SECTION else seqs.get(slug, 0)

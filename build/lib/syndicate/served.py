@@ -1,0 +1,104 @@
+"""The feeds a process serves, held in memory with their precompressed copies and ETags.
+
+Regeneration fills it; the web layer only reads it. Bytes are compressed once here, never
+per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime
+from email.utils import format_datetime
+
+from syndicate.model import FeedDocument
+from syndicate.publish import brotli_bytes, gzip_bytes
+
+
+def strong_etag(body: bytes) -> str:
+    """A strong, quoted ETag from the bytes alone: the same on every instance and every run."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class ServedFeed:
+    """One document ready to answer a request: identity, gzip and brotli bodies."""
+
+    section: str
+    name: str
+    body: bytes
+    gzip: bytes
+    br: bytes | None  # made in the background after a change; gzip serves until then
+    etag: str  # strong, quoted: a hash of the bytes, the same on every instance
+    last_modified: datetime
+    last_modified_http: str
+
+    @classmethod
+    def rendered(cls, doc: FeedDocument, etag: str, gzip: bytes | None) -> ServedFeed:
+        """A document whose ETag and gzip copy a render worker already made."""
+        modified = doc.generated.replace(microsecond=0)
+        return cls(
+            section=doc.section,
+            name=doc.name,
+            body=doc.body,
+            gzip=gzip if gzip is not None else gzip_bytes(doc.body),
+            br=None,
+            etag=etag,
+            last_modified=modified,
+            last_modified_http=format_datetime(modified, usegmt=True),
+        )
+
+    @classmethod
+    def from_document(cls, doc: FeedDocument, *, with_brotli: bool = True) -> ServedFeed:
+        # Whole seconds: HTTP dates carry no fractions, and If-Modified-Since compares them.
+        modified = doc.generated.replace(microsecond=0)
+        return cls(
+            section=doc.section,
+            name=doc.name,
+            body=doc.body,
+            gzip=gzip_bytes(doc.body),
+            br=brotli_bytes(doc.body) if with_brotli else None,
+            etag=strong_etag(doc.body),
+            last_modified=modified,
+            last_modified_http=format_datetime(modified, usegmt=True),
+        )
+
+
+class FeedCache:
+    """(section, name) -> ServedFeed; replaced whole per document, so readers never tear."""
+
+    def __init__(self) -> None:
+        self._feeds: dict[tuple[str, str], ServedFeed] = {}
+
+    def get(self, section: str, name: str) -> ServedFeed | None:
+        return self._feeds.get((section, name))
+
+    def put(self, doc: FeedDocument) -> ServedFeed:
+        current = self._feeds.get((doc.section, doc.name))
+        if current is not None and current.body == doc.body:
+            return current
+        served = ServedFeed.from_document(doc)
+        self._feeds[(doc.section, doc.name)] = served
+        return served
+
+    def put_served(self, served: ServedFeed) -> None:
+        self._feeds[(served.section, served.name)] = served
+
+    def add_brotli(self, section: str, name: str, body: bytes, br: bytes) -> bool:
+        """Attach a brotli copy if the document is still the one it was made from."""
+        current = self._feeds.get((section, name))
+        if current is None or current.body != body:
+            return False
+        self._feeds[(section, name)] = replace(current, br=br)
+        return True
+
+    def drop(self, section: str) -> None:
+        """Forget a section's documents (the benchmark uses it to force a full render)."""
+        for key in [k for k in self._feeds if k[0] == section]:
+            del self._feeds[key]
+
+    def sections(self) -> set[str]:
+        return {section for section, _ in self._feeds}
+
+    def __len__(self) -> int:
+        return len(self._feeds)

@@ -1,0 +1,1 @@
+"""The HTTP side: app factory, routes, thin handlers. Only this package imports aiohttp.web."""

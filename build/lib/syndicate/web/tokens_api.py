@@ -1,0 +1,128 @@
+"""Token management for `admin` tokens: list, create, revoke and rotate over `/api/tokens`.
+
+The same operations as `syndicate token …`, for a desk or a partner portal that cannot run
+the command line. A secret is shown once, in the answer that made it; only its hash is kept.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from syndicate.errors import Conflict, FieldError, InvalidRequest
+from syndicate.model import ROLES, Token
+from syndicate.tokens import MAX_NAME_LENGTH, new_token, parse_duration
+from syndicate.web.api import json_body
+from syndicate.web.auth import require
+from syndicate.web.keys import SETTINGS, STORE
+from syndicate.web.responses import json_response
+
+
+def describe(token: Token) -> dict[str, Any]:
+    """What may be shown of a token: its grants and times, never the secret or its hash."""
+
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "name": token.name,
+        "role": token.role,
+        "sections": list(token.sections),
+        "embargoed": token.embargoed,
+        "created": when(token.created),
+        "expires": when(token.expires),
+        "last_used": when(token.last_used),
+    }
+
+
+async def list_tokens(request: web.Request) -> web.Response:
+    await require(request, "admin")
+    tokens = await request.app[STORE].list_tokens()
+    return json_response({"tokens": [describe(t) for t in tokens]})
+
+
+def _grants(request: web.Request, body: Any) -> tuple[str, str, list[str], bool, str | None]:
+    """(name, role, sections, embargoed, expires_in) from a create request, or a 422."""
+    errors: list[FieldError] = []
+    if not isinstance(body, dict):
+        raise InvalidRequest([FieldError("", "expected a JSON object")])
+    unknown = sorted(set(body) - {"name", "role", "sections", "embargoed", "expires_in"})
+    errors += [FieldError(f"/{k}", "unknown field") for k in unknown]
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+        errors.append(FieldError("/name", f"a name of 1 to {MAX_NAME_LENGTH} characters"))
+    elif not name.isprintable():
+        errors.append(FieldError("/name", "must not contain control characters"))
+    role = body.get("role")
+    if role not in ROLES:
+        errors.append(FieldError("/role", f"one of {', '.join(ROLES)}"))
+    sections = body.get("sections", [])
+    embargoed = body.get("embargoed", False)
+    if not isinstance(sections, list) or not all(isinstance(s, str) for s in sections):
+        errors.append(FieldError("/sections", "a list of section slugs"))
+        sections = []
+    settings = request.app[SETTINGS]
+    for n, slug in enumerate(sections):
+        if settings.section(slug) is None:
+            errors.append(FieldError(f"/sections/{n}", f"no such section: {slug!r}"))
+    if not isinstance(embargoed, bool):
+        errors.append(FieldError("/embargoed", "true or false"))
+    if role == "partner" and not sections:
+        errors.append(FieldError("/sections", "a partner token needs at least one section"))
+    if role != "partner" and (sections or embargoed is True):
+        errors.append(FieldError("/sections", "sections and embargoed are for partner tokens"))
+    expires_in = body.get("expires_in")
+    if expires_in is not None:
+        try:
+            parse_duration(expires_in if isinstance(expires_in, str) else "")
+        except ValueError as exc:
+            errors.append(FieldError("/expires_in", str(exc)))
+    if errors:
+        raise InvalidRequest(errors)
+    return str(name), str(role), list(sections), bool(embargoed), expires_in
+
+
+async def create_token(request: web.Request) -> web.Response:
+    await require(request, "admin")
+    name, role, sections, embargoed, expires_in = _grants(request, await json_body(request))
+    store = request.app[STORE]
+    if any(t.name == name for t in await store.list_tokens()):
+        raise Conflict(f"a token named {name!r} exists: rotate it, or revoke it first")
+    now = datetime.now(UTC)
+    expires = now + parse_duration(expires_in) if expires_in else None
+    secret, digest = new_token()
+    token = await store.add_token(
+        name=name,
+        role=role,  # type: ignore[arg-type]  # checked against ROLES above
+        token_hash=digest,
+        sections=sections,
+        embargoed=embargoed,
+        now=now,
+        expires=expires,
+    )
+    return json_response({**describe(token), "secret": secret}, 201)
+
+
+async def revoke_token(request: web.Request) -> web.Response:
+    await require(request, "admin")
+    name = request.match_info["name"]
+    count = await request.app[STORE].revoke_tokens(name, now=datetime.now(UTC))
+    return json_response({"name": name, "revoked": count})
+
+
+async def rotate_token(request: web.Request) -> web.Response:
+    await require(request, "admin")
+    secret, digest = new_token()
+    token = await request.app[STORE].rotate_token(
+        request.match_info["name"], digest, now=datetime.now(UTC)
+    )
+    return json_response({**describe(token), "secret": secret})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/tokens", list_tokens, allow_head=False)
+    app.router.add_post("/api/tokens", create_token)
+    app.router.add_delete("/api/tokens/{name}", revoke_token)
+    app.router.add_post("/api/tokens/{name}/rotate", rotate_token)
