@@ -5,42 +5,25 @@ Sessions live in the shared database, so a desk session works on every process o
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from syndicate.errors import BadRequest
 from syndicate.model import Article, ArticleState, DeskSession, Token
+from syndicate.store.base_postgres import PostgresMixin
+from syndicate.store.changes_postgres import ARTICLE_COLUMNS, article
 from syndicate.store.desk_sqlite import INDEX_BATCH, state_filter
 from syndicate.store.words import TOP
 from syndicate.store.words import words as words_of
 
-_ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 _TOKEN_COLUMNS = "t.id, t.name, t.role, t.sections, t.embargoed, t.token_hash, t.created, t.expires"
 # One writer of the headline words at a time, across processes (a transaction-level lock).
 _INDEX_LOCK = "SELECT pg_advisory_xact_lock(hashtext('syndicate:headlines:' || current_schema()))"
 
 
-def _article(row: Any) -> Article:
-    return Article.from_record(
-        json.loads(row["record"]),
-        version=row["version"],
-        status=row["status"],
-        first_created=row["first_created"],
-        version_created=row["version_created"],
-    )
-
-
-class PostgresDesk:
+class PostgresDesk(PostgresMixin):
     """Mixed into `PostgresStore`; uses its `_fetch` and `_transaction`."""
-
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        raise NotImplementedError
-
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        raise NotImplementedError
 
     # -- sessions ---------------------------------------------------------------
     async def add_desk_session(
@@ -135,12 +118,12 @@ class PostgresDesk:
             p, i = param(published), param(after[1])
             conditions.append(f"(a.published < {p} OR (a.published = {p} AND a.id > {i}))")
         rows = await self._fetch(
-            f"SELECT {_ARTICLE_COLUMNS}, a.published AS sort_key FROM articles a "
+            f"SELECT {ARTICLE_COLUMNS}, a.published AS sort_key FROM articles a "
             f"JOIN changes c ON c.seq = a.seq WHERE {' AND '.join(conditions)} "
             f"ORDER BY a.published DESC, a.id LIMIT {param(limit)}",
             *params,
         )
-        return [(_article(r), r["sort_key"].isoformat()) for r in rows]
+        return [(article(r), r["sort_key"].isoformat()) for r in rows]
 
     async def _index_headlines(self) -> None:
         """Bring the headline words up to the newest change (each article's latest headline).

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-
-import aiosqlite
 
 from syndicate.errors import BadRequest
 from syndicate.model import (
@@ -20,24 +17,14 @@ from syndicate.model import (
     format_time,
     parse_time,
 )
+from syndicate.store.base_sqlite import SQLiteMixin
+from syndicate.store.changes_sqlite import ARTICLE_COLUMNS, article
 from syndicate.store.words import TOP
 from syndicate.store.words import words as words_of
 
-_ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 _TOKEN_COLUMNS = "t.id, t.name, t.role, t.sections, t.embargoed, t.token_hash, t.created, t.expires"
 # Changes read per step while the headline words catch up with the change log.
 INDEX_BATCH = 2000
-
-
-def _article(row: Sequence[Any]) -> Article:
-    record, version, status, first_created, version_created = row[:5]
-    return Article.from_record(
-        json.loads(record),
-        version=version,
-        status=status,
-        first_created=parse_time(first_created),
-        version_created=parse_time(version_created),
-    )
 
 
 def state_filter(
@@ -55,15 +42,8 @@ def state_filter(
     return "1 = 1", False
 
 
-class SQLiteDesk:
+class SQLiteDesk(SQLiteMixin):
     """Mixed into `SQLiteStore`; uses its `reader` and `_transaction`."""
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        raise NotImplementedError
-
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
-        raise NotImplementedError
 
     # -- sessions ---------------------------------------------------------------
     async def add_desk_session(
@@ -131,7 +111,7 @@ class SQLiteDesk:
             await self._index_headlines()
         where, params = self._where(section, state, words, after, now)
         async with self.reader.execute(
-            f"SELECT {_ARTICLE_COLUMNS}, a.published_ts FROM articles a "
+            f"SELECT {ARTICLE_COLUMNS}, a.published_ts FROM articles a "
             f"JOIN changes c ON c.seq = a.seq WHERE {where} "
             "ORDER BY a.published_ts DESC, a.id LIMIT ?",
             (*params, limit),
@@ -139,7 +119,7 @@ class SQLiteDesk:
             rows = await cur.fetchall()
         # The key is the stored float itself (repr round-trips exactly), so the next page
         # starts strictly after this row whatever the timestamp's precision.
-        return [(_article(r), repr(float(r[5]))) for r in rows]
+        return [(article(r), repr(float(r[5]))) for r in rows]
 
     @staticmethod
     def _where(
