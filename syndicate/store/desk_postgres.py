@@ -5,15 +5,14 @@ Sessions live in the shared database, so a desk session works on every process o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from syndicate.errors import BadRequest
-from syndicate.model import Article, ArticleState, DeskSession, Token
+from syndicate.model import Article, DeskSession, Token
 from syndicate.store.base_postgres import PostgresMixin
 from syndicate.store.changes_postgres import ARTICLE_COLUMNS, article
-from syndicate.store.desk_sqlite import INDEX_BATCH, state_filter
+from syndicate.store.desk_sqlite import INDEX_BATCH, ArticleQuery, NewDeskSession, state_filter
 from syndicate.store.words import TOP
 from syndicate.store.words import words as words_of
 
@@ -26,24 +25,18 @@ class PostgresDesk(PostgresMixin):
     """Mixed into `PostgresStore`; uses its `_fetch` and `_transaction`."""
 
     # -- sessions ---------------------------------------------------------------
-    async def add_desk_session(
-        self,
-        *,
-        session_hash: str,
-        token_id: int,
-        csrf: str,
-        now: datetime,
-        idle_since: datetime,
-    ) -> None:
+    async def add_desk_session(self, **session: Unpack[NewDeskSession]) -> None:
         async with self._transaction() as conn:
-            await conn.execute("DELETE FROM desk_sessions WHERE last_seen < $1", idle_since)
+            await conn.execute(
+                "DELETE FROM desk_sessions WHERE last_seen < $1", session["idle_since"]
+            )
             await conn.execute(
                 "INSERT INTO desk_sessions (session_hash, token_id, csrf, created, last_seen) "
                 "VALUES ($1, $2, $3, $4, $4)",
-                session_hash,
-                token_id,
-                csrf,
-                now,
+                session["session_hash"],
+                session["token_id"],
+                session["csrf"],
+                session["now"],
             )
 
     async def find_desk_session(
@@ -74,16 +67,9 @@ class PostgresDesk(PostgresMixin):
         await self._fetch("DELETE FROM desk_sessions WHERE session_hash = $1", session_hash)
 
     # -- the article list ---------------------------------------------------------
-    async def list_articles(
-        self,
-        *,
-        section: str | None,
-        state: ArticleState | None,
-        words: Sequence[str],
-        limit: int,
-        after: tuple[str, str] | None,
-        now: datetime,
-    ) -> list[tuple[Article, str]]:
+    async def list_articles(self, **query: Unpack[ArticleQuery]) -> list[tuple[Article, str]]:
+        section, state, words = query["section"], query["state"], query["words"]
+        limit, after, now = query["limit"], query["after"], query["now"]
         if words:
             await self._index_headlines()
         conditions: list[str] = []
