@@ -57,10 +57,11 @@ __all__ = [
 LEASE_SECONDS = 4
 _COMMAND_TIMEOUT = 60.0  # seconds; far above a 1,000-record batch, far below "forever"
 # The newest record of article `a` the public saw (its newest change not held), for the
-# withdrawal and release rules; NULL if the public never saw it.
+# withdrawal and release rules; NULL if the public never saw it. Read only while `a` is held
+# back: the rules use it for nothing else, and most withdrawals are of public stories.
 _SEEN = (
-    "(SELECT s.record FROM changes s WHERE s.article_id = a.id AND NOT s.held "
-    "ORDER BY s.seq DESC LIMIT 1) AS seen"
+    "CASE WHEN a.release_pending THEN (SELECT s.record FROM changes s "
+    "WHERE s.article_id = a.id AND NOT s.held ORDER BY s.seq DESC LIMIT 1) END AS seen"
 )
 
 

@@ -44,10 +44,11 @@ from syndicate.store.reach_sqlite import SQLiteReach
 from syndicate.store.tokens_sqlite import SQLiteTokens
 
 # The newest record of article `a` the public saw (its newest change not held), for the
-# withdrawal and release rules; NULL if the public never saw it.
+# withdrawal and release rules; NULL if the public never saw it. Read only while `a` is held
+# back: the rules use it for nothing else, and most withdrawals are of public stories.
 _SEEN = (
-    "(SELECT s.record FROM changes s WHERE s.article_id = a.id AND s.held = 0 "
-    "ORDER BY s.seq DESC LIMIT 1)"
+    "CASE WHEN a.release_pending = 1 THEN (SELECT s.record FROM changes s "
+    "WHERE s.article_id = a.id AND s.held = 0 ORDER BY s.seq DESC LIMIT 1) END"
 )
 
 
