@@ -17,7 +17,10 @@ from syndicate.render import FORMATS as FEED_FORMATS
 from syndicate.render import FeedContext, render_feed_counted
 from syndicate.store.base import Store
 from syndicate.validate import check_record
-from tests.partner_http import Client, MakeClient, bearer, pull_all, record
+from tests.helpers.clients import Client, MakeClient
+from tests.helpers.partners import pull_all
+from tests.helpers.records import validated_record
+from tests.helpers.tokens import partner_header
 
 FORMATS = ["newsml", "ninjs"]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -50,9 +53,11 @@ async def test_withdrawing_a_held_update_of_a_public_story_does_not_leak_the_upd
     """A public story, then a held update (new embargo), then a withdrawal: plain partners
     are told it is withheld, then get the kill notice, never the embargoed update's text."""
     client = await make_client(clock=NOW)
-    plain = await bearer(store)
-    await store.put(record("story", small), now=NOW - timedelta(minutes=5))
-    secret = record("story", small, headline="SECRET-HEADLINE", embargo_until=EMBARGO.isoformat())
+    plain = await partner_header(store)
+    await store.put(validated_record("story", small), now=NOW - timedelta(minutes=5))
+    secret = validated_record(
+        "story", small, headline="SECRET-HEADLINE", embargo_until=EMBARGO.isoformat()
+    )
     await store.put(secret, now=NOW)
     await store.withdraw("story", now=NOW)
 
@@ -74,7 +79,7 @@ def test_character_references_to_unxmlable_characters_are_rejected(
 ) -> None:
     """A body's `&#1;` reached the stored record as U+0001 (the check ran before sanitising
     decoded the reference), and the section's feeds then failed to serialise."""
-    raw = {**record("ref", settings), "body_html": body}
+    raw = {**validated_record("ref", settings), "body_html": body}
     stored, errors = check_record(raw, settings)
     assert stored is None
     assert [e.path for e in errors] == ["/body_html"]
@@ -82,7 +87,7 @@ def test_character_references_to_unxmlable_characters_are_rejected(
 
 
 def test_rendering_a_sanitised_body_never_meets_unxmlable_text(settings: Settings) -> None:
-    raw = {**record("ok", settings), "body_html": "<p>a&#9;b&#10;c&#xA0;&amp;</p>"}
+    raw = {**validated_record("ok", settings), "body_html": "<p>a&#9;b&#10;c&#xA0;&amp;</p>"}
     stored, errors = check_record(raw, settings)
     assert errors == [] and stored is not None
     article = Article.from_record(stored)
@@ -137,8 +142,8 @@ async def test_the_same_record_posted_20_times_at_once_is_created_once(
     make_client: MakeClient, store: Store, small: Settings
 ) -> None:
     client = await make_client()
-    editor = await bearer(store, role="editor")
-    body = json.dumps(record("twenty", small))
+    editor = await partner_header(store, role="editor")
+    body = json.dumps(validated_record("twenty", small))
 
     async def post() -> tuple[int, str, int]:
         async with client.post(
@@ -156,12 +161,12 @@ async def test_two_puts_with_the_same_if_match_at_once_one_wins(
     make_client: MakeClient, store: Store, small: Settings
 ) -> None:
     client = await make_client()
-    editor = await bearer(store, role="editor")
+    editor = await partner_header(store, role="editor")
     settings = small
-    await store.put(record("race", settings), now=NOW)
+    await store.put(validated_record("race", settings), now=NOW)
 
     async def put(headline: str) -> int:
-        body = json.dumps({**record("race", settings), "headline": headline})
+        body = json.dumps({**validated_record("race", settings), "headline": headline})
         headers = {**editor, "Content-Type": "application/json", "If-Match": '"1"'}
         async with client.put("/api/articles/race", data=body, headers=headers) as resp:
             await resp.read()
@@ -181,10 +186,10 @@ async def test_a_story_moved_to_another_section_while_held_is_released_where_it_
     `global` partners heard nothing and kept the old version forever (a move without an
     embargo does reach them)."""
     client = await make_client(clock=EMBARGO + timedelta(seconds=1))
-    plain = await bearer(store, ("global",))
-    await store.put(record("mover", small), now=NOW - timedelta(minutes=5))
+    plain = await partner_header(store, ("global",))
+    await store.put(validated_record("mover", small), now=NOW - timedelta(minutes=5))
     _, cursor = await pull_all(client, fmt, "global", plain)
-    moved = record("mover", small, sections=["india"], embargo_until=EMBARGO.isoformat())
+    moved = validated_record("mover", small, sections=["india"], embargo_until=EMBARGO.isoformat())
     await store.put(moved, now=NOW)
     await store.release_due(now=EMBARGO + timedelta(seconds=1))
     items, _ = await pull_all(client, fmt, "global", plain, cursor)
@@ -196,8 +201,8 @@ async def test_at_the_release_instant_feeds_and_partners_agree(
     make_client: MakeClient, store: Store, small: Settings, fmt: str
 ) -> None:
     """One microsecond before: nowhere; at the instant itself: in the feed and the item."""
-    plain = await bearer(store)
-    await store.put(record("onthedot", small, embargo_until=EMBARGO.isoformat()), now=NOW)
+    plain = await partner_header(store)
+    await store.put(validated_record("onthedot", small, embargo_until=EMBARGO.isoformat()), now=NOW)
     just_before = EMBARGO - timedelta(microseconds=1)
     assert await store.latest("global", 10, now=just_before) == []
     assert await store.latest(None, 10, now=just_before) == []

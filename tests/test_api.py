@@ -13,17 +13,12 @@ from aiohttp.test_utils import TestClient
 from syndicate.errors import StoreError
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.app import create_app
-from tests.web_fixtures import (
-    ARABIC_HEADLINE,
-    EMOJI_HEADLINE,
-    HINDI_HEADLINE,
-    add_token,
-    bearer,
-    error_body,
-    hindi_record,
-    record,
-    web_settings,
-)
+from tests.helpers.error_shape import error_body
+from tests.helpers.records import hindi_record, record
+from tests.helpers.settings import build_settings
+from tests.helpers.stores import sqlite_store
+from tests.helpers.texts import ARABIC_HEADLINE, EMOJI_HEADLINE, HINDI_HEADLINE
+from tests.helpers.tokens import auth_header, create_token
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 JSON = {"Content-Type": "application/json"}
@@ -34,16 +29,14 @@ DEEP = b"[" * 100_000 + b"]" * 100_000
 
 @pytest.fixture
 async def api_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    store = SQLiteStore(f"sqlite:///{tmp_path / 'store.db'}")
-    await store.open()
-    yield store
-    await store.close()
+    async with sqlite_store(tmp_path / "store.db") as store:
+        yield store
 
 
 @pytest.fixture
 def make_client(aiohttp_client: Any, api_store: SQLiteStore, tmp_path: Path) -> ClientFactory:
     async def make(**overrides: Any) -> TestClient[Any, Any]:
-        settings = web_settings(tmp_path, **overrides)
+        settings = build_settings(tmp_path, **overrides)
         client: TestClient[Any, Any] = await aiohttp_client(
             create_app(settings, store=api_store, run_scheduler=False)
         )
@@ -59,7 +52,7 @@ async def client(make_client: ClientFactory) -> TestClient[Any, Any]:
 
 @pytest.fixture
 async def editor(api_store: SQLiteStore) -> dict[str, str]:
-    return bearer(await add_token(api_store, "editor"))
+    return auth_header(await create_token(api_store, "editor"))
 
 
 def _body(value: Any) -> bytes:
@@ -380,7 +373,11 @@ async def test_malformed_json_is_400(client: TestClient[Any, Any], editor: dict[
 async def test_missing_or_wrong_token_is_401_with_bearer_challenge(
     client: TestClient[Any, Any],
 ) -> None:
-    for headers in ({}, bearer("syn_not-a-real-token"), {"Authorization": "Basic dXNlcjpwdw=="}):
+    for headers in (
+        {},
+        auth_header("syn_not-a-real-token"),
+        {"Authorization": "Basic dXNlcjpwdw=="},
+    ):
         resp = await client.get("/api/articles/a-1", headers=headers)
         await error_body(resp, 401)
         assert resp.headers["WWW-Authenticate"] == "Bearer"
@@ -389,7 +386,7 @@ async def test_missing_or_wrong_token_is_401_with_bearer_challenge(
 async def test_partner_token_on_editor_endpoint_is_403(
     client: TestClient[Any, Any], api_store: SQLiteStore
 ) -> None:
-    partner = bearer(await add_token(api_store, "partner", sections=["global"]))
+    partner = auth_header(await create_token(api_store, "partner", sections=["global"]))
     resp = await client.post(
         "/api/articles", data=_body(record("a-1")), headers={**partner, **JSON}
     )

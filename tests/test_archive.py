@@ -19,24 +19,12 @@ from syndicate.render import FORMATS
 from syndicate.render.documents import ArchiveLinks
 from syndicate.store.base import Store
 from syndicate.web.keys import STORE
-from tests.feed_fixtures import articles, context, hindi_section
-from tests.reach_fixtures import (
-    BASE,
-    NS,
-    START,
-    Client,
-    fetch,
-    ids_of,
-    json_feed_problems,
-    links,
-    path_of,
-    reach_app,
-    regenerate,
-    story,
-    walk,
-)
-from tests.test_render_feeds import atom_problems, rss_problems
-from tests.web_fixtures import web_settings
+from tests.helpers.archives import NS, ids_of, links, path_of, walk
+from tests.helpers.clients import Client, app_on, fetch, regenerate
+from tests.helpers.feed_checks import atom_problems, json_feed_problems, rss_problems
+from tests.helpers.feeds import articles, context, hindi_section
+from tests.helpers.records import START, numbered_record
+from tests.helpers.settings import BASE_URL, build_settings
 
 FILES = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
 HIDDEN = ("w-0001", "e-0001", "f-0001")
@@ -51,7 +39,7 @@ def _render(name: str, links_: ArchiveLinks) -> bytes:
 def test_a_current_feed_links_its_newest_archive_page() -> None:
     for name, media in (("rss", "application/rss+xml"), ("atom", "application/atom+xml")):
         root = etree.fromstring(_render(name, ArchiveLinks(prev=3)))
-        assert links(root, "prev-archive") == [f"{BASE}/feeds/global/archive/3/{FILES[name]}"]
+        assert links(root, "prev-archive") == [f"{BASE_URL}/feeds/global/archive/3/{FILES[name]}"]
         assert links(root, "current") == [] and links(root, "next-archive") == []
         assert root.find(".//fh:archive", NS) is None
         parent = root.find("channel") if name == "rss" else root
@@ -59,11 +47,11 @@ def test_a_current_feed_links_its_newest_archive_page() -> None:
         prev = parent.find("a:link[@rel='prev-archive']", NS)
         assert prev is not None and prev.get("type") == media
         # Still subscribable: the hub is advertised, the self link is the feed.
-        assert links(root, "self") == [f"{BASE}/feeds/global/{FILES[name]}"]
+        assert links(root, "self") == [f"{BASE_URL}/feeds/global/{FILES[name]}"]
         assert links(root, "hub")
     feed = json.loads(_render("json", ArchiveLinks(prev=3)))
-    assert feed["next_url"] == f"{BASE}/feeds/global/archive/3/feed.json"
-    assert feed["feed_url"] == f"{BASE}/feeds/global/feed.json" and feed["hubs"]
+    assert feed["next_url"] == f"{BASE_URL}/feeds/global/archive/3/feed.json"
+    assert feed["feed_url"] == f"{BASE_URL}/feeds/global/feed.json" and feed["hubs"]
 
 
 def test_an_archive_page_is_marked_and_linked_both_ways() -> None:
@@ -71,10 +59,10 @@ def test_an_archive_page_is_marked_and_linked_both_ways() -> None:
         data = _render(name, ArchiveLinks(page=2, prev=1, next=3))
         root = etree.fromstring(data)
         assert root.find(".//fh:archive", NS) is not None
-        assert links(root, "self") == [f"{BASE}/feeds/global/archive/2/{FILES[name]}"]
-        assert links(root, "current") == [f"{BASE}/feeds/global/{FILES[name]}"]
-        assert links(root, "prev-archive") == [f"{BASE}/feeds/global/archive/1/{FILES[name]}"]
-        assert links(root, "next-archive") == [f"{BASE}/feeds/global/archive/3/{FILES[name]}"]
+        assert links(root, "self") == [f"{BASE_URL}/feeds/global/archive/2/{FILES[name]}"]
+        assert links(root, "current") == [f"{BASE_URL}/feeds/global/{FILES[name]}"]
+        assert links(root, "prev-archive") == [f"{BASE_URL}/feeds/global/archive/1/{FILES[name]}"]
+        assert links(root, "next-archive") == [f"{BASE_URL}/feeds/global/archive/3/{FILES[name]}"]
         assert links(root, "hub") == []  # nobody subscribes to an archive page
         problems = rss_problems(data) if name == "rss" else atom_problems(data)
         assert problems == []
@@ -83,23 +71,23 @@ def test_an_archive_page_is_marked_and_linked_both_ways() -> None:
     oldest = etree.fromstring(_render("atom", ArchiveLinks(page=1, next=2)))
     assert links(oldest, "prev-archive") == [] and links(oldest, "next-archive")
     # An archive page keeps the feed's identity (it is part of the same logical feed).
-    assert oldest.findtext("a:id", None, NS) == f"{BASE}/feeds/global/atom.xml"
+    assert oldest.findtext("a:id", None, NS) == f"{BASE_URL}/feeds/global/atom.xml"
     page = json.loads(_render("json", ArchiveLinks(page=2, prev=1, next=3)))
-    assert page["next_url"] == f"{BASE}/feeds/global/archive/1/feed.json"
+    assert page["next_url"] == f"{BASE_URL}/feeds/global/archive/1/feed.json"
     assert "hubs" not in page and json_feed_problems(page) == []
 
 
 # -- a 300-story section on each store ------------------------------------------------------
 def _hidden_records() -> list[dict[str, object]]:
     return [
-        story(101, id="w-0001", published=(START + timedelta(minutes=100.5)).isoformat()),
-        story(
+        numbered_record(101, id="w-0001", published=(START + timedelta(minutes=100.5)).isoformat()),
+        numbered_record(
             51,
             id="e-0001",
             published=(START + timedelta(minutes=50.5)).isoformat(),
             embargo_until="2099-01-01T00:00:00+00:00",
         ),
-        story(1, id="f-0001", published="2099-06-01T00:00:00+05:30"),
+        numbered_record(1, id="f-0001", published="2099-06-01T00:00:00+05:30"),
     ]
 
 
@@ -108,16 +96,16 @@ async def archived(store: Store, tmp_path: Path) -> AsyncIterator[Client]:
     """Stories 1-250 arrive as one bulk import in no order; 251-300 one by one, with
     regenerations between; a story is withdrawn after it was archived; one is embargoed and
     one future-dated."""
-    settings = web_settings(tmp_path, render_workers=0)
+    settings = build_settings(tmp_path, render_workers=0)
     now = datetime.now(UTC)
-    bulk = [story(n) for n in range(1, 251)] + _hidden_records()
+    bulk = [numbered_record(n) for n in range(1, 251)] + _hidden_records()
     random.Random(12).shuffle(bulk)
-    async with reach_app(settings, store) as client:
+    async with app_on(store, settings) as client:
         await store.put_many(bulk, now=now)
         await regenerate(client)
         await store.withdraw("w-0001", now=now)
         for n in range(251, 301):
-            await store.put(story(n), now=now)
+            await store.put(numbered_record(n), now=now)
             if n % 10 == 0:
                 await regenerate(client, "india")
         await regenerate(client)
@@ -142,11 +130,11 @@ async def test_walking_the_archive_gives_every_story_once_newest_first(
         if name == "json":
             feed = json.loads(body)
             assert json_feed_problems(feed) == [], path
-            assert feed["feed_url"] == f"{BASE}{current_path}"
+            assert feed["feed_url"] == f"{BASE_URL}{current_path}"
             continue
         assert (rss_problems(body) if name == "rss" else atom_problems(body)) == [], path
         root = etree.fromstring(body)
-        assert links(root, "self") == [f"{BASE}{path}"]
+        assert links(root, "self") == [f"{BASE_URL}{path}"]
         if path == current_path:
             assert root.find(".//fh:archive", NS) is None
         else:
@@ -167,8 +155,8 @@ async def test_full_pages_never_change_and_are_cached_long(archived: Client) -> 
     # More stories, and a correction of a story on the first (full) page.
     now = datetime.now(UTC)
     st = archived.app[STORE]
-    await st.put(story(10, headline="Story 10, corrected"), now=now)
-    await st.put_many([story(n) for n in range(301, 361)], now=now)
+    await st.put(numbered_record(10, headline="Story 10, corrected"), now=now)
+    await st.put_many([numbered_record(n) for n in range(301, 361)], now=now)
     await regenerate(archived)
     for page, (etag, body) in before.items():
         status, headers, again = await fetch(archived, f"/feeds/india/archive/{page}/atom.xml")

@@ -12,16 +12,12 @@ from aiohttp.test_utils import TestClient
 
 from syndicate.store.base import Store
 from syndicate.validate import validate_record
-from tests.desk_fixtures import app_client
-from tests.web_fixtures import (
-    ARABIC_HEADLINE,
-    HINDI_HEADLINE,
-    add_token,
-    bearer,
-    error_body,
-    record,
-    web_settings,
-)
+from tests.helpers.clients import app_on
+from tests.helpers.error_shape import error_body
+from tests.helpers.records import record
+from tests.helpers.settings import build_settings
+from tests.helpers.texts import ARABIC_HEADLINE, HINDI_HEADLINE
+from tests.helpers.tokens import auth_header, create_token
 
 NOW = datetime.now(UTC)
 
@@ -31,7 +27,7 @@ def _at(hours: float) -> str:
 
 
 async def _put(store: Store, tmp_path: Path, raw: dict[str, Any]) -> None:
-    await store.put(validate_record(raw, web_settings(tmp_path)), now=datetime.now(UTC))
+    await store.put(validate_record(raw, build_settings(tmp_path)), now=datetime.now(UTC))
 
 
 async def _ids(client: TestClient[Any, Any], auth: dict[str, str], query: str) -> list[str]:
@@ -50,8 +46,8 @@ async def test_newest_first_with_filters_by_section_and_status(
     await _put(store, tmp_path, record("future", published=_at(3)))
     await _put(store, tmp_path, record("killed", published=_at(-3)))
     await store.withdraw("killed", now=datetime.now(UTC))
-    async with app_client(store, web_settings(tmp_path)) as client:
-        auth = bearer(await add_token(store))
+    async with app_on(store, build_settings(tmp_path)) as client:
+        auth = auth_header(await create_token(store))
         assert await _ids(client, auth, "") == ["future", "new", "held", "killed", "old"]
         assert await _ids(client, auth, "status=published") == ["new", "old"]
         assert await _ids(client, auth, "status=held") == ["future", "held"]
@@ -70,8 +66,8 @@ async def test_headline_search_in_devanagari_arabic_and_latin(store: Store, tmp_
     await _put(store, tmp_path, record("hi", headline=HINDI_HEADLINE, language="hi"))
     await _put(store, tmp_path, record("ar", headline=ARABIC_HEADLINE, language="ar"))
     await _put(store, tmp_path, record("en", headline="Cycle LANES approved in Pune"))
-    async with app_client(store, web_settings(tmp_path)) as client:
-        auth = bearer(await add_token(store))
+    async with app_on(store, build_settings(tmp_path)) as client:
+        auth = auth_header(await create_token(store))
         # A whole Hindi word, and the beginning of one (with its nukta spelled two ways).
         assert await _ids(client, auth, "q=बाज़ार") == ["hi"]
         assert await _ids(client, auth, "q=बा\u095b") == ["hi"]  # ज़ as one code point
@@ -96,8 +92,8 @@ async def test_cursor_pages_are_stable_while_articles_are_written(
 ) -> None:
     for n in range(7):
         await _put(store, tmp_path, record(f"a{n}", published=_at(-10 + n)))
-    async with app_client(store, web_settings(tmp_path)) as client:
-        auth = bearer(await add_token(store))
+    async with app_on(store, build_settings(tmp_path)) as client:
+        auth = auth_header(await create_token(store))
         first = await (await client.get("/api/articles?limit=3", headers=auth)).json()
         assert [i["id"] for i in first["articles"]] == ["a6", "a5", "a4"]
         cursor = first["next_cursor"]
@@ -117,15 +113,15 @@ async def test_cursor_pages_are_stable_while_articles_are_written(
 
 
 async def test_bad_parameters_name_themselves(store: Store, tmp_path: Path) -> None:
-    async with app_client(store, web_settings(tmp_path)) as client:
-        auth = bearer(await add_token(store))
+    async with app_on(store, build_settings(tmp_path)) as client:
+        auth = auth_header(await create_token(store))
         bad = await client.get("/api/articles?section=nowhere&status=lost&limit=0", headers=auth)
         errors = await error_body(bad, 422)
         assert {e["path"] for e in errors} == {"/section", "/status", "/limit"}
         for cursor in ("garbage", "eyJ4IjoxfQ", "WyJ4IiwiXHUwMDAwIl0"):
             await error_body(await client.get(f"/api/articles?cursor={cursor}", headers=auth), 400)
         await error_body(await client.get("/api/articles"), 401)
-        partner = bearer(await add_token(store, "partner", ["global"]))
+        partner = auth_header(await create_token(store, "partner", ["global"]))
         await error_body(await client.get("/api/articles", headers=partner), 403)
 
 
@@ -134,8 +130,8 @@ async def test_every_version_with_its_time_and_what_changed(store: Store, tmp_pa
     await _put(store, tmp_path, record("v", headline="Second", tags=["a", "b"], summary="S"))
     await _put(store, tmp_path, record("v", headline="Second", tags=["a", "b"], summary="S"))
     await store.withdraw("v", now=datetime.now(UTC))
-    async with app_client(store, web_settings(tmp_path)) as client:
-        auth = bearer(await add_token(store))
+    async with app_on(store, build_settings(tmp_path)) as client:
+        auth = auth_header(await create_token(store))
         response = await client.get("/api/articles/v/versions", headers=auth)
         assert response.status == 200
         versions = (await response.json())["versions"]
@@ -164,8 +160,8 @@ async def test_every_version_with_its_time_and_what_changed(store: Store, tmp_pa
 async def test_a_release_marks_the_version_it_released(store: Store, tmp_path: Path) -> None:
     await _put(store, tmp_path, record("e", embargo_until=_at(1)))
     await store.release_due(now=datetime.now(UTC) + timedelta(hours=2))
-    async with app_client(store, web_settings(tmp_path)) as client:
-        auth = bearer(await add_token(store))
+    async with app_on(store, build_settings(tmp_path)) as client:
+        auth = auth_header(await create_token(store))
         versions = (await (await client.get("/api/articles/e/versions", headers=auth)).json())[
             "versions"
         ]
@@ -176,7 +172,7 @@ async def test_search_on_20000_articles_reads_only_what_matches(
     store: Store, tmp_path: Path
 ) -> None:
     """The cost figure the README quotes: a search reads the word index, not every article."""
-    settings = web_settings(tmp_path)
+    settings = build_settings(tmp_path)
     words = ["बाज़ार", "चुनाव", "मौसम", "क्रिकेट", "सरकार", "अदालत", "शिक्षा", "रेलवे"]
     batch = []
     for n in range(20_000):

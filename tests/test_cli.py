@@ -8,7 +8,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,44 +20,22 @@ from syndicate.cli import main
 from syndicate.model import Article
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.tokens import hash_token
-from tests.conftest import SECTIONS
-from tests.web_fixtures import HINDI_HEADLINE, hindi_record, record
+from tests.helpers.processes import SYNDICATE, clean_env
+from tests.helpers.records import hindi_record, record
+from tests.helpers.settings import SECTIONS, store_config_toml
+from tests.helpers.stores import read_stored
+from tests.helpers.texts import HINDI_HEADLINE
 
-ROOT = Path(__file__).resolve().parents[1]
 # The outer environment must not leak into the command (CliRunner restores these afterwards).
 CLEAN_ENV: dict[str, str | None] = {
     name: None for name in os.environ if name.startswith("SYNDICATE_")
 }
 
 
-def _toml_config(tmp_path: Path, extra: str = "") -> str:
-    database_url = f"sqlite:///{tmp_path / 's.db'}"
-    lines = [
-        "[syndicate]",
-        f"database_url = {json.dumps(database_url)}",
-        f"feeds_dir = {json.dumps(str(tmp_path / 'feeds'))}",
-        'base_url = "https://news.example"',
-        extra,
-    ]
-    for slug, body in SECTIONS.items():
-        titles = ", ".join(
-            f"{lang} = {json.dumps(text, ensure_ascii=False)}"
-            for lang, text in body["title"].items()
-        )
-        lines += [
-            "",
-            f"[sections.{slug}]",
-            f"title = {{ {titles} }}",
-            f'language = "{body.get("language", "en")}"',
-            "limit = 50",
-        ]
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "syndicate.toml"
-    path.write_text(_toml_config(tmp_path), encoding="utf-8")
+    path.write_text(store_config_toml(tmp_path), encoding="utf-8")
     return path
 
 
@@ -72,15 +49,7 @@ def run(config: Path) -> Any:
 
 
 def _stored(tmp_path: Path, *ids: str) -> dict[str, Article | None]:
-    async def read() -> dict[str, Article | None]:
-        store = SQLiteStore(f"sqlite:///{tmp_path / 's.db'}")
-        await store.open()
-        try:
-            return {i: await store.get(i) for i in ids}
-        finally:
-            await store.close()
-
-    return asyncio.run(read())
+    return read_stored(tmp_path / "s.db", *ids)
 
 
 def _write_json(path: Path, value: Any) -> str:
@@ -457,12 +426,10 @@ def test_environment_overrides_the_file(config: Path, tmp_path: Path) -> None:
 
 
 def test_python_dash_m_syndicate_help(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-m", "syndicate", "--help"],
+        [*SYNDICATE, "--help"],
         cwd=tmp_path,
-        env=env,
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -477,16 +444,17 @@ async def test_status_with_a_token_shows_the_running_service(
     aiohttp_server: Any, tmp_path: Path, config: Path
 ) -> None:
     from syndicate.web.app import create_app
-    from tests.web_fixtures import add_token, web_settings
+    from tests.helpers.settings import build_settings
+    from tests.helpers.tokens import create_token
 
-    settings = web_settings(tmp_path / "service", regen_interval=3600)
+    settings = build_settings(tmp_path / "service", regen_interval=3600)
     store = SQLiteStore(settings.database_url)
     await store.open()
     try:
         await store.put(
             record("later", embargo_until="2099-01-01T00:00:00Z"), now=datetime.now(UTC)
         )
-        secret = await add_token(store)
+        secret = await create_token(store)
         server = await aiohttp_server(create_app(settings, store=store, run_scheduler=True))
         url = str(server.make_url("/"))
 

@@ -13,17 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from syndicate.web.app import create_app
 from syndicate.web.keys import STORE
-from tests.web_fixtures import add_token, bearer, record, web_settings
+from tests.helpers.clients import running_app
+from tests.helpers.records import record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import auth_header, create_token
 
 
 async def _statuses(client: TestClient[Any, Any]) -> dict[int, int]:
     """Trigger each client-error kind; the status each attempt got, by the one it wanted."""
-    editor = bearer(await add_token(client.app[STORE]))
-    partner = bearer(await add_token(client.app[STORE], "partner", ["global"]))
+    editor = auth_header(await create_token(client.app[STORE]))
+    partner = auth_header(await create_token(client.app[STORE], "partner", ["global"]))
     as_json = {**editor, "Content-Type": "application/json"}
     attempts: dict[int, tuple[str, str, dict[str, str], bytes | None]] = {
         400: ("POST", "/api/articles", as_json, b"{not json"),
@@ -46,9 +48,9 @@ async def _statuses(client: TestClient[Any, Any]) -> dict[int, int]:
 async def test_no_client_error_logs_a_traceback(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = web_settings(tmp_path, max_request_bytes=2048, run_scheduler=False)
+    settings = build_settings(tmp_path, max_request_bytes=2048, run_scheduler=False)
     caplog.set_level(logging.DEBUG)
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with running_app(settings) as client:
         got = await _statuses(client)
     assert got == {wanted: wanted for wanted in got}
     for entry in caplog.records:
@@ -71,9 +73,9 @@ async def test_no_client_error_logs_a_traceback(
 async def test_a_malformed_request_logs_no_traceback(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, raw: bytes
 ) -> None:
-    settings = web_settings(tmp_path, run_scheduler=False)
+    settings = build_settings(tmp_path, run_scheduler=False)
     caplog.set_level(logging.DEBUG)
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with running_app(settings) as client:
         reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
         writer.write(raw)
         head = await asyncio.wait_for(reader.read(200), 5)

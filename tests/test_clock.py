@@ -14,10 +14,9 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 
 import syndicate
 from syndicate.clock import Clock
@@ -29,9 +28,11 @@ from syndicate.schedule import Scheduler
 from syndicate.served import FeedCache
 from syndicate.store.base import Store
 from syndicate.tokens import new_token
-from syndicate.web.app import create_app
-from tests.desk_fixtures import form_csrf, page, sign_in
-from tests.partner_http import bearer, error_of, record
+from tests.helpers.clients import Client, start_app
+from tests.helpers.error_shape import first_error
+from tests.helpers.pages import form_csrf, page, sign_in
+from tests.helpers.records import validated_record
+from tests.helpers.tokens import auth_header, partner_header
 
 FIXED = datetime(2031, 5, 4, 3, 2, 1, tzinfo=UTC)
 
@@ -43,11 +44,8 @@ FILE_AGE = ("publish.py", "time.time")
 WALL_CLOCK_READS = {"datetime.now", "datetime.utcnow", "date.today", "time.time"}
 
 
-async def _client(store: Store, settings: Settings, clock: Clock) -> TestClient[Any, Any]:
-    app = create_app(settings, store=store, run_scheduler=False, clock=clock)
-    client: TestClient[Any, Any] = TestClient(TestServer(app))
-    await client.start_server()
-    return client
+async def _client(store: Store, settings: Settings, clock: Clock) -> Client:
+    return await start_app(settings, store=store, run_scheduler=False, clock=clock)
 
 
 async def test_saves_withdrawals_bulk_and_status_take_the_app_clock(
@@ -56,8 +54,10 @@ async def test_saves_withdrawals_bulk_and_status_take_the_app_clock(
     now = [FIXED]
     client = await _client(store, settings, lambda: now[0])
     try:
-        editor = await bearer(store, role="editor")
-        made = await client.post("/api/articles", json=record("one", settings), headers=editor)
+        editor = await partner_header(store, role="editor")
+        made = await client.post(
+            "/api/articles", json=validated_record("one", settings), headers=editor
+        )
         assert made.status == 201, await made.text()
         saved = await store.get("one")
         assert saved is not None
@@ -72,7 +72,7 @@ async def test_saves_withdrawals_bulk_and_status_take_the_app_clock(
         now[0] = FIXED + timedelta(hours=2)
         bulk = await client.post(
             "/api/articles/bulk",
-            data=json.dumps(record("two", settings)) + "\n",
+            data=json.dumps(validated_record("two", settings)) + "\n",
             headers={**editor, "Content-Type": "application/x-ndjson"},
         )
         assert bulk.status == 200, await bulk.text()
@@ -91,12 +91,12 @@ async def test_a_token_expires_by_the_app_clock(store: Store, settings: Settings
         name="desk", role="editor", token_hash=digest, now=FIXED - timedelta(days=30),
         expires=FIXED,
     )  # fmt: skip
-    headers = {"Authorization": f"Bearer {secret}"}
+    headers = auth_header(secret)
     before = await _client(store, settings, lambda: FIXED - timedelta(seconds=1))
     after = await _client(store, settings, lambda: FIXED + timedelta(seconds=1))
     try:
         assert (await before.get("/api/status", headers=headers)).status == 200
-        assert "expired" in await error_of(await after.get("/api/status", headers=headers), 401)
+        assert "expired" in await first_error(await after.get("/api/status", headers=headers), 401)
     finally:
         await before.close()
         await after.close()
@@ -129,7 +129,7 @@ async def test_the_scheduler_releases_by_its_clock(
     store: Store, settings: Settings, tmp_path: Path
 ) -> None:
     here = settings.with_overrides(feeds_dir=tmp_path / "feeds")
-    held = record("held", here, embargo_until=FIXED.isoformat())
+    held = validated_record("held", here, embargo_until=FIXED.isoformat())
     await store.put(held, now=FIXED - timedelta(days=1))
 
     def scheduler(clock: Clock) -> Scheduler:
@@ -177,7 +177,7 @@ async def test_pushes_are_stamped_and_counted_by_the_pusher_clock(
     )
     await pusher.start()
     try:
-        await store.put(record("pushed", settings), now=FIXED)
+        await store.put(validated_record("pushed", settings), now=FIXED)
         deadline = time.monotonic() + 20
         while not stamps:
             assert time.monotonic() < deadline, "timed out waiting for the push"

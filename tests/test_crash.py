@@ -20,21 +20,21 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from syndicate.bench import corpus as benchcorpus
+from syndicate.bench import corpus
 from syndicate.config import load_settings
 from syndicate.store.sqlite import SQLiteStore
-from tests.served import child_env
+from tests.helpers.processes import child_env
 
 pytestmark = pytest.mark.slow
 COUNT = 6000
-SECTIONS = "".join(f'[sections.{s}]\ntitle = "{s}"\n' for s in benchcorpus.SECTIONS)
+SECTIONS = "".join(f'[sections.{s}]\ntitle = "{s}"\n' for s in corpus.SECTIONS)
 
 
 def _folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     (tmp_path / "syndicate.toml").write_text(
         '[syndicate]\nsite_title = "Crash"\n' + SECTIONS, encoding="utf-8"
     )
-    lines = (json.dumps(r, ensure_ascii=False) for r in benchcorpus.corpus(COUNT, seed=3))
+    lines = (json.dumps(r, ensure_ascii=False) for r in corpus.corpus(COUNT, seed=3))
     (tmp_path / "in.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return tmp_path / "s.db", child_env(tmp_path, {})
 
@@ -71,7 +71,7 @@ async def _stored(db: Path) -> list[tuple[str, int, dict[str, object]]]:
     store = SQLiteStore(f"sqlite:///{db}")
     await store.open()  # opens after the kill: WAL recovery, migrations recorded
     try:
-        ids = [r["id"] for r in benchcorpus.corpus(COUNT, seed=3)]
+        ids = [r["id"] for r in corpus.corpus(COUNT, seed=3)]
         found = []
         for article_id in ids:
             article = await store.get(article_id)
@@ -88,7 +88,7 @@ def test_a_bulk_ingest_killed_midway_leaves_whole_records_and_completes_once(
     db, env = _folder(tmp_path)
     proc = _syndicate(tmp_path, env, "ingest", "in.ndjson")
     _kill_when(proc, lambda: _count(db, "SELECT COUNT(*) FROM articles") > 0, "the ingest")
-    expected = {r["id"]: r for r in benchcorpus.corpus(COUNT, seed=3)}
+    expected = {r["id"]: r for r in corpus.corpus(COUNT, seed=3)}
     settings = load_settings(tmp_path / "syndicate.toml", environ={})
     from syndicate.validate import validate_record
 
@@ -136,7 +136,7 @@ def test_a_regeneration_killed_midway_leaves_no_partial_feed(tmp_path: Path) -> 
     feeds = tmp_path / "feeds"
     proc = _syndicate(tmp_path, env, "regenerate")
     _kill_when(proc, lambda: _count(db, "SELECT COUNT(*) FROM feeds") > 0, "the regeneration")
-    assert _count(db, "SELECT COUNT(*) FROM feeds") < 3 * (len(benchcorpus.SECTIONS) + 1)
+    assert _count(db, "SELECT COUNT(*) FROM feeds") < 3 * (len(corpus.SECTIONS) + 1)
     _check_feeds(feeds)  # whatever was written under a feed's name is whole
     # A temp file the kill cut short is never under a feed's name; the next write of that
     # feed sweeps it once it is old enough to be no one's write in progress.
@@ -153,5 +153,5 @@ def test_a_regeneration_killed_midway_leaves_no_partial_feed(tmp_path: Path) -> 
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     # Three feeds a section and `all`, and the OPML list.
-    assert _check_feeds(feeds) == 3 * (len(benchcorpus.SECTIONS) + 1) + 1
+    assert _check_feeds(feeds) == 3 * (len(corpus.SECTIONS) + 1) + 1
     assert not [p for p in leftovers if p.exists()]

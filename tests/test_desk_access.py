@@ -17,20 +17,23 @@ from syndicate.push import cursor_key, replay_scope, subscribe
 from syndicate.status import push_status
 from syndicate.store.base import Store
 from syndicate.validate import validate_record
-from tests.desk_fixtures import app_client, page, sign_in
-from tests.web_fixtures import add_token, bearer, error_body, record, web_settings
+from tests.helpers.clients import app_on
+from tests.helpers.error_shape import error_body
+from tests.helpers.pages import page, sign_in
+from tests.helpers.records import record
+from tests.helpers.settings import HTTP_BASE_URL, build_settings
+from tests.helpers.tokens import auth_header, create_token
 
-HTTP_BASE = "http://127.0.0.1:8080"
 HOOK = "http://127.0.0.1:9/hook"  # loopback: plain http is allowed there
 
 
 def _settings(tmp_path: Path) -> Any:
-    return web_settings(tmp_path, base_url=HTTP_BASE)
+    return build_settings(tmp_path, base_url=HTTP_BASE_URL)
 
 
 async def _pull(client: TestClient[Any, Any], secret: str) -> int:
     """A partner's pull of its section: the status it answers."""
-    return (await client.get("/partners/ninjs/global.json", headers=bearer(secret))).status
+    return (await client.get("/partners/ninjs/global.json", headers=auth_header(secret))).status
 
 
 async def _only_destination(store: Store) -> Destination:
@@ -41,8 +44,8 @@ async def _only_destination(store: Store) -> Destination:
 async def test_an_admin_creates_a_token_whose_secret_is_shown_once(
     store: Store, tmp_path: Path
 ) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store, "admin"))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store, "admin"))
         listed = page(await (await client.get("/desk/tokens")).text())
         assert listed.xpath("//a[@href='/desk/tokens/new']/text()") == ["New token"]
         form = page(await (await client.get("/desk/tokens/new")).text())
@@ -81,8 +84,8 @@ async def test_an_admin_creates_a_token_whose_secret_is_shown_once(
 
 
 async def test_token_errors_are_shown_beside_their_fields(store: Store, tmp_path: Path) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store, "admin"))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store, "admin"))
         before = len(await store.list_tokens())
         refused = await client.post(
             "/desk/tokens",
@@ -115,9 +118,9 @@ async def test_token_errors_are_shown_beside_their_fields(store: Store, tmp_path
 
 
 async def test_an_admin_rotates_a_token(store: Store, tmp_path: Path) -> None:
-    old = await add_token(store, "partner", ["global"])
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store, "admin"))
+    old = await create_token(store, "partner", ["global"])
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store, "admin"))
         listed = page(await (await client.get("/desk/tokens")).text())
         assert listed.xpath("//form[@action='/desk/tokens/test%20partner/rotate']")
         assert await _pull(client, old) in (200, 204)
@@ -134,10 +137,10 @@ async def test_an_admin_rotates_a_token(store: Store, tmp_path: Path) -> None:
 async def test_editors_see_tokens_and_destinations_and_change_nothing(
     store: Store, tmp_path: Path
 ) -> None:
-    partner = await add_token(store, "partner", ["global"])
+    partner = await create_token(store, "partner", ["global"])
     destination = await subscribe(store, "test partner", HOOK, "ninjs", (), now=utc_now())
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store))
         shown = page(await (await client.get("/desk/tokens")).text())
         assert HOOK in shown.text_content()
         assert not shown.xpath("//form[@method='post'][not(@action='/desk/sign-out')]")
@@ -162,7 +165,7 @@ async def test_editors_see_tokens_and_destinations_and_change_nothing(
 async def test_each_destination_shows_what_status_shows_and_never_its_secret(
     store: Store, tmp_path: Path
 ) -> None:
-    await add_token(store, "partner", ["global", "india"])
+    await create_token(store, "partner", ["global", "india"])
     destination = await subscribe(store, "test partner", HOOK, "newsml", ("global",), now=utc_now())
     settings = _settings(tmp_path)
     for n in range(3):
@@ -170,8 +173,8 @@ async def test_each_destination_shows_what_status_shows_and_never_its_secret(
         await store.put(validate_record(raw, settings), now=datetime.now(UTC))
     (status,) = await push_status(store, None, datetime.now(UTC))
     assert status["queued"] == 2
-    async with app_client(store, settings) as client:
-        await sign_in(client, await add_token(store))
+    async with app_on(store, settings) as client:
+        await sign_in(client, await create_token(store))
         text = await (await client.get("/desk/tokens")).text()
         assert destination.secret not in text
         row = page(text).get_element_by_id(f"push-{destination.id}")
@@ -188,9 +191,9 @@ async def test_each_destination_shows_what_status_shows_and_never_its_secret(
 async def test_an_admin_adds_a_destination_and_sees_its_signing_secret_once(
     store: Store, tmp_path: Path
 ) -> None:
-    await add_token(store, "partner", ["global"])
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store, "admin"))
+    await create_token(store, "partner", ["global"])
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store, "admin"))
         form = page(await (await client.get("/desk/push/new")).text())
         assert form.xpath("//select[@id='f-partner']/option/@value") == ["test partner"]
         base = {"csrf": csrf, "partner": "test partner", "format": "ninjs"}
@@ -224,14 +227,14 @@ async def test_an_admin_adds_a_destination_and_sees_its_signing_secret_once(
 async def test_an_admin_replays_from_a_cursor_or_the_start_and_removes(
     store: Store, tmp_path: Path
 ) -> None:
-    await add_token(store, "partner", ["global"])
+    await create_token(store, "partner", ["global"])
     settings = _settings(tmp_path)
     for n in range(3):
         await store.put(validate_record(record(f"r{n}"), settings), now=datetime.now(UTC))
     destination = await subscribe(store, "test partner", HOOK, "newsml", (), now=utc_now())
     assert destination.position > 0
-    async with app_client(store, settings) as client:
-        csrf = await sign_in(client, await add_token(store, "admin"))
+    async with app_on(store, settings) as client:
+        csrf = await sign_in(client, await create_token(store, "admin"))
         asked = page(await (await client.get(f"/desk/push/{destination.id}/replay")).text())
         assert asked.xpath("string(//label[@for='f-since'])") == "Cursor"
         bad = await client.post(
@@ -268,10 +271,10 @@ async def test_an_admin_replays_from_a_cursor_or_the_start_and_removes(
 
 
 async def test_admin_forms_need_their_csrf_token(store: Store, tmp_path: Path) -> None:
-    await add_token(store, "partner", ["global"])
+    await create_token(store, "partner", ["global"])
     destination = await subscribe(store, "test partner", HOOK, "newsml", (), now=utc_now())
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store, "admin"))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store, "admin"))
         for forged in ({}, {"csrf": csrf[:-2] + "xx"}):
             for path, data in (
                 ("/desk/tokens", {"name": "sneaky", "role": "admin"}),
@@ -288,9 +291,9 @@ async def test_admin_forms_need_their_csrf_token(store: Store, tmp_path: Path) -
 
 
 async def test_the_push_api_names_the_field_at_fault(store: Store, tmp_path: Path) -> None:
-    await add_token(store, "partner", ["global"])
-    async with app_client(store, _settings(tmp_path)) as client:
-        admin = bearer(await add_token(store, "admin"))
+    await create_token(store, "partner", ["global"])
+    async with app_on(store, _settings(tmp_path)) as client:
+        admin = auth_header(await create_token(store, "admin"))
         for body, path in (
             ({"url": "http://[::1/hook"}, "/url"),
             ({"url": "ftp://news.example/hook"}, "/url"),
@@ -303,7 +306,7 @@ async def test_the_push_api_names_the_field_at_fault(store: Store, tmp_path: Pat
 
 
 async def test_desk_without_its_slash_leads_to_the_desk(store: Store, tmp_path: Path) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
+    async with app_on(store, _settings(tmp_path)) as client:
         for path, target in (("/desk", "/desk/"), ("/desk?x=1", "/desk/?x=1")):
             moved = await client.get(path, allow_redirects=False)
             assert moved.status == 301

@@ -9,38 +9,23 @@ and each page is saved as `test-output/screenshots/desk-*.png`.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import feedparser
 import pytest
 
-from tests.browser import axe_run, screenshot, serious
-from tests.served import child_env, serve
+from tests.helpers.browser import check_page
+from tests.helpers.processes import cli_token, serve
+from tests.helpers.records import record
+from tests.helpers.settings import DESK_SECTIONS, config_toml
+from tests.helpers.texts import ARABIC_HEADLINE, HINDI_BODY, HINDI_HEADLINE, HINDI_SUMMARY
+from tests.helpers.tokens import auth_header
 
-HINDI = "सेंसेक्स 80,000 के पार, बाज़ार में उत्साह"
-ARABIC = "الأسواق العالمية ترتفع اليوم"
-CONFIG = """
-[syndicate]
-site_title = "Samachar"
-[sections.global]
-title = { en = "Global", hi = "वैश्विक" }
-language = "hi"
-[sections.top-story]
-title = { en = "Top Story", hi = "मुख्य खबर" }
-language = "hi"
-[sections.world]
-title = { en = "World", ar = "العالم" }
-language = "ar"
-[sections.business]
-title = "Business"
-"""
+CONFIG = config_toml(DESK_SECTIONS, site_title="Samachar")
 
 
 @dataclass(frozen=True)
@@ -49,20 +34,12 @@ class Desk:
     editor: str
 
 
-def _token(tmp_path: Path, *args: str) -> str:
-    made = subprocess.run(
-        [sys.executable, "-m", "syndicate", "--config", "syndicate.toml", "token", "create", *args],
-        cwd=tmp_path, env=child_env(tmp_path, {}), capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return made.stdout.strip().splitlines()[-1]
-
-
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     tmp_path = tmp_path_factory.mktemp("desk")
     for port in serve(tmp_path, CONFIG):
-        editor = _token(tmp_path, "--role", "editor", "--name", "Asha (desk)")
-        _token(tmp_path, "--role", "partner", "--name", "agency", "--sections", "global")
+        editor = cli_token(tmp_path, "--role", "editor", "--name", "Asha (desk)")
+        cli_token(tmp_path, "--role", "partner", "--name", "agency", "--sections", "global")
         assert "The editors' desk: http://127.0.0.1:8080/desk/" in (
             tmp_path / "serve.log"
         ).read_text(encoding="utf-8")
@@ -74,24 +51,16 @@ def _api(desk: Desk, method: str, path: str, body: Any = None) -> Any:
         desk.base + path,
         method=method,
         data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {desk.editor}", "Content-Type": "application/json"},
+        headers={**auth_header(desk.editor), "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
 def _article(desk: Desk, article_id: str, **fields: Any) -> dict[str, Any]:
-    record = {
-        "id": article_id,
-        "headline": f"Council approves cycle lanes ({article_id})",
-        "body_html": "<p>The council approved 12 km of new cycle lanes.</p>",
-        "language": "en",
-        "sections": ["business"],
-        "published": (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds"),
-        "canonical_url": f"https://news.example/{article_id}",
-        **fields,
-    }
-    stored: dict[str, Any] = _api(desk, "POST", "/api/articles", record)
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    values = {"sections": ["business"], "published": an_hour_ago, **fields}
+    stored: dict[str, Any] = _api(desk, "POST", "/api/articles", record(article_id, **values))
     return stored
 
 
@@ -99,12 +68,7 @@ AXE_RESULTS: dict[str, int] = {}
 
 
 def _check(page: Any, name: str) -> None:
-    """axe-core on the page (no serious or critical violation), then its screenshot."""
-    found = axe_run(page)
-    bad = serious(found)
-    AXE_RESULTS[name] = len(found["violations"])
-    screenshot(page, f"desk-{name}")
-    assert not bad, f"{name}: {bad}"
+    check_page(page, f"desk-{name}", AXE_RESULTS)
 
 
 def _sign_in(page: Any, desk: Desk, *, check: bool = False) -> None:
@@ -125,11 +89,9 @@ def test_a_hindi_article_written_with_a_bad_field_fixed_regenerated_and_in_the_f
     page.wait_for_url("**/desk/write")
     _check(page, "write")
     page.get_by_label("ID", exact=True).fill("hi-desk-1")
-    page.get_by_label("Headline", exact=True).fill(HINDI)
-    page.get_by_label("Summary", exact=True).fill("मुंबई: शेयर बाज़ार ने आज नया रिकॉर्ड बनाया।")
-    page.get_by_label("Body", exact=True).fill(
-        "<p>मुंबई में <b>शेयर बाज़ार</b> ने आज नया रिकॉर्ड बनाया।</p>"
-    )
+    page.get_by_label("Headline", exact=True).fill(HINDI_HEADLINE)
+    page.get_by_label("Summary", exact=True).fill(HINDI_SUMMARY)
+    page.get_by_label("Body", exact=True).fill(HINDI_BODY)
     page.get_by_label("Language", exact=True).fill("hi")
     page.locator("#f-sections-global").check()
     page.get_by_label("Published", exact=True).fill("कल सुबह")  # "tomorrow morning": not a time
@@ -141,7 +103,7 @@ def test_a_hindi_article_written_with_a_bad_field_fixed_regenerated_and_in_the_f
     assert "date" in error.inner_text().lower() or "rfc 3339" in error.inner_text().lower()
     assert page.get_by_label("Published", exact=True).get_attribute("aria-invalid") == "true"
     assert page.locator("#f-headline-error").count() == 0
-    assert page.get_by_label("Headline", exact=True).input_value() == HINDI
+    assert page.get_by_label("Headline", exact=True).input_value() == HINDI_HEADLINE
     _check(page, "write-errors")
 
     published = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
@@ -150,7 +112,7 @@ def test_a_hindi_article_written_with_a_bad_field_fixed_regenerated_and_in_the_f
     page.wait_for_url("**/desk/articles/hi-desk-1?saved=created")
     assert "Saved as version 1" in page.get_by_role("status").inner_text()
     heading = page.get_by_role("heading", level=1)
-    assert heading.inner_text() == HINDI and heading.get_attribute("dir") == "ltr"
+    assert heading.inner_text() == HINDI_HEADLINE and heading.get_attribute("dir") == "ltr"
     _check(page, "article")
 
     page.get_by_role("link", name="Sections").click()
@@ -162,7 +124,7 @@ def test_a_hindi_article_written_with_a_bad_field_fixed_regenerated_and_in_the_f
     _check(page, "sections")
     with urllib.request.urlopen(desk.base + "/feeds/global/rss.xml", timeout=10) as response:
         feed = feedparser.parse(response.read())
-    assert HINDI in [entry.title for entry in feed.entries]
+    assert HINDI_HEADLINE in [entry.title for entry in feed.entries]
     page.goto(desk.base + "/desk/articles/hi-desk-1")
     where = page.locator("table", has=page.get_by_text("Reader feeds"))
     assert "in its feeds" in where.locator("tr", has_text="Global").inner_text()
@@ -203,7 +165,9 @@ def test_two_editors_at_once_the_second_sees_the_conflict_and_both_versions(
 
 
 def test_withdraw_asks_first_then_takes_the_article_out(page: Any, desk: Desk) -> None:
-    _article(desk, "to-withdraw", sections=["global"], language="hi", headline=HINDI + " (2)")
+    _article(
+        desk, "to-withdraw", sections=["global"], language="hi", headline=HINDI_HEADLINE + " (2)"
+    )
     _sign_in(page, desk)
     page.goto(desk.base + "/desk/articles/to-withdraw")
     page.get_by_role("link", name="Withdraw").click()
@@ -241,7 +205,7 @@ def test_a_forged_post_without_the_csrf_token_changes_nothing(page: Any, desk: D
 def test_every_other_page_is_accessible_keyboard_usable_and_right_to_left_where_it_should_be(
     page: Any, browser: Any, desk: Desk
 ) -> None:
-    _article(desk, "ar-1", headline=ARABIC, language="ar", sections=["world"])
+    _article(desk, "ar-1", headline=ARABIC_HEADLINE, language="ar", sections=["world"])
     release = (datetime.now(UTC) + timedelta(hours=3)).isoformat(timespec="seconds")
     _article(desk, "held-1", headline="Results embargoed until noon", embargo_until=release)
     # By keyboard alone: the skip link first, the token field focused, Enter signs in.
@@ -255,7 +219,7 @@ def test_every_other_page_is_accessible_keyboard_usable_and_right_to_left_where_
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
 
-    arabic = page.get_by_role("link", name=ARABIC)
+    arabic = page.get_by_role("link", name=ARABIC_HEADLINE)
     assert arabic.get_attribute("dir") == "rtl" and arabic.get_attribute("lang") == "ar"
     assert arabic.evaluate("e => getComputedStyle(e).direction") == "rtl"
     _check(page, "articles")
@@ -263,8 +227,8 @@ def test_every_other_page_is_accessible_keyboard_usable_and_right_to_left_where_
     page.get_by_label("Status", exact=True).select_option("published")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url("**/desk/articles?**")
-    assert HINDI in page.locator("table.list tbody").inner_text()
-    assert ARABIC not in page.locator("table.list tbody").inner_text()
+    assert HINDI_HEADLINE in page.locator("table.list tbody").inner_text()
+    assert ARABIC_HEADLINE not in page.locator("table.list tbody").inner_text()
     _check(page, "articles-search")
 
     page.get_by_role("link", name="Embargoes").click()

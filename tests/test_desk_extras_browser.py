@@ -9,36 +9,22 @@ page; each is saved as `test-output/screenshots/desk-<page>.png`.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import axe_run, screenshot, serious
-from tests.import_fixtures import AYODHYA, DALAI_LAMA, STORIES, html_page, seed_page
-from tests.served import child_env, serve
+from tests.helpers.browser import check_page
+from tests.helpers.imports import STORIES, html_page, seed_page
+from tests.helpers.processes import cli_token, serve
+from tests.helpers.settings import DESK_SECTIONS, config_toml
+from tests.helpers.texts import AYODHYA, DALAI_LAMA, SEED_HEADLINE
+from tests.helpers.tokens import auth_header
 
-SEED_HEADLINE = (
-    "किम-पुतिन बैठक: किम और पुतिन के बीच हुआ समझौता इतना अहम क्यों? नई रणनीतिक साझेदारी से उडी अमेरिका की नींद"
-)
 HOOK = "http://127.0.0.1:9/hook"
-CONFIG = """
-[syndicate]
-site_title = "Samachar"
-[sections.global]
-title = { en = "Global", hi = "वैश्विक" }
-language = "hi"
-[sections.top-story]
-title = { en = "Top Story", hi = "मुख्य खबर" }
-language = "hi"
-[sections.business]
-title = "Business"
-"""
+CONFIG = config_toml(DESK_SECTIONS, site_title="Samachar")
 
 
 @dataclass(frozen=True)
@@ -48,20 +34,12 @@ class Desk:
     admin: str
 
 
-def _token(tmp_path: Path, *args: str) -> str:
-    made = subprocess.run(
-        [sys.executable, "-m", "syndicate", "--config", "syndicate.toml", "token", "create", *args],
-        cwd=tmp_path, env=child_env(tmp_path, {}), capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return made.stdout.strip().splitlines()[-1]
-
-
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     tmp_path = tmp_path_factory.mktemp("desk-extras")
     for port in serve(tmp_path, CONFIG):
-        editor = _token(tmp_path, "--role", "editor", "--name", "Asha (desk)")
-        admin = _token(tmp_path, "--role", "admin", "--name", "Ops")
+        editor = cli_token(tmp_path, "--role", "editor", "--name", "Asha (desk)")
+        admin = cli_token(tmp_path, "--role", "admin", "--name", "Ops")
         yield Desk(f"http://127.0.0.1:{port}", editor, admin)
 
 
@@ -69,12 +47,7 @@ AXE_RESULTS: dict[str, int] = {}
 
 
 def _check(page: Any, name: str) -> None:
-    """axe-core on the page (no serious or critical violation), then its screenshot."""
-    found = axe_run(page)
-    bad = serious(found)
-    AXE_RESULTS[name] = len(found["violations"])
-    screenshot(page, f"desk-{name}")
-    assert not bad, f"{name}: {bad}"
+    check_page(page, f"desk-{name}", AXE_RESULTS)
 
 
 def _sign_in(page: Any, desk: Desk, secret: str) -> None:
@@ -146,7 +119,7 @@ def test_an_html_file_uploaded_into_a_chosen_section(page: Any, desk: Desk) -> N
 
 def _pull_status(desk: Desk, secret: str) -> int:
     request = urllib.request.Request(
-        desk.base + "/partners/ninjs/global.json", headers={"Authorization": f"Bearer {secret}"}
+        desk.base + "/partners/ninjs/global.json", headers=auth_header(secret)
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return int(response.status)

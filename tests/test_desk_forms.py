@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -17,8 +16,9 @@ from syndicate.render import FeedContext
 from syndicate.render.partner import PartnerContext
 from syndicate.render.preview import item_previews
 from syndicate.web.desk.forms import errors_by_field, form_from_record, record_from_form
+from tests.helpers.paths import ARTICLE_FIXTURES
 
-FULL = Path(__file__).parent / "fixtures" / "articles" / "valid" / "full.json"
+FULL = ARTICLE_FIXTURES / "valid" / "full.json"
 
 
 def _as_posted(values: dict[str, Any]) -> dict[str, list[str]]:

@@ -18,16 +18,18 @@ from syndicate.store.base import Store
 from syndicate.tokens import hash_token
 from syndicate.validate import validate_record
 from syndicate.web.desk.session import COOKIE
-from tests.conftest import SECTIONS
-from tests.desk_fixtures import app_client, form_csrf, page, sign_in
-from tests.store_fixtures import StoreFactory
-from tests.web_fixtures import HINDI_HEADLINE, add_token, hindi_record, record, web_settings
-
-HTTP_BASE = "http://127.0.0.1:8080"
+from tests.helpers.clients import app_on
+from tests.helpers.pages import form_csrf, page, sign_in
+from tests.helpers.paths import ROOT
+from tests.helpers.records import hindi_record, record
+from tests.helpers.settings import HTTP_BASE_URL, SECTIONS, build_settings
+from tests.helpers.stores import StoreFactory
+from tests.helpers.texts import HINDI_HEADLINE
+from tests.helpers.tokens import create_token
 
 
 def _settings(tmp_path: Path, **overrides: Any) -> Any:
-    return web_settings(tmp_path, base_url=HTTP_BASE, **overrides)
+    return build_settings(tmp_path, base_url=HTTP_BASE_URL, **overrides)
 
 
 def _session_cookie(client: TestClient[Any, Any]) -> str:
@@ -52,8 +54,8 @@ def _set_cookie(response: Any, name: str) -> Any:
 async def test_sign_in_keeps_a_hashed_session_in_an_httponly_strict_cookie(
     store: Store, tmp_path: Path
 ) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        secret = await add_token(store)
+    async with app_on(store, _settings(tmp_path)) as client:
+        secret = await create_token(store)
         form = await client.get("/desk/sign-in")
         signed = await client.post(
             "/desk/sign-in",
@@ -80,8 +82,8 @@ async def test_sign_in_keeps_a_hashed_session_in_an_httponly_strict_cookie(
 async def test_the_cookie_is_secure_when_the_base_url_is_https(
     store: Store, tmp_path: Path
 ) -> None:
-    async with app_client(store, web_settings(tmp_path, base_url="https://news.example")) as client:
-        secret = await add_token(store)
+    async with app_on(store, build_settings(tmp_path)) as client:
+        secret = await create_token(store)
         form = await client.get("/desk/sign-in")
         pre = _set_cookie(form, "syndicate_desk_signin")
         assert pre["secure"] is True
@@ -100,8 +102,8 @@ async def test_the_cookie_is_secure_when_the_base_url_is_https(
 async def test_partner_and_metrics_tokens_cannot_sign_in(
     store: Store, tmp_path: Path, role: str
 ) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        secret = await add_token(store, role, ["global"] if role == "partner" else None)
+    async with app_on(store, _settings(tmp_path)) as client:
+        secret = await create_token(store, role, ["global"] if role == "partner" else None)
         form = await client.get("/desk/sign-in")
         refused = await client.post(
             "/desk/sign-in",
@@ -117,23 +119,23 @@ async def test_partner_and_metrics_tokens_cannot_sign_in(
 
 
 async def test_sign_out_and_a_revoked_token_end_the_session(store: Store, tmp_path: Path) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store))
         cookie = _session_cookie(client)
         out = await client.post("/desk/sign-out", data={"csrf": csrf}, allow_redirects=False)
         assert out.status == 303 and out.headers["Location"] == "/desk/sign-in"
         # Even a client that kept the old cookie has no session now.
         client.session.cookie_jar.update_cookies({COOKIE: cookie})
         assert (await client.get("/desk/articles", allow_redirects=False)).status == 303
-        await sign_in(client, await add_token(store))
+        await sign_in(client, await create_token(store))
         await store.revoke_tokens("test editor", now=datetime.now(UTC))
         gone = await client.get("/desk/articles", allow_redirects=False)
         assert gone.status == 303 and gone.headers["Location"] == "/desk/sign-in"
 
 
 async def test_a_session_ends_after_the_idle_timeout(store: Store, tmp_path: Path) -> None:
-    async with app_client(store, _settings(tmp_path, desk_idle_timeout=600)) as client:
-        await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path, desk_idle_timeout=600)) as client:
+        await sign_in(client, await create_token(store))
         session_hash = hash_token(_session_cookie(client))
         # Used 9 minutes ago: still alive (and the use now starts its idle time again).
         await store.touch_desk_session(session_hash, now=datetime.now(UTC) - timedelta(minutes=9))
@@ -150,8 +152,8 @@ async def test_a_session_works_on_another_process_sharing_the_store(
     await one.open()
     await two.open()
     settings = _settings(tmp_path)
-    async with app_client(one, settings) as first, app_client(two, settings) as second:
-        await sign_in(first, await add_token(one))
+    async with app_on(one, settings) as first, app_on(two, settings) as second:
+        await sign_in(first, await create_token(one))
         second.session.cookie_jar.update_cookies({COOKIE: _session_cookie(first)})
         assert (await second.get("/desk/articles", allow_redirects=False)).status == 200
 
@@ -160,8 +162,8 @@ async def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
     store: Store, tmp_path: Path
 ) -> None:
     await _store_article(store, tmp_path, hindi_record("hi-1"))
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store))
         edit = hindi_record("hi-1", headline="बदली हुई सुर्खी")
         fields = {k: v for k, v in edit.items() if isinstance(v, str)} | {"version": "1"}
         for forged in ({}, {"csrf": ""}, {"csrf": csrf[:-2] + "xx"}):
@@ -192,8 +194,8 @@ async def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
 async def test_a_sign_in_form_without_its_csrf_value_is_refused(
     store: Store, tmp_path: Path
 ) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        secret = await add_token(store)
+    async with app_on(store, _settings(tmp_path)) as client:
+        secret = await create_token(store)
         await client.get("/desk/sign-in")
         refused = await client.post("/desk/sign-in", data={"token": secret, "csrf": "x" * 43})
         assert refused.status == 403
@@ -203,8 +205,8 @@ async def test_a_sign_in_form_without_its_csrf_value_is_refused(
 async def test_five_failed_sign_ins_in_a_minute_slow_further_tries(
     store: Store, tmp_path: Path
 ) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        secret = await add_token(store)
+    async with app_on(store, _settings(tmp_path)) as client:
+        secret = await create_token(store)
         csrf = form_csrf(await (await client.get("/desk/sign-in")).text())
         for _ in range(5):
             bad = await client.post("/desk/sign-in", data={"token": "syn_wrong", "csrf": csrf})
@@ -217,8 +219,8 @@ async def test_five_failed_sign_ins_in_a_minute_slow_further_tries(
 
 
 async def test_desk_pages_carry_security_headers(store: Store, tmp_path: Path) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        await sign_in(client, await create_token(store))
         for path in ("/desk/sign-in", "/desk/articles", "/desk/sections", "/desk/nowhere"):
             response = await client.get(path)
             csp = response.headers["Content-Security-Policy"]
@@ -235,8 +237,8 @@ async def test_desk_pages_carry_security_headers(store: Store, tmp_path: Path) -
 
 
 async def test_errors_are_shown_beside_the_field_they_name(store: Store, tmp_path: Path) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store))
         raw = hindi_record("hi-bad", published="कल सुबह", canonical_url="not a url")
         fields = {k: v for k, v in raw.items() if isinstance(v, str)}
         refused = await client.post(
@@ -260,8 +262,8 @@ async def test_a_stale_version_is_a_conflict_showing_both_versions(
 ) -> None:
     await _store_article(store, tmp_path, record("c1", headline="Original"))
     await _store_article(store, tmp_path, record("c1", headline="Theirs"))
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store))
         mine = {k: v for k, v in record("c1", headline="Mine").items() if isinstance(v, str)}
         clash = await client.post(
             "/desk/write", data=mine | {"csrf": csrf, "version": "1", "sections": "india"}
@@ -284,8 +286,8 @@ async def test_a_stale_version_is_a_conflict_showing_both_versions(
 
 async def test_an_admin_reads_the_desk_but_does_not_write(store: Store, tmp_path: Path) -> None:
     await _store_article(store, tmp_path, record("a1"))
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store, "admin"))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store, "admin"))
         assert (await client.get("/desk/articles/a1")).status == 200
         assert (await client.get("/desk/tokens")).status == 200
         assert (await client.get("/desk/write")).status == 403
@@ -317,7 +319,7 @@ def test_make_run_prints_the_desk_url(tmp_path: Path) -> None:
         "SYNDICATE_FEEDS_DIR": str(tmp_path / "feeds"),
         "SYNDICATE_BASE_URL": "http://127.0.0.1:8080",
     }
-    default = Path(__file__).resolve().parents[1] / "syndicate" / "default.toml"
+    default = ROOT / "syndicate" / "default.toml"
     result = CliRunner(env=env).invoke(main, ["--config", str(default), "demo"])
     assert result.exit_code == 0, result.output
     assert "The editors' desk: http://127.0.0.1:8080/desk/" in result.stdout
@@ -326,17 +328,17 @@ def test_make_run_prints_the_desk_url(tmp_path: Path) -> None:
 async def test_tokens_are_shown_to_editors_and_revoked_only_by_an_admin(
     store: Store, tmp_path: Path
 ) -> None:
-    await add_token(store, "partner", ["global"])
-    async with app_client(store, _settings(tmp_path)) as editor:
-        csrf = await sign_in(editor, await add_token(store))
+    await create_token(store, "partner", ["global"])
+    async with app_on(store, _settings(tmp_path)) as editor:
+        csrf = await sign_in(editor, await create_token(store))
         shown = page(await (await editor.get("/desk/tokens")).text())
         assert "test partner" in shown.text_content()
         assert not shown.xpath("//form[contains(@action, '/revoke')]")
         refused = await editor.post("/desk/tokens/test%20partner/revoke", data={"csrf": csrf})
         assert refused.status == 403
     assert any(t.name == "test partner" for t in await store.list_tokens())
-    async with app_client(store, _settings(tmp_path)) as admin:
-        csrf = await sign_in(admin, await add_token(store, "admin"))
+    async with app_on(store, _settings(tmp_path)) as admin:
+        csrf = await sign_in(admin, await create_token(store, "admin"))
         listed = page(await (await admin.get("/desk/tokens")).text())
         assert listed.xpath("//form[@action='/desk/tokens/test%20partner/revoke']")
         done = await admin.post(

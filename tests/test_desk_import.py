@@ -17,18 +17,16 @@ from aiohttp.test_utils import TestClient
 from syndicate.importing.page import MAX_PAGE_BYTES
 from syndicate.imports import PageOptions, import_page
 from syndicate.store.base import Store
-from tests.desk_fixtures import app_client, page, sign_in
-from tests.import_fixtures import AYODHYA, DALAI_LAMA, STORIES, canonical, html_page, seed_page
-from tests.web_fixtures import add_token, web_settings
-
-HTTP_BASE = "http://127.0.0.1:8080"
-SEED_HEADLINE = (
-    "किम-पुतिन बैठक: किम और पुतिन के बीच हुआ समझौता इतना अहम क्यों? नई रणनीतिक साझेदारी से उडी अमेरिका की नींद"
-)
+from tests.helpers.clients import app_on
+from tests.helpers.imports import STORIES, canonical, html_page, seed_page
+from tests.helpers.pages import page, sign_in
+from tests.helpers.settings import HTTP_BASE_URL, build_settings
+from tests.helpers.texts import AYODHYA, DALAI_LAMA, SEED_HEADLINE
+from tests.helpers.tokens import create_token
 
 
 def _settings(tmp_path: Path, **overrides: Any) -> Any:
-    return web_settings(tmp_path, base_url=HTTP_BASE, **overrides)
+    return build_settings(tmp_path, base_url=HTTP_BASE_URL, **overrides)
 
 
 def _form(csrf: str, **fields: Any) -> aiohttp.FormData:
@@ -72,8 +70,8 @@ async def test_the_seed_page_previews_every_field_then_imports_as_the_cli_does(
 ) -> None:
     text = seed_page()
     settings = _settings(tmp_path)
-    async with app_client(store, settings) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, settings) as client:
+        csrf = await sign_in(client, await create_token(store))
         form = page(await (await client.get("/desk/import")).text())
         assert form.xpath("//form[@id='import-form']/@enctype") == ["multipart/form-data"]
         assert form.xpath("//label[@for='f-text']/text()") == ["Page"]
@@ -132,8 +130,8 @@ async def test_an_uploaded_html_file_with_the_editors_options(store: Store, tmp_
     story = STORIES["en"]
     html = html_page(story, "plain").encode("utf-8")
     url = "https://old.example/news/flood-warning"
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store))
         options = {
             "sections": ["business", "india"],
             "language": "en-GB",
@@ -165,8 +163,8 @@ async def test_an_uploaded_html_file_with_the_editors_options(store: Store, tmp_
 async def test_a_page_with_no_headline_or_body_is_refused_beside_the_page(
     store: Store, tmp_path: Path
 ) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store))
         for text, reason in (
             ("Just a headline", "no body text could be extracted from the page"),
             ("<html><body><div></div></body></html>", "no headline could be extracted"),
@@ -184,8 +182,8 @@ async def test_a_page_with_no_headline_or_body_is_refused_beside_the_page(
 
 
 async def test_bad_options_are_named_beside_their_fields(store: Store, tmp_path: Path) -> None:
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store))
         refused = await client.post(
             "/desk/import",
             data=_form(
@@ -213,8 +211,8 @@ async def test_bad_options_are_named_beside_their_fields(store: Store, tmp_path:
 
 
 async def test_uploads_are_bounded(store: Store, tmp_path: Path) -> None:
-    async with app_client(store, _settings(tmp_path, max_request_bytes=7 * 1024 * 1024)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path, max_request_bytes=7 * 1024 * 1024)) as client:
+        csrf = await sign_in(client, await create_token(store))
         big = b"<html><body><h1>Big</h1>" + b"<p>word</p>" * (MAX_PAGE_BYTES // 11) + b"</body>"
         assert MAX_PAGE_BYTES < len(big) < 7 * 1024 * 1024
         refused = await client.post(
@@ -241,8 +239,8 @@ async def test_uploads_are_bounded(store: Store, tmp_path: Path) -> None:
 
 async def test_import_stores_only_the_page_that_was_previewed(store: Store, tmp_path: Path) -> None:
     text = seed_page()
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store))
         preview = await client.post("/desk/import", data=_form(csrf, text=text))
         digest = page(await preview.text()).xpath("//input[@name='previewed']/@value")[0]
         # The text changed after the preview (or no preview at all): the preview again.
@@ -259,8 +257,8 @@ async def test_import_stores_only_the_page_that_was_previewed(store: Store, tmp_
 
 async def test_import_needs_the_csrf_token_and_an_editor(store: Store, tmp_path: Path) -> None:
     text = seed_page()
-    async with app_client(store, _settings(tmp_path)) as client:
-        csrf = await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        csrf = await sign_in(client, await create_token(store))
         preview = await client.post("/desk/import", data=_form(csrf, text=text))
         digest = page(await preview.text()).xpath("//input[@name='previewed']/@value")[0]
         for forged in ("", csrf[:-2] + "xx"):
@@ -271,8 +269,8 @@ async def test_import_needs_the_csrf_token_and_an_editor(store: Store, tmp_path:
             assert refused.status == 403
             assert "security token" in await refused.text()
         assert await store.count(None, now=datetime.now(UTC)) == 0
-    async with app_client(store, _settings(tmp_path)) as admin:
-        csrf = await sign_in(admin, await add_token(store, "admin"))
+    async with app_on(store, _settings(tmp_path)) as admin:
+        csrf = await sign_in(admin, await create_token(store, "admin"))
         assert (await admin.get("/desk/import")).status == 403
         navigation = page(await (await admin.get("/desk/articles")).text())
         assert not navigation.xpath("//nav//a[@href='/desk/import']")
@@ -286,8 +284,8 @@ async def test_import_needs_the_csrf_token_and_an_editor(store: Store, tmp_path:
 async def test_a_body_that_is_no_form_is_a_bad_request(store: Store, tmp_path: Path) -> None:
     boundary = "b0undary"
     multipart = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-    async with app_client(store, _settings(tmp_path)) as client:
-        await sign_in(client, await add_token(store))
+    async with app_on(store, _settings(tmp_path)) as client:
+        await sign_in(client, await create_token(store))
         for body in (
             b"no boundary at all",
             (

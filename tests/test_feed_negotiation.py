@@ -10,26 +10,14 @@ from typing import Any
 
 import lxml.html
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from syndicate.render import FORMATS
-from syndicate.store.sqlite import SQLiteStore
-from syndicate.web.app import create_app
 from syndicate.web.feeds import prefers_page
-from syndicate.web.keys import CACHE, REGENERATOR
-from tests.reader_fixtures import fill
-from tests.test_reader_pages import BASE, reader_settings
+from syndicate.web.keys import CACHE
+from tests.helpers.clients import Client
+from tests.helpers.readers import BROWSERS, reader_site
+from tests.helpers.stores import sqlite_store
 
-Client = TestClient[Any, Any]
-
-# What browsers send when a person opens a URL (a navigation).
-BROWSERS = {
-    "chromium": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
-    "image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
-    "firefox": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-    "safari": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-    "html only": "text/html",
-}
 # What feed readers, validators and tools send (None: no Accept header at all).
 READERS: dict[str, str | None] = {
     "none": None,
@@ -67,14 +55,8 @@ def test_readers_accepts_do_not(accept: str) -> None:
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[Client]:
-    store = SQLiteStore(f"sqlite:///{tmp_path / 'store.db'}")
-    await store.open()
-    await fill(store, BASE)
-    app = create_app(reader_settings(tmp_path), store=store, run_scheduler=False)
-    async with TestClient(TestServer(app)) as made:
-        await app[REGENERATOR].regenerate()
+    async with sqlite_store(tmp_path / "store.db") as store, reader_site(store, tmp_path) as made:
         yield made
-    await store.close()
 
 
 async def _get(client: Client, path: str, headers: dict[str, str], method: str = "GET") -> Any:

@@ -9,7 +9,10 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from syndicate.web.keys import METRICS, REGENERATOR
-from tests.app_fixtures import app_settings, editor_token, feed_text, record, running_app
+from tests.helpers.clients import feed_text, running_app
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header
 
 
 def _errors(metrics_text: str, section: str) -> float:
@@ -28,9 +31,9 @@ def _errors(metrics_text: str, section: str) -> float:
 async def test_an_unwritable_feeds_folder_still_serves_new_stories(tmp_path: Path) -> None:
     feeds = tmp_path / "feeds"
     feeds.write_text("not a folder")  # every write below it fails (NotADirectoryError)
-    async with running_app(app_settings(tmp_path, feeds_dir=str(feeds))) as client:
-        headers = await editor_token(client)
-        body = record("served-from-memory", sections=["global"])
+    async with running_app(build_settings(tmp_path, feeds_dir=str(feeds))) as client:
+        headers = await editor_header(client)
+        body = live_record("served-from-memory", sections=["global"])
         assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
         answer = await client.post("/api/regenerate", json={"sections": []}, headers=headers)
         assert answer.status == 200
@@ -59,9 +62,9 @@ async def test_an_unwritable_feeds_folder_still_serves_new_stories(tmp_path: Pat
 
 
 async def test_a_feeds_folder_removed_under_a_running_service_comes_back(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path)) as client:
-        headers = await editor_token(client)
-        body = record("before", sections=["global"])
+    async with running_app(build_settings(tmp_path)) as client:
+        headers = await editor_header(client)
+        body = live_record("before", sections=["global"])
         assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
         regenerator = client.app[REGENERATOR]
         await regenerator.regenerate(["global"])
@@ -69,7 +72,7 @@ async def test_a_feeds_folder_removed_under_a_running_service_comes_back(tmp_pat
         feeds = Path(regenerator.settings.feeds_dir)
         shutil.rmtree(feeds / "global")
         (feeds / "global").write_text("in the way")
-        body = record("after", sections=["global"])
+        body = live_record("after", sections=["global"])
         assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
         [result] = await regenerator.regenerate(["global"])
         assert result.files_error is not None and result.error is None

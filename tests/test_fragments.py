@@ -11,21 +11,19 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicate.bench import corpus as benchcorpus
-from syndicate.config import settings_from_mapping
+from syndicate.bench import corpus
 from syndicate.model import Article
 from syndicate.render import FORMATS, render_feed_counted
 from syndicate.render.fragments import FragmentCache, assemble
 from syndicate.validate import validate_record
-from tests.feed_fixtures import articles as fixture_articles
-from tests.feed_fixtures import context, hindi_section
+from tests.helpers.feeds import articles as fixture_articles
+from tests.helpers.feeds import context, hindi_section
+from tests.helpers.settings import build_settings
 
-SETTINGS = settings_from_mapping(
-    {"sections": {s: {"title": s} for s in benchcorpus.SECTIONS[:3]}}, environ={}
-)
+SETTINGS = build_settings(sections={s: {"title": s} for s in corpus.SECTIONS[:3]})
 POOL = [
     Article.from_record(validate_record(r, SETTINGS), version=1)
-    for r in (benchcorpus.article(random.Random(n), n, benchcorpus.SECTIONS[:3]) for n in range(30))
+    for r in (corpus.article(random.Random(n), n, corpus.SECTIONS[:3]) for n in range(30))
 ] + fixture_articles()
 CONTEXTS = [context(), context(websub_hub=None), context(stylesheet="/feeds/style.xsl")]
 SECTIONS = [hindi_section(), hindi_section(language="en", max_bytes=40_000, limit=12)]

@@ -21,8 +21,9 @@ from syndicate.render.fragments import FragmentCache, assemble
 from syndicate.render.newsml import render_news_item
 from syndicate.render.ninjs import render_ninjs_item
 from syndicate.validate import check_record
-from tests.feed_fixtures import context, full_record, hindi_section
-from tests.partner_fixtures import CTX, newsml_errors, ninjs_errors
+from tests.helpers.feeds import context, full_record, hindi_section
+from tests.helpers.iptc import newsml_errors, ninjs_errors
+from tests.helpers.partner_articles import CTX
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 TITLE_ONLY = "अयोध्या के राम मंदिर परिसर में हुई फायरिंग"

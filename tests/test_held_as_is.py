@@ -10,13 +10,14 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from syndicate.config import settings_from_mapping
 from syndicate.validate import validate_record
 from syndicate.web.keys import REGENERATOR
-from tests.app_fixtures import app_settings, editor_token, metrics_token, record, running_app
-from tests.conftest import SECTIONS
+from tests.helpers.clients import running_app
+from tests.helpers.records import live_record
+from tests.helpers.settings import SECTIONS, build_settings
+from tests.helpers.tokens import editor_header, metrics_header
 
-SETTINGS = settings_from_mapping({"sections": SECTIONS}, environ={})
+SETTINGS = build_settings()
 HOSTILE = {
     "javascript link": '<p><a href="javascript:alert(1)">x</a></p>',
     "javascript, disguised": '<p><a href=" JaVaScRiPt:alert(1)">x</a></p>',
@@ -33,7 +34,7 @@ HOSTILE = {
 
 @pytest.mark.parametrize("body", list(HOSTILE.values()), ids=list(HOSTILE))
 def test_the_sanitiser_drops_what_could_run_or_phish(body: str) -> None:
-    raw = {**record("x", sections=["global"]), "body_html": body}
+    raw = {**live_record("x", sections=["global"]), "body_html": body}
     kept = validate_record(raw, SETTINGS)["body_html"]
     tree = lxml.html.fragment_fromstring(kept, create_parent="div")
     for element in tree.iter():
@@ -45,13 +46,13 @@ def test_the_sanitiser_drops_what_could_run_or_phish(body: str) -> None:
 
 
 async def test_an_embargoed_story_appears_in_no_public_output(tmp_path: Path) -> None:
-    settings = app_settings(tmp_path, run_scheduler=False)
+    settings = build_settings(tmp_path, run_scheduler=False)
     later = datetime.now(UTC) + timedelta(hours=2)
     async with running_app(settings) as client:
-        editor = await editor_token(client)
+        editor = await editor_header(client)
         for body in (
-            record("public-one", sections=["global", "india"]),
-            record("held-secret", sections=["global", "india"], embargo_until=later),
+            live_record("public-one", sections=["global", "india"]),
+            live_record("held-secret", sections=["global", "india"], embargo_until=later),
         ):
             resp = await client.post("/api/articles", json=body, headers=editor)
             assert resp.status == 201, await resp.text()
@@ -62,7 +63,7 @@ async def test_an_embargoed_story_appears_in_no_public_output(tmp_path: Path) ->
             for s in (*SECTIONS, "all")
             for n in ("rss.xml", "atom.xml", "feed.json")
         ]
-        scraper = await metrics_token(client)
+        scraper = await metrics_header(client)
         for path in paths:
             resp = await client.get(path, headers=scraper if path == "/metrics" else {})
             assert resp.status == 200, path
@@ -78,11 +79,13 @@ async def test_an_embargoed_story_appears_in_no_public_output(tmp_path: Path) ->
 
 async def test_tokens_never_reach_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    settings = app_settings(tmp_path, run_scheduler=False)
+    settings = build_settings(tmp_path, run_scheduler=False)
     async with running_app(settings) as client:
-        editor = await editor_token(client)
+        editor = await editor_header(client)
         secret = editor["Authorization"].removeprefix("Bearer ")
-        await client.post("/api/articles", json=record("a", sections=["global"]), headers=editor)
+        await client.post(
+            "/api/articles", json=live_record("a", sections=["global"]), headers=editor
+        )
         await client.post("/api/articles", json={"id": "bad"}, headers=editor)  # 422
         await client.get("/api/articles/nothing", headers=editor)  # 404
         await client.get("/partners/ninjs/global.json", headers=editor)  # 403: wrong role

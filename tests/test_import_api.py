@@ -12,8 +12,12 @@ from aiohttp.test_utils import TestClient
 
 from syndicate.store.base import Store
 from syndicate.web.app import create_app
-from tests.import_fixtures import AYODHYA, STORIES, canonical, html_page, seed_page
-from tests.web_fixtures import add_token, bearer, error_body, record, web_settings
+from tests.helpers.error_shape import error_body
+from tests.helpers.imports import STORIES, canonical, html_page, seed_page
+from tests.helpers.records import record
+from tests.helpers.settings import build_settings
+from tests.helpers.texts import AYODHYA
+from tests.helpers.tokens import auth_header, create_token
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 TEXT = {"Content-Type": "text/plain; charset=utf-8"}
@@ -21,14 +25,14 @@ TEXT = {"Content-Type": "text/plain; charset=utf-8"}
 
 @pytest.fixture
 async def client(aiohttp_client: Any, store: Store, tmp_path: Path) -> TestClient[Any, Any]:
-    app = create_app(web_settings(tmp_path), store=store, run_scheduler=False)
+    app = create_app(build_settings(tmp_path), store=store, run_scheduler=False)
     made: TestClient[Any, Any] = await aiohttp_client(app)
     return made
 
 
 @pytest.fixture
 async def editor(store: Store) -> dict[str, str]:
-    return bearer(await add_token(store, "editor"))
+    return auth_header(await create_token(store, "editor"))
 
 
 async def test_an_html_page_is_created_then_unchanged(
@@ -94,7 +98,7 @@ async def test_what_is_refused_and_why(
     page = html_page(STORIES["en"], "meta").encode()
     resp = await client.post("/api/import/page", data=page, headers=HTML)
     await error_body(resp, 401)
-    metrics = bearer(await add_token(store, "metrics"))
+    metrics = auth_header(await create_token(store, "metrics"))
     await error_body(
         await client.post("/api/import/page", data=page, headers={**metrics, **HTML}), 403
     )

@@ -3,7 +3,6 @@ tmp_path: result lines, --json, --dry-run, exit codes as `syndicate ingest` has 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from importlib import resources
@@ -16,9 +15,10 @@ from click.testing import CliRunner, Result
 
 from syndicate.cli import main
 from syndicate.model import Article
-from syndicate.store.sqlite import SQLiteStore
-from tests.conftest import SECTIONS
-from tests.import_fixtures import AYODHYA, DALAI_LAMA, RSS, STORIES, WXR, html_page, seed_page
+from tests.helpers.imports import RSS, STORIES, WXR, html_page, seed_page
+from tests.helpers.settings import store_config_toml
+from tests.helpers.stores import read_stored
+from tests.helpers.texts import AYODHYA, DALAI_LAMA
 
 CLEAN_ENV: dict[str, str | None] = {n: None for n in os.environ if n.startswith("SYNDICATE_")}
 DEMO = Path(str(resources.files("syndicate").joinpath("demo/articles.json")))
@@ -26,24 +26,8 @@ DEMO = Path(str(resources.files("syndicate").joinpath("demo/articles.json")))
 
 @pytest.fixture
 def run(tmp_path: Path) -> Any:
-    database_url = f"sqlite:///{tmp_path / 's.db'}"
-    lines = [
-        "[syndicate]",
-        f"database_url = {json.dumps(database_url)}",
-        f"feeds_dir = {json.dumps(str(tmp_path / 'feeds'))}",
-        'base_url = "https://news.example"',
-    ]
-    for slug, body in SECTIONS.items():
-        titles = ", ".join(
-            f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in body["title"].items()
-        )
-        lines += [
-            f"[sections.{slug}]",
-            f"title = {{ {titles} }}",
-            f'language = "{body.get("language", "en")}"',
-        ]
     config = tmp_path / "syndicate.toml"
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config.write_text(store_config_toml(tmp_path), encoding="utf-8")
 
     def invoke(*args: str, input: bytes | None = None) -> Result:
         return CliRunner(env=CLEAN_ENV).invoke(main, ["--config", str(config), *args], input=input)
@@ -52,15 +36,7 @@ def run(tmp_path: Path) -> Any:
 
 
 def _stored(tmp_path: Path, article_id: str) -> Article | None:
-    async def read() -> Article | None:
-        store = SQLiteStore(f"sqlite:///{tmp_path / 's.db'}")
-        await store.open()
-        try:
-            return await store.get(article_id)
-        finally:
-            await store.close()
-
-    return asyncio.run(read())
+    return read_stored(tmp_path / "s.db", article_id)[article_id]
 
 
 def _lines(stdout: str) -> list[list[str]]:

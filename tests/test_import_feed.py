@@ -13,15 +13,15 @@ import feedparser
 import pytest
 from lxml import etree
 
-from syndicate.config import Settings, settings_from_mapping
+from syndicate.config import Settings
 from syndicate.importing.feed import NotAFeed, read_feed
 from syndicate.imports import ImportResult, import_feed, summarise
 from syndicate.regenerate import Regenerator
 from syndicate.render_pool import RenderPool
 from syndicate.served import FeedCache
 from syndicate.store.base import Store
-from tests.conftest import SECTIONS
-from tests.import_fixtures import ATOM, RSS, WXR
+from tests.helpers.imports import ATOM, RSS, WXR
+from tests.helpers.settings import build_settings
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -166,10 +166,7 @@ def test_anything_else_is_not_a_feed(data: bytes) -> None:
 
 # -- stored, regenerated, read back ------------------------------------------------------------
 def _settings(tmp_path: Path) -> Settings:
-    return settings_from_mapping(
-        {"sections": SECTIONS}, environ={}, feeds_dir=str(tmp_path / "feeds"),
-        base_url="https://news.example",
-    )  # fmt: skip
+    return build_settings(tmp_path)
 
 
 async def _import(

@@ -14,9 +14,7 @@ from lxml import etree
 from syndicate.config import Settings
 from syndicate.importing.page import extract_page
 from syndicate.imports import ImportResult, PageOptions, import_page, section_names
-from tests.import_fixtures import (
-    AYODHYA,
-    DALAI_LAMA,
+from tests.helpers.imports import (
     MODIFIED,
     PUBLISHED,
     SITES,
@@ -27,6 +25,7 @@ from tests.import_fixtures import (
     image_url,
     seed_page,
 )
+from tests.helpers.texts import AYODHYA, DALAI_LAMA
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)
 FURNITURE = (

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import tomllib
 import urllib.request
 import zipfile
@@ -22,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.served import free_port
+from tests.helpers.paths import ROOT
+from tests.helpers.processes import free_port, serving
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = ("syndicate/schemas/article.schema.json", "syndicate/schemas/openapi.yaml",
             "syndicate/default.toml", "syndicate/demo/articles.json",
             "syndicate/web/templates/desk/write.html", "syndicate/web/static/desk/desk.css",
@@ -78,15 +77,7 @@ def test_the_wheel_runs_outside_the_checkout(installed: Path, tmp_path: Path) ->
     assert "Editor token" in demo.stdout
     port = free_port()
     env = _env(tmp_path) | {"SYNDICATE_PORT": str(port), "SYNDICATE_RUN_SCHEDULER": "0"}
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([str(installed / "syndicate"), "serve"], cwd=tmp_path, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while b"Syndicate serving on" not in (tmp_path / "serve.log").read_bytes():
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not start within 30 s"
-            time.sleep(0.05)
+    with serving(tmp_path, env, command=[str(installed / "syndicate"), "serve"]):
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(f"{base}/feeds/global/feed.json", timeout=10) as resp:
             feed = json.load(resp)
@@ -105,10 +96,6 @@ def test_the_wheel_runs_outside_the_checkout(installed: Path, tmp_path: Path) ->
             assert b'<link rel="stylesheet" href="/static/public/reader.css' in resp.read()
         with urllib.request.urlopen(f"{base}/static/public/reader.css", timeout=10) as resp:
             assert resp.headers["Content-Type"].startswith("text/css")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
 
 
 def test_init_writes_a_configuration_to_start_from(installed: Path, tmp_path: Path) -> None:

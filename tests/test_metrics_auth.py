@@ -11,8 +11,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from syndicate.model import Role
 from syndicate.store.base import Store
-from tests.partner_http import MakeClient, bearer
-from tests.web_fixtures import error_body, record
+from tests.helpers.clients import MakeClient
+from tests.helpers.error_shape import error_body
+from tests.helpers.records import record
+from tests.helpers.tokens import partner_header
 
 
 async def test_metrics_without_a_token_is_401(make_client: MakeClient) -> None:
@@ -39,14 +41,14 @@ async def test_metrics_with_another_roles_token_is_403(
     make_client: MakeClient, store: Store, role: Role
 ) -> None:
     client = await make_client()
-    resp = await client.get("/metrics", headers=await bearer(store, role=role))
+    resp = await client.get("/metrics", headers=await partner_header(store, role=role))
     errors = await error_body(resp, 403)
     assert "needs a metrics or admin token" in errors[0]["message"]
 
 
 async def test_metrics_token_scrapes_prometheus_text(make_client: MakeClient, store: Store) -> None:
     client = await make_client()
-    resp = await client.get("/metrics", headers=await bearer(store, role="metrics"))
+    resp = await client.get("/metrics", headers=await partner_header(store, role="metrics"))
     assert resp.status == 200
     assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     families = {f.name: f for f in text_string_to_metric_families(await resp.text())}
@@ -75,6 +77,6 @@ async def test_a_metrics_token_opens_no_editor_or_partner_endpoint(
     make_client: MakeClient, store: Store, method: str, path: str
 ) -> None:
     client = await make_client()
-    headers = await bearer(store, role="metrics")
+    headers = await partner_header(store, role="metrics")
     resp = await client.request(method, path, json=record("en-1"), headers=headers)
     await error_body(resp, 403)

@@ -24,10 +24,9 @@ from syndicate.render import FORMATS
 from syndicate.served import FeedCache
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.app import create_app
-from tests.reader_fixtures import fill
-from tests.served import free_port
-from tests.test_feed_negotiation import BROWSERS
-from tests.test_reader_pages import BASE, reader_settings
+from tests.helpers.processes import free_port
+from tests.helpers.readers import BROWSERS, fill, reader_settings
+from tests.helpers.stores import sqlite_store
 
 RENDERED_AT = datetime(2024, 7, 1, 12, 30, 5, tzinfo=UTC)
 
@@ -44,11 +43,9 @@ def nginx() -> str:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    opened = SQLiteStore(f"sqlite:///{tmp_path / 'store.db'}")
-    await opened.open()
-    await fill(opened, BASE)
-    yield opened
-    await opened.close()
+    async with sqlite_store(tmp_path / "store.db") as opened:
+        await fill(opened)
+        yield opened
 
 
 async def _host(store: SQLiteStore, tmp_path: Path, name: str, *, render: bool) -> FeedCache:

@@ -9,14 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import (
-    app_settings,
-    editor_token,
-    metrics_token,
-    record,
-    running_app,
-    wait_until,
-)
+from tests.helpers.clients import running_app
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header, metrics_header
+from tests.helpers.waiting import wait_until
 
 
 def metric(text: str, name: str) -> float:
@@ -28,9 +25,9 @@ def metric(text: str, name: str) -> float:
 
 
 async def test_metrics_move(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path)) as client:
-        auth = await editor_token(client)
-        scraper = await metrics_token(client)
+    async with running_app(build_settings(tmp_path)) as client:
+        auth = await editor_header(client)
+        scraper = await metrics_header(client)
 
         async def scrape() -> str:
             response = await client.get("/metrics", headers=scraper)
@@ -47,14 +44,14 @@ async def test_metrics_move(tmp_path: Path) -> None:
         await wait_until(started, timeout=5, what="the start-up regeneration in metrics")
         before = await scrape()
         response = await client.post(
-            "/api/articles", json=record("m-1", sections=["global"]), headers=auth
+            "/api/articles", json=live_record("m-1", sections=["global"]), headers=auth
         )
         assert response.status == 201
         response = await client.post(
             "/api/articles", json={"id": "bad", "headline": "no body"}, headers=auth
         )
         assert response.status == 422
-        held = record(
+        held = live_record(
             "m-held", sections=["global"], embargo_until=datetime.now(UTC) + timedelta(hours=1)
         )
         assert (await client.post("/api/articles", json=held, headers=auth)).status == 201
@@ -93,8 +90,8 @@ REGENERATED = re.compile(
 async def test_one_log_line_per_regeneration_and_rejected_request(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
-        auth = await editor_token(client)
+    async with running_app(build_settings(tmp_path, run_scheduler=False)) as client:
+        auth = await editor_header(client)
         caplog.clear()
         with caplog.at_level(logging.INFO):
             await client.post("/api/regenerate", json={"sections": ["global"]}, headers=auth)

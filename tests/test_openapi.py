@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from syndicate.config import Settings
 from syndicate.web.app import create_app
+from tests.helpers.paths import ROOT
 
-OPENAPI = Path(__file__).resolve().parents[1] / "schemas" / "openapi.yaml"
+OPENAPI = ROOT / "schemas" / "openapi.yaml"
 METHODS = {"get", "post", "put", "delete", "patch", "head"}
 
 

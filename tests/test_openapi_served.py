@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.served import child_env, serve
+from tests.helpers.processes import cli_token, serve
+from tests.helpers.tokens import auth_header
 
 EXAMPLES = int(os.environ.get("SYNDICATE_SCHEMATHESIS_EXAMPLES", "25"))
 CONFIG = (
@@ -43,13 +42,8 @@ def _ndjson(ctx: Any, value: Any) -> bytes:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     tmp_path: Path = tmp_path_factory.mktemp("served")
     for port in serve(tmp_path, CONFIG):
-        made = subprocess.run(
-            [sys.executable, "-m", "syndicate", "--config", "syndicate.toml", "token", "create",
-             "--role", "editor", "--name", "schemathesis"],
-            cwd=tmp_path, env=child_env(tmp_path, {}), capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        token = made.stdout.strip().splitlines()[-1]
-        yield f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+        token = cli_token(tmp_path, "--role", "editor", "--name", "schemathesis")
+        yield f"http://127.0.0.1:{port}", auth_header(token)
 
 
 def _operations(base: str) -> tuple[Any, list[Any]]:

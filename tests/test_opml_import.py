@@ -5,34 +5,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import feedparser
 import listparser
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from lxml import etree
 
-from syndicate.store.sqlite import SQLiteStore
-from syndicate.web.app import create_app
-from syndicate.web.keys import REGENERATOR
-from tests.reader_fixtures import READER_SECTIONS, fill
-from tests.test_reader_pages import BASE, reader_settings
+from tests.helpers.clients import Client
+from tests.helpers.readers import reader_site
+from tests.helpers.settings import BASE_URL, READER_SECTIONS
+from tests.helpers.stores import sqlite_store
 
-Client = TestClient[Any, Any]
 FEEDPARSER_VERSIONS = {"rss": "rss20", "atom": "atom10"}
 
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[Client]:
-    store = SQLiteStore(f"sqlite:///{tmp_path / 'store.db'}")
-    await store.open()
-    await fill(store, BASE)
-    app = create_app(reader_settings(tmp_path), store=store, run_scheduler=False)
-    async with TestClient(TestServer(app)) as made:
-        await app[REGENERATOR].regenerate()
+    async with sqlite_store(tmp_path / "store.db") as store, reader_site(store, tmp_path) as made:
         yield made
-    await store.close()
 
 
 async def test_an_opml_import_subscribes_each_section_once(client: Client, tmp_path: Path) -> None:
@@ -45,17 +35,17 @@ async def test_an_opml_import_subscribes_each_section_once(client: Client, tmp_p
     assert not parsed.bozo, parsed.get("bozo_exception")
     urls = [feed.url for feed in parsed.feeds]
     assert len(urls) == len(set(urls)) == len(READER_SECTIONS)
-    by_section = {url.removeprefix(f"{BASE}/feeds/").split("/")[0] for url in urls}
+    by_section = {url.removeprefix(f"{BASE_URL}/feeds/").split("/")[0] for url in urls}
     assert by_section == set(READER_SECTIONS)  # `all` would repeat every story
     assert all(feed.title for feed in parsed.feeds)
     # Each outline's type is the type of the feed it names, as a reader finds it.
     outlines = etree.fromstring(data).xpath("//outline[@xmlUrl]")
     for outline in outlines:
-        path = outline.get("xmlUrl").removeprefix(BASE)
+        path = outline.get("xmlUrl").removeprefix(BASE_URL)
         got = await client.get(path, headers={"Accept": "application/rss+xml, */*;q=0.1"})
         assert got.status == 200
         feed = feedparser.parse(await got.read())
         assert not feed.bozo, (path, feed.get("bozo_exception"))
         assert feed.version == FEEDPARSER_VERSIONS[outline.get("type")], path
         assert outline.get("version") == "RSS2"
-        assert outline.get("htmlUrl") == f"{BASE}/sections/{path.split('/')[2]}"
+        assert outline.get("htmlUrl") == f"{BASE_URL}/sections/{path.split('/')[2]}"

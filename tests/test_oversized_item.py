@@ -11,8 +11,11 @@ import pytest
 
 from syndicate.model import Article
 from syndicate.render import FORMATS, fit_counted
-from tests.app_fixtures import app_settings, editor_token, record, running_app
-from tests.feed_fixtures import context, hindi_section, numbered_articles
+from tests.helpers.clients import running_app
+from tests.helpers.feeds import context, hindi_section, numbered_articles
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header
 
 URN = "urn:syndicate:article:"
 # Valid (under the 1 MiB request limit, within the tag bound), but RSS and Atom escape its
@@ -77,12 +80,12 @@ def test_an_item_whose_summary_form_is_still_too_large_is_left_out() -> None:
 
 
 async def test_status_warns_of_a_shortened_item(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path)) as client:
-        headers = await editor_token(client)
+    async with running_app(build_settings(tmp_path)) as client:
+        headers = await editor_header(client)
         for i in range(3):
-            body = record(f"small-{i}", sections=["global"])
+            body = live_record(f"small-{i}", sections=["global"])
             assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
-        huge: dict[str, Any] = {**record("huge", sections=["global"]), "body_html": BIG_BODY}
+        huge: dict[str, Any] = {**live_record("huge", sections=["global"]), "body_html": BIG_BODY}
         answer = await client.post("/api/articles", json=huge, headers=headers)
         assert answer.status == 201, await answer.text()
         answer = await client.post(

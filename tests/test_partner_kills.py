@@ -13,14 +13,10 @@ import pytest
 
 from syndicate.config import Settings
 from syndicate.store.base import Store
-from tests.partner_http import (
-    MakeClient,
-    bearer,
-    item_path,
-    pull,
-    pull_all,
-    record,
-)
+from tests.helpers.clients import MakeClient
+from tests.helpers.partners import item_path, pull, pull_all
+from tests.helpers.records import validated_record
+from tests.helpers.tokens import partner_header
 
 FORMATS = ["newsml", "ninjs"]
 NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
@@ -32,9 +28,11 @@ LATER = EMBARGO + timedelta(seconds=1)
 async def test_a_story_killed_while_held_is_never_delivered_after_its_time(
     make_client: MakeClient, store: Store, small: Settings, fmt: str
 ) -> None:
-    plain = await bearer(store)
-    early = await bearer(store, embargoed=True)
-    held = record("killed", small, headline="KILLED-HEADLINE", embargo_until=EMBARGO.isoformat())
+    plain = await partner_header(store)
+    early = await partner_header(store, embargoed=True)
+    held = validated_record(
+        "killed", small, headline="KILLED-HEADLINE", embargo_until=EMBARGO.isoformat()
+    )
     await store.put(held, now=NOW)
     before = await make_client(clock=NOW)
     had, early_cursor = await pull_all(before, fmt, "global", early)
@@ -58,14 +56,14 @@ async def test_a_story_killed_while_held_is_never_delivered_after_its_time(
 async def test_a_story_moved_out_of_a_section_is_canceled_for_its_partners(
     make_client: MakeClient, store: Store, small: Settings, fmt: str
 ) -> None:
-    global_only = await bearer(store, ("global",))
-    india_only = await bearer(store, ("india",))
+    global_only = await partner_header(store, ("global",))
+    india_only = await partner_header(store, ("india",))
     client = await make_client(clock=NOW)
-    await store.put(record("moved", small, headline="For the world"), now=NOW)
+    await store.put(validated_record("moved", small, headline="For the world"), now=NOW)
     had, cursor = await pull_all(client, fmt, "global", global_only)
     assert [(p.status, p.headline) for p in had] == [("usable", "For the world")]
 
-    moved = record("moved", small, headline="INDIA-ONLY-TEXT", sections=["india"])
+    moved = validated_record("moved", small, headline="INDIA-ONLY-TEXT", sections=["india"])
     await store.put(moved, now=NOW + timedelta(minutes=1))
     told, cursor = await pull_all(client, fmt, "global", global_only, cursor)
     # Canceled, with nothing newer than it had: the India text is outside its licence.
@@ -88,10 +86,10 @@ async def test_a_story_moved_out_of_a_section_is_canceled_for_its_partners(
 async def test_a_held_move_into_a_section_reaches_its_partners_only_at_release(
     make_client: MakeClient, store: Store, small: Settings, fmt: str
 ) -> None:
-    global_only = await bearer(store, ("global",))
-    india_only = await bearer(store, ("india",))
-    await store.put(record("story", small, headline="Seen"), now=NOW)
-    moved = record("story", small, headline="HELD-IN-INDIA", sections=["india"])
+    global_only = await partner_header(store, ("global",))
+    india_only = await partner_header(store, ("india",))
+    await store.put(validated_record("story", small, headline="Seen"), now=NOW)
+    moved = validated_record("story", small, headline="HELD-IN-INDIA", sections=["india"])
     await store.put({**moved, "embargo_until": EMBARGO.isoformat()}, now=NOW)
     before = await make_client(clock=NOW)
     told, _ = await pull_all(before, fmt, "global", global_only)

@@ -28,30 +28,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from syndicate.config import Settings, settings_from_mapping
+from syndicate.config import Settings
 from syndicate.errors import NotFound
 from syndicate.store.base import Store
 from syndicate.store.postgres import PostgresStore
 from syndicate.store.sqlite import SQLiteStore
-from syndicate.web.app import create_app
-from tests.conftest import SECTIONS
-from tests.partner_fixtures import parse_xml
-from tests.partner_http import (
-    Pulled,
-    bearer,
-    item_path,
-    news_items,
-    ninjs_items,
-    partner_settings,
-    pull,
-    record,
-)
-from tests.store_fixtures import BACKENDS, create_pg_schema, drop_pg_schema
+from tests.helpers.clients import Client, start_app
+from tests.helpers.iptc import parse_xml
+from tests.helpers.partners import Pulled, item_path, news_items, ninjs_items, pull
+from tests.helpers.records import validated_record
+from tests.helpers.settings import build_settings
+from tests.helpers.stores import BACKENDS, create_pg_schema, drop_pg_schema
+from tests.helpers.tokens import partner_header
 
 EXAMPLES = int(os.environ.get("SYNDICATE_PROMISE_EXAMPLES", "150"))
 STEPS = int(os.environ.get("SYNDICATE_PROMISE_STEPS", "30"))
@@ -126,7 +118,7 @@ class Stored:
 
 
 def _settings() -> Settings:
-    return partner_settings(settings_from_mapping({"sections": SECTIONS}, environ={}), 3)
+    return build_settings(partner_page_size=3)
 
 
 class PartnerPromise(RuleBasedStateMachine):
@@ -147,7 +139,7 @@ class PartnerPromise(RuleBasedStateMachine):
         self.received: dict[tuple[str, str], dict[int, tuple[str, str]]] = {}
         self.tmp = tempfile.mkdtemp(prefix="promise-")
         self.pg: tuple[str, str] | None = None
-        self.client: TestClient[Any, Any] | None = None
+        self.client: Client | None = None
         self.store: Store | None = None
 
     def run(self, coro: Any) -> Any:
@@ -162,17 +154,12 @@ class PartnerPromise(RuleBasedStateMachine):
             store = PostgresStore(self.pg[0], schema=self.pg[1])
         self.store = store
         self.run(store.open())
-        app = create_app(self.settings, store=store, run_scheduler=False, clock=lambda: self.clock)
-
-        async def serve() -> TestClient[Any, Any]:
-            client: TestClient[Any, Any] = TestClient(TestServer(app))
-            await client.start_server()
-            return client
-
-        self.client = self.run(serve())
+        self.client = self.run(
+            start_app(self.settings, store=store, run_scheduler=False, clock=lambda: self.clock)
+        )
         for p in PARTNERS:
             self.headers[p.name] = self.run(
-                bearer(store, tuple(sorted(p.sections)), embargoed=p.embargoed)
+                partner_header(store, tuple(sorted(p.sections)), embargoed=p.embargoed)
             )
             for s in p.sections:
                 self.cursors[(p.name, s)] = None
@@ -207,7 +194,7 @@ class PartnerPromise(RuleBasedStateMachine):
             fields["embargo_until"] = until.isoformat()
             release = until if until > self.clock else None
         result = self.run(
-            self.store.put(record(article_id, self.settings, **fields), now=self.clock)
+            self.store.put(validated_record(article_id, self.settings, **fields), now=self.clock)
         )
         assert result.outcome in ("created", "updated")
         version = result.article.version

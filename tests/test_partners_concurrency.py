@@ -20,8 +20,11 @@ from syndicate.config import Settings
 from syndicate.store.base import Store
 from syndicate.store.postgres import PostgresStore
 from syndicate.web.app import create_app
-from tests.partner_http import bearer, partner_settings, pull, record
-from tests.store_fixtures import StoreFactory
+from tests.helpers.partners import pull
+from tests.helpers.records import validated_record
+from tests.helpers.settings import build_settings
+from tests.helpers.stores import StoreFactory
+from tests.helpers.tokens import partner_header
 
 ARTICLES = 50
 VERSIONS = 100  # 50 x 100 = 5,000 changes in the pulled section
@@ -68,16 +71,16 @@ async def test_cursor_pull_during_a_concurrent_ingest_sees_each_change_once_in_o
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    small = partner_settings(settings, page_size=PAGE_SIZE)
+    small = build_settings(partner_page_size=PAGE_SIZE)
     client = await aiohttp_client(create_app(small, store=store, run_scheduler=False))
-    headers = await bearer(store, ("global",))
+    headers = await partner_header(store, ("global",))
     templates = [
-        record(
+        validated_record(
             f"story-{n:02d}", small, sections=["global", "business"] if n % 7 == 0 else ["global"]
         )
         for n in range(ARTICLES)
     ]
-    noise = [record(f"noise-{n}", small, sections=["sport"]) for n in range(NOISE)]
+    noise = [validated_record(f"noise-{n}", small, sections=["sport"]) for n in range(NOISE)]
     written: list[tuple[str, int]] = []
     half = ARTICLES // 2
     singles: Group = (templates[:half] + noise, 1)

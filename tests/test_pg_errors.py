@@ -18,7 +18,9 @@ import pytest
 from syndicate.errors import StoreError
 from syndicate.store.postgres import PostgresStore, unavailable, with_schema
 from syndicate.web.keys import STORE
-from tests.app_fixtures import app_settings, editor_token, running_app
+from tests.helpers.clients import running_app
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header
 
 pg = pytest.mark.postgres
 
@@ -44,13 +46,10 @@ def test_driver_errors_become_one_store_error_without_their_text() -> None:
 
 
 @pg
-async def test_a_nul_in_an_article_id_is_not_found_on_postgres(
-    tmp_path: Path, pg_location: tuple[str, str]
-) -> None:
-    url, schema = pg_location
-    settings = app_settings(tmp_path, database_url=with_schema(url, schema))
+async def test_a_nul_in_an_article_id_is_not_found_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    settings = build_settings(tmp_path, database_url=pg_url)
     async with running_app(settings) as client:
-        headers = await editor_token(client)
+        headers = await editor_header(client)
         response = await client.get("/api/articles/a%00b", headers=headers)
         assert response.status == 404, await response.text()
         assert (await response.json())["errors"][0]["path"] == ""
@@ -63,11 +62,11 @@ async def test_cut_pool_connections_answer_503_never_500(
     tmp_path: Path, pg_location: tuple[str, str]
 ) -> None:
     url, schema = pg_location
-    settings = app_settings(tmp_path, database_url=with_schema(url, schema))
+    settings = build_settings(tmp_path, database_url=with_schema(url, schema))
     statuses: dict[int, int] = {}
     bad_bodies: list[str] = []
     async with running_app(settings) as client:
-        headers = await editor_token(client)
+        headers = await editor_header(client)
         store = client.app[STORE]
         admin = await asyncpg.connect(url)
         stop = asyncio.Event()

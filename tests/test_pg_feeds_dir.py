@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from syndicate.store.postgres import with_schema
 from syndicate.web.keys import REGENERATOR, STORE
-from tests.app_fixtures import app_settings, record, running_app, wait_until
+from tests.helpers.clients import running_app
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -35,20 +37,16 @@ async def _folder_matches_served(client: TestClient[Any, Any], folder: Path) -> 
     return True
 
 
-async def test_a_follower_writes_what_it_serves(
-    tmp_path: Path, pg_location: tuple[str, str]
-) -> None:
-    url, schema = pg_location
-    database_url = with_schema(url, schema)
+async def test_a_follower_writes_what_it_serves(tmp_path: Path, pg_url: str) -> None:
     leader_dir, follower_dir = tmp_path / "leader-feeds", tmp_path / "follower-feeds"
-    leader_settings = app_settings(
-        tmp_path / "a", database_url=database_url, feeds_dir=str(leader_dir), run_scheduler=False
+    leader_settings = build_settings(
+        tmp_path / "a", database_url=pg_url, feeds_dir=str(leader_dir), run_scheduler=False
     )
-    follower_settings = app_settings(
-        tmp_path / "b", database_url=database_url, feeds_dir=str(follower_dir), run_scheduler=False
+    follower_settings = build_settings(
+        tmp_path / "b", database_url=pg_url, feeds_dir=str(follower_dir), run_scheduler=False
     )
     async with running_app(leader_settings) as leader:
-        await leader.app[STORE].put(record("first", sections=["sport"]), now=datetime.now(UTC))
+        await leader.app[STORE].put(live_record("first", sections=["sport"]), now=datetime.now(UTC))
         await leader.app[REGENERATOR].regenerate()
         async with running_app(follower_settings) as follower:
             await wait_until(
@@ -56,7 +54,9 @@ async def test_a_follower_writes_what_it_serves(
                 timeout=1.0,
                 what="a fresh follower's folder to hold the stored feeds",
             )
-            await leader.app[STORE].put(record("second", sections=["sport"]), now=datetime.now(UTC))
+            await leader.app[STORE].put(
+                live_record("second", sections=["sport"]), now=datetime.now(UTC)
+            )
             await leader.app[REGENERATOR].regenerate(["sport"])
 
             async def has_second() -> bool:

@@ -7,14 +7,12 @@ A frozen process (SIGSTOP, a blocked loop) is played by a store that simply stop
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 
-from syndicate.store.postgres import LEASE_SECONDS, PostgresStore
-from tests.app_fixtures import wait_until
-
-PgFactory = Callable[[], PostgresStore]
+from syndicate.store.postgres import LEASE_SECONDS
+from tests.helpers.stores import PgFactory
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 

@@ -17,11 +17,13 @@ import pytest
 
 from syndicate.errors import StoreError
 from syndicate.model import FeedDocument
-from syndicate.store.postgres import PostgresStore, with_schema
+from syndicate.store.postgres import PostgresStore
 from syndicate.web.keys import STORE
-from tests.app_fixtures import app_settings, editor_token, running_app, scrape, wait_until
-
-PgFactory = Callable[[], PostgresStore]
+from tests.helpers.clients import running_app, scrape
+from tests.helpers.settings import build_settings
+from tests.helpers.stores import PgFactory
+from tests.helpers.tokens import editor_header
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -98,10 +100,9 @@ async def test_shutdown_closes_the_lock_and_pool_whatever_the_listener_did(
 
 
 async def test_healthz_says_degraded_while_the_database_is_not_heard(
-    tmp_path: Path, pg_location: tuple[str, str]
+    tmp_path: Path, pg_url: str
 ) -> None:
-    url, schema = pg_location
-    settings = app_settings(tmp_path, database_url=with_schema(url, schema))
+    settings = build_settings(tmp_path, database_url=pg_url)
     async with running_app(settings) as client:
         store = client.app[STORE]
         assert isinstance(store, PostgresStore)
@@ -126,7 +127,7 @@ async def test_healthz_says_degraded_while_the_database_is_not_heard(
         started = time.monotonic()
         await wait_until(lambda: healthz(503), timeout=5, what="/healthz to say degraded")
         assert time.monotonic() - started < 5
-        status = await client.get("/api/status", headers=await editor_token(client))
+        status = await client.get("/api/status", headers=await editor_header(client))
         assert (await status.json())["store"]["degraded"] is True
         metrics = await scrape(client)
         assert "syndicate_store_degraded 1.0" in metrics.splitlines()

@@ -14,16 +14,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from syndicate.store.postgres import with_schema
 from syndicate.web.keys import SCHEDULER
-from tests.app_fixtures import (
-    app_settings,
-    editor_token,
-    feed_text,
-    record,
-    running_app,
-    wait_until,
-)
+from tests.helpers.clients import feed_text, running_app
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -39,16 +35,12 @@ async def _carries(client: TestClient[Any, Any], text: str) -> bool:
     return True
 
 
-async def test_a_save_on_a_follower_goes_out_within_the_delay(
-    tmp_path: Path, pg_location: tuple[str, str]
-) -> None:
-    url, schema = pg_location
-    database_url = with_schema(url, schema)
+async def test_a_save_on_a_follower_goes_out_within_the_delay(tmp_path: Path, pg_url: str) -> None:
 
     def settings(name: str) -> Any:
-        return app_settings(
+        return build_settings(
             tmp_path / name,
-            database_url=database_url,
+            database_url=pg_url,
             feeds_dir=str(tmp_path / name / "feeds"),
             publish_delay=DELAY,
         )
@@ -71,10 +63,10 @@ async def test_a_save_on_a_follower_goes_out_within_the_delay(
             await wait_until(
                 lambda: _carries(follower, ""), timeout=5, what="the follower to serve feeds"
             )
-            auth = await editor_token(follower)
+            auth = await editor_header(follower)
             saved_at = time.time()
             response = await follower.post(
-                "/api/articles", json=record("on-follower", sections=["sport"]), headers=auth
+                "/api/articles", json=live_record("on-follower", sections=["sport"]), headers=auth
             )
             assert response.status == 201, await response.text()
             for client, who in ((leader, "leader"), (follower, "follower")):

@@ -12,20 +12,16 @@ from __future__ import annotations
 import asyncio
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from syndicate.config import settings_from_mapping
 from syndicate.regenerate import Regenerator
 from syndicate.served import FeedCache
-from syndicate.store.postgres import PostgresStore
-from tests.app_fixtures import record
-from tests.conftest import SECTIONS
-
-PgFactory = Callable[[], PostgresStore]
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.stores import PgFactory
 
 pytestmark = pytest.mark.postgres
 
@@ -45,9 +41,7 @@ async def test_the_newest_render_wins_whatever_order_renders_save_in(
     for name in ("a", "b"):
         store = pg_factory()
         await store.open()
-        settings = settings_from_mapping(
-            {"sections": SECTIONS}, environ={}, feeds_dir=str(tmp_path / name)
-        )
+        settings = build_settings(feeds_dir=str(tmp_path / name))
         regenerator = Regenerator(settings, store, FeedCache())
         # As the app's follower does: a save heard from elsewhere reloads that section.
         await store.subscribe_feeds(
@@ -67,7 +61,9 @@ async def test_the_newest_render_wins_whatever_order_renders_save_in(
         older, newer = (first, second) if round_no % 2 else (second, first)
         stale = asyncio.ensure_future(older.regenerate([SECTION]))
         await asyncio.sleep(0)  # let it read the store before the story lands
-        await newer.store.put(record(f"r{round_no}", sections=[SECTION]), now=datetime.now(UTC))
+        await newer.store.put(
+            live_record(f"r{round_no}", sections=[SECTION]), now=datetime.now(UTC)
+        )
         await asyncio.gather(stale, newer.regenerate([SECTION]))
         [stored] = [d for d in await first.store.load_feeds(SECTION) if d.name == "rss.xml"]
         if headline not in _titles(stored.body):

@@ -11,24 +11,16 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from aiohttp.test_utils import TestClient
 
 from syndicate.regenerate import SectionResult
 from syndicate.schedule import PUBLISH_JOB, WATCH_JOB
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.keys import REGENERATOR, SCHEDULER, STORE
-from tests.app_fixtures import (
-    app_settings,
-    editor_token,
-    feed_text,
-    record,
-    running_app,
-    wait_until,
-)
-
-Client = TestClient[Any, Any]
+from tests.helpers.clients import Client, feed_text, running_app
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header
+from tests.helpers.waiting import wait_until
 
 DELAY = 0.5
 # What a run itself may take on a slow machine, on top of the delay.
@@ -68,13 +60,13 @@ async def served_nowhere(client: Client, text: str, sections: list[str]) -> bool
 
 
 async def test_a_save_goes_out_within_the_publish_delay(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path, publish_delay=DELAY)) as client:
+    async with running_app(build_settings(tmp_path, publish_delay=DELAY)) as client:
         await started(client)
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         story = marker("saved")
         saved_at = time.time()
         response = await client.post(
-            "/api/articles", json=record(story, sections=["sport"]), headers=auth
+            "/api/articles", json=live_record(story, sections=["sport"]), headers=auth
         )
         assert response.status == 201, await response.text()
 
@@ -89,13 +81,13 @@ async def test_a_save_goes_out_within_the_publish_delay(tmp_path: Path) -> None:
 
 
 async def test_a_withdrawal_leaves_the_feed_within_the_publish_delay(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path, publish_delay=DELAY)) as client:
+    async with running_app(build_settings(tmp_path, publish_delay=DELAY)) as client:
         await started(client)
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         story = marker("killed")
         headline = f"headline {story}"
         response = await client.post(
-            "/api/articles", json=record(story, sections=["sport"]), headers=auth
+            "/api/articles", json=live_record(story, sections=["sport"]), headers=auth
         )
         assert response.status == 201, await response.text()
         await wait_until(
@@ -117,9 +109,9 @@ async def test_a_withdrawal_leaves_the_feed_within_the_publish_delay(tmp_path: P
 
 async def test_a_burst_of_saves_makes_one_run_or_two(tmp_path: Path) -> None:
     delay = 1.0
-    async with running_app(app_settings(tmp_path, publish_delay=delay)) as client:
+    async with running_app(build_settings(tmp_path, publish_delay=delay)) as client:
         await started(client)
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         runs: list[SectionResult] = []
         client.app[REGENERATOR].observers.append(runs.append)
         stories = [marker(f"burst{n}") for n in range(20)]
@@ -129,7 +121,7 @@ async def test_a_burst_of_saves_makes_one_run_or_two(tmp_path: Path) -> None:
 
         async def save(story: str) -> None:
             response = await client.post(
-                "/api/articles", json=record(story, sections=["sport"]), headers=auth
+                "/api/articles", json=live_record(story, sections=["sport"]), headers=auth
             )
             assert response.status == 201, await response.text()
 
@@ -156,13 +148,13 @@ async def test_a_burst_of_saves_makes_one_run_or_two(tmp_path: Path) -> None:
 
 async def test_a_stream_of_saves_does_not_postpone_the_first(tmp_path: Path) -> None:
     delay = 1.0
-    async with running_app(app_settings(tmp_path, publish_delay=delay)) as client:
+    async with running_app(build_settings(tmp_path, publish_delay=delay)) as client:
         await started(client)
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         first = marker("first")
         first_at = time.time()
         response = await client.post(
-            "/api/articles", json=record(first, sections=["sport"]), headers=auth
+            "/api/articles", json=live_record(first, sections=["sport"]), headers=auth
         )
         assert response.status == 201
 
@@ -170,7 +162,9 @@ async def test_a_stream_of_saves_does_not_postpone_the_first(tmp_path: Path) -> 
             # A save every 0.2 s, for longer than the delay and the deadline together.
             while True:
                 await client.post(
-                    "/api/articles", json=record(marker("more"), sections=["sport"]), headers=auth
+                    "/api/articles",
+                    json=live_record(marker("more"), sections=["sport"]),
+                    headers=auth,
                 )
                 await asyncio.sleep(0.2)
 
@@ -188,14 +182,14 @@ async def test_a_stream_of_saves_does_not_postpone_the_first(tmp_path: Path) -> 
 
 
 async def test_publish_delay_zero_leaves_only_the_timer(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path, publish_delay=0)) as client:
+    async with running_app(build_settings(tmp_path, publish_delay=0)) as client:
         await started(client)
         scheduler = client.app[SCHEDULER]
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         story = marker("timer-only")
         headline = f"headline {story}"
         response = await client.post(
-            "/api/articles", json=record(story, sections=["sport"]), headers=auth
+            "/api/articles", json=live_record(story, sections=["sport"]), headers=auth
         )
         assert response.status == 201
         # No run is due and nobody watches for changes: only the (hourly) timer.
@@ -215,14 +209,14 @@ async def test_publish_delay_zero_leaves_only_the_timer(tmp_path: Path) -> None:
 async def test_a_change_stored_by_another_process_goes_out_too(tmp_path: Path) -> None:
     # `syndicate ingest` from a shell writes the store directly: the leader hears of it only
     # by watching the store's change seqs.
-    async with running_app(app_settings(tmp_path, publish_delay=DELAY)) as client:
+    async with running_app(build_settings(tmp_path, publish_delay=DELAY)) as client:
         await started(client)
         story = marker("cli")
         other = SQLiteStore(f"sqlite:///{tmp_path / 'store.db'}")
         await other.open()
         try:
             stored_at = time.time()
-            await other.put(record(story, sections=["sport"]), now=datetime.now(UTC))
+            await other.put(live_record(story, sections=["sport"]), now=datetime.now(UTC))
         finally:
             await other.close()
         seen = await wait_until(

@@ -11,8 +11,8 @@ from syndicate.publish import publish, write_copy
 from syndicate.regenerate import Regenerator
 from syndicate.served import FeedCache
 from syndicate.store.base import Store
-from tests.reader_fixtures import fill
-from tests.test_reader_pages import BASE, reader_settings
+from tests.helpers.readers import fill, reader_settings
+from tests.helpers.settings import BASE_URL
 
 WHEN = datetime(2024, 5, 1, 4, 30, 7, tzinfo=UTC).timestamp()
 
@@ -50,7 +50,7 @@ def test_without_an_mtime_nothing_is_touched(tmp_path: Path) -> None:
 async def test_regenerated_files_carry_each_feeds_last_modified(
     store: Store, tmp_path: Path
 ) -> None:
-    await fill(store, BASE)
+    await fill(store, BASE_URL)
     settings = reader_settings(tmp_path)
     cache = FeedCache()
     rendered_at = datetime(2024, 7, 1, 12, 30, 5, tzinfo=UTC)  # not the time of writing

@@ -4,10 +4,8 @@ that fail with 500, hang past the sender's timeout and answer 429 with Retry-Aft
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,11 +14,14 @@ import pytest
 
 from syndicate.clock import utc_now
 from syndicate.push import check_url, sign, subscribe
-from syndicate.tokens import new_token
 from syndicate.web.keys import STORE
-from tests.app_fixtures import app_settings, editor_token, record, running_app
-from tests.partner_http import pull_all
-from tests.push_receiver import Receiver
+from tests.helpers.clients import running_app
+from tests.helpers.partners import pull_all
+from tests.helpers.receivers import Receiver
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import auth_header, create_token, editor_header
+from tests.helpers.waiting import wait_until
 
 PARTNER_SECTIONS = ("global", "india")
 
@@ -50,13 +51,6 @@ def in_order_per_item(receiver: Receiver) -> bool:
     return True
 
 
-async def wait_for(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        await asyncio.sleep(0.1)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["newsml", "ninjs"])
 async def test_every_change_arrives_once_in_order_through_failing_receivers(
@@ -64,30 +58,24 @@ async def test_every_change_arrives_once_in_order_through_failing_receivers(
 ) -> None:
     receiver = Receiver(hang_seconds=1.0)
     url = await receiver.start()
-    settings = app_settings(
-        tmp_path, push_timeout=0.4, publish_delay=0.2, base_url="https://news.example"
-    )
+    settings = build_settings(tmp_path, push_timeout=0.4, publish_delay=0.2)
     try:
         async with running_app(settings) as client:
             store = client.app[STORE]
-            editor = await editor_token(client)
-            secret, digest = new_token()
-            await store.add_token(
-                name="agency", role="partner", token_hash=digest, sections=PARTNER_SECTIONS,
-                now=datetime.now(UTC),
-            )  # fmt: skip
-            partner = {"Authorization": f"Bearer {secret}"}
+            editor = await editor_header(client)
+            secret = await create_token(store, "partner", sections=PARTNER_SECTIONS, name="agency")
+            partner = auth_header(secret)
             destination = await subscribe(store, "agency", url, fmt, (), now=utc_now())
             receiver.secret = destination.secret
 
             embargo = datetime.now(UTC) + timedelta(seconds=3)
             steps: list[tuple[str, dict[str, Any]]] = [
-                ("post", record("a", sections=["global"])),
-                ("post", record("b", sections=["india", "sport"])),
-                ("post", {**record("a", sections=["global"]), "headline": "a, corrected"}),
-                ("post", record("c", sections=["global"], embargo_until=embargo)),
-                ("post", record("elsewhere", sections=["sport"])),
-                ("post", {**record("b", sections=["sport"]), "headline": "b moved out"}),
+                ("post", live_record("a", sections=["global"])),
+                ("post", live_record("b", sections=["india", "sport"])),
+                ("post", {**live_record("a", sections=["global"]), "headline": "a, corrected"}),
+                ("post", live_record("c", sections=["global"], embargo_until=embargo)),
+                ("post", live_record("elsewhere", sections=["sport"])),
+                ("post", {**live_record("b", sections=["sport"]), "headline": "b moved out"}),
                 ("delete", {"id": "a"}),
             ]
             for how, body in steps:
@@ -102,7 +90,7 @@ async def test_every_change_arrives_once_in_order_through_failing_receivers(
                 want = await expected_by_pull(client, fmt, partner)
                 return ("c", 1, "usable", "headline c") in want and received(receiver) == want
 
-            await wait_for(complete, 60, "every notice at the receiver")
+            await wait_until(complete, timeout=60, what="every notice at the receiver", every=0.1)
             assert in_order_per_item(receiver)
             assert receiver.bad_signatures == 0
             assert set(receiver.failures) == {"500", "hang", "429"}  # each fault was met
@@ -136,11 +124,7 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
 
 async def _one_partner(client: Any, url: str, fmt: str = "ninjs") -> tuple[str, Any]:
     store = client.app[STORE]
-    _, digest = new_token()
-    await store.add_token(
-        name="agency", role="partner", token_hash=digest, sections=("global",),
-        now=datetime.now(UTC),
-    )  # fmt: skip
+    await create_token(store, "partner", sections=("global",), name="agency")
     destination = await subscribe(store, "agency", url, fmt, (), now=utc_now())
     return destination.secret, destination
 
@@ -149,19 +133,21 @@ async def test_a_refused_delivery_is_parked_and_the_rest_go_on(tmp_path: Path) -
     # The receiver refuses its first request for good (400), then takes everything.
     receiver = Receiver(behaviour=lambda n: "400" if n == 1 else "ok")
     url = await receiver.start()
-    settings = app_settings(tmp_path, push_timeout=0.4, publish_delay=0.2, push_dead_after=600)
+    settings = build_settings(tmp_path, push_timeout=0.4, publish_delay=0.2, push_dead_after=600)
     try:
         async with running_app(settings) as client:
             receiver.secret, destination = await _one_partner(client, url)
-            editor = await editor_token(client)
+            editor = await editor_header(client)
             for n in range(3):
-                body = record(f"r{n}", sections=["global"])
+                body = live_record(f"r{n}", sections=["global"])
                 assert (await client.post("/api/articles", json=body, headers=editor)).status == 201
 
             async def two_arrived() -> bool:
                 return len(receiver.unique()) == 2
 
-            await wait_for(two_arrived, 30, "the two after the refused one")
+            await wait_until(
+                two_arrived, timeout=30, what="the two after the refused one", every=0.1
+            )
             status = await (await client.get("/api/status", headers=editor)).json()
             (shown,) = status["push"]
             assert shown["dead"] == 1 and shown["last_error"] == "HTTP 400"
@@ -169,11 +155,7 @@ async def test_a_refused_delivery_is_parked_and_the_rest_go_on(tmp_path: Path) -
 
             # An admin replays from the start: the same items again, under the same keys.
             keys = set(receiver.unique())
-            admin_secret, admin_digest = new_token()
-            await client.app[STORE].add_token(
-                name="ops", role="admin", token_hash=admin_digest, now=datetime.now(UTC)
-            )
-            admin = {"Authorization": f"Bearer {admin_secret}"}
+            admin = auth_header(await create_token(client.app[STORE], "admin", name="ops"))
             resp = await client.post(f"/api/push/{destination.id}/replay", headers=admin)
             assert resp.status == 200, await resp.text()
             before = len(receiver.got)
@@ -181,7 +163,7 @@ async def test_a_refused_delivery_is_parked_and_the_rest_go_on(tmp_path: Path) -
             async def replayed() -> bool:
                 return len(receiver.got) >= before + 3
 
-            await wait_for(replayed, 30, "the replay")
+            await wait_until(replayed, timeout=30, what="the replay", every=0.1)
             # The refused one arrives on replay; the two it had come again under their keys.
             assert keys < set(receiver.unique()) and len(receiver.unique()) == 3
     finally:
@@ -193,19 +175,21 @@ async def test_a_receiver_down_for_longer_than_push_dead_after_gets_it_parked(
 ) -> None:
     receiver = Receiver(behaviour=lambda n: "500")
     url = await receiver.start()
-    settings = app_settings(tmp_path, push_timeout=0.4, publish_delay=0.2, push_dead_after=1.5)
+    settings = build_settings(tmp_path, push_timeout=0.4, publish_delay=0.2, push_dead_after=1.5)
     try:
         async with running_app(settings) as client:
             receiver.secret, _ = await _one_partner(client, url)
-            editor = await editor_token(client)
-            body = record("down", sections=["global"])
+            editor = await editor_header(client)
+            body = live_record("down", sections=["global"])
             assert (await client.post("/api/articles", json=body, headers=editor)).status == 201
 
             async def parked() -> bool:
                 status = await (await client.get("/api/status", headers=editor)).json()
                 return bool(status["push"] and status["push"][0]["dead"] == 1)
 
-            await wait_for(parked, 30, "the delivery to be parked as dead")
+            await wait_until(
+                parked, timeout=30, what="the delivery to be parked as dead", every=0.1
+            )
             assert receiver.failures["500"] >= 2  # retried with backoff before giving up
             assert receiver.got == []
     finally:
@@ -217,26 +201,24 @@ async def test_an_embargo_partner_is_pushed_the_held_story_early_marked_embargoe
 ) -> None:
     receiver = Receiver(behaviour=lambda n: "ok")
     url = await receiver.start()
-    settings = app_settings(tmp_path, push_timeout=0.4, publish_delay=0.2)
+    settings = build_settings(tmp_path, push_timeout=0.4, publish_delay=0.2)
     try:
         async with running_app(settings) as client:
             store = client.app[STORE]
-            _, digest = new_token()
-            await store.add_token(
-                name="early", role="partner", token_hash=digest, sections=("global",),
-                embargoed=True, now=datetime.now(UTC),
-            )  # fmt: skip
+            await create_token(store, "partner", sections=("global",), embargoed=True, name="early")
             destination = await subscribe(store, "early", url, "newsml", (), now=utc_now())
             receiver.secret = destination.secret
-            editor = await editor_token(client)
+            editor = await editor_header(client)
             embargo = datetime.now(UTC) + timedelta(hours=1)
-            body = record("scoop", sections=["global"], embargo_until=embargo)
+            body = live_record("scoop", sections=["global"], embargo_until=embargo)
             assert (await client.post("/api/articles", json=body, headers=editor)).status == 201
 
             async def arrived() -> bool:
                 return len(receiver.unique()) == 1
 
-            await wait_for(arrived, 30, "the held story at the embargo partner")
+            await wait_until(
+                arrived, timeout=30, what="the held story at the embargo partner", every=0.1
+            )
             (item,) = receiver.unique().values()
             assert item.status == "usable" and item.embargoed is not None
             # The release time, as the record has it (to the millisecond).

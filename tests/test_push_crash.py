@@ -10,7 +10,6 @@ import asyncio
 import json
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,10 +18,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.app_fixtures import record
-from tests.push_receiver import Receiver
-from tests.served import child_env, free_port
-from tests.store_fixtures import BACKENDS, create_pg_schema, drop_pg_schema
+from tests.helpers.processes import SYNDICATE, child_env, free_port, run_syndicate, wait_for_log
+from tests.helpers.receivers import Receiver
+from tests.helpers.records import live_record
+from tests.helpers.stores import BACKENDS, create_pg_schema, drop_pg_schema
+from tests.helpers.tokens import auth_header
 
 pytestmark = pytest.mark.slow
 CONFIG = (
@@ -52,28 +52,18 @@ class Sender:
         self.logs: list[Any] = []
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "syndicate", "--config", "syndicate.toml", *args],
-            cwd=self.folder, env=self.env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
+        return run_syndicate(self.folder, *args, env=self.env, timeout=60)
 
     def start(self) -> int:
         port = free_port()
         log = (self.folder / f"serve-{port}.log").open("wb")
         self.logs.append(log)
         self.procs[port] = subprocess.Popen(
-            [sys.executable, "-m", "syndicate", "--config", "syndicate.toml", "serve"],
+            [*SYNDICATE, "--config", "syndicate.toml", "serve"],
             cwd=self.folder, env=self.env | {"SYNDICATE_PORT": str(port)},
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
-        path = self.folder / f"serve-{port}.log"
-        while b"Syndicate serving on" not in path.read_bytes():
-            assert self.procs[port].poll() is None, path.read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
+        wait_for_log(self.procs[port], self.folder / f"serve-{port}.log")
         return port
 
     def kill(self, port: int) -> None:
@@ -97,7 +87,7 @@ async def _pulled(session: aiohttp.ClientSession, port: int, partner: str) -> se
             params = {"since": since} if since else {}
             async with session.get(
                 f"http://127.0.0.1:{port}/partners/ninjs/{section}.json",
-                headers={"Authorization": f"Bearer {partner}"}, params=params,
+                headers=auth_header(partner), params=params,
             ) as resp:  # fmt: skip
                 if resp.status == 204:
                     break
@@ -113,7 +103,7 @@ async def _leader(session: aiohttp.ClientSession, ports: list[int], editor: str)
     while time.monotonic() < deadline:
         for port in ports:
             async with session.get(
-                f"http://127.0.0.1:{port}/api/status", headers={"Authorization": f"Bearer {editor}"}
+                f"http://127.0.0.1:{port}/api/status", headers=auth_header(editor)
             ) as resp:
                 if resp.status == 200 and (await resp.json())["scheduler"]["leader"]:
                     return port
@@ -142,7 +132,7 @@ async def test_pushes_survive_a_killed_sender(tmp_path: Path, backend: str) -> N
         ports = [sender.start()] + ([sender.start()] if backend == "postgres" else [])
         embargo = datetime.now(UTC) + timedelta(seconds=4)
         async with aiohttp.ClientSession() as session:
-            auth = {"Authorization": f"Bearer {editor}"}
+            auth = auth_header(editor)
 
             async def save(body: dict[str, Any], port: int) -> None:
                 async with session.post(
@@ -151,8 +141,8 @@ async def test_pushes_survive_a_killed_sender(tmp_path: Path, backend: str) -> N
                     assert resp.status in (200, 201), await resp.text()
 
             for n in range(8):
-                await save(record(f"s{n}", sections=[SECTIONS[n % 2]]), ports[-1])
-            await save(record("held", sections=["global"], embargo_until=embargo), ports[-1])
+                await save(live_record(f"s{n}", sections=[SECTIONS[n % 2]]), ports[-1])
+            await save(live_record("held", sections=["global"], embargo_until=embargo), ports[-1])
             leader = await _leader(session, ports, editor)
             deadline = time.monotonic() + 30
             while len(receiver.got) < 3:  # deliveries under way, not all done
@@ -162,8 +152,8 @@ async def test_pushes_survive_a_killed_sender(tmp_path: Path, backend: str) -> N
             ports.remove(leader)
             ports.append(sender.start())  # restarted (on PostgreSQL the other one leads now)
             for n in range(8):
-                await save({**record(f"s{n}", sections=[SECTIONS[n % 2]]), "headline": f"v2 {n}"},
-                           ports[0])  # fmt: skip
+                again = {**live_record(f"s{n}", sections=[SECTIONS[n % 2]]), "headline": f"v2 {n}"}
+                await save(again, ports[0])
             async with session.delete(f"http://127.0.0.1:{ports[0]}/api/articles/s3", headers=auth):
                 pass
 

@@ -19,24 +19,21 @@ from syndicate.model import Article
 from syndicate.render import FORMATS, FeedContext
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record
-from tests.app_fixtures import (
-    app_settings,
-    editor_token,
-    feed_text,
-    record,
-    running_app,
-    wait_until,
-)
+from tests.helpers.clients import feed_text, running_app
+from tests.helpers.records import live_record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header
+from tests.helpers.waiting import wait_until
 
 
 async def test_an_unschedulable_release_never_stops_the_others(tmp_path: Path) -> None:
-    settings = app_settings(tmp_path)
+    settings = build_settings(tmp_path)
     store = SQLiteStore(settings.database_url)
     await store.open()
     now = datetime.now(UTC)
     soon = now + timedelta(seconds=2)
     for article_id, until in (("bad", now + timedelta(hours=1)), ("good", soon)):
-        raw = record(article_id, sections=["global"], embargo_until=until)
+        raw = live_record(article_id, sections=["global"], embargo_until=until)
         await store.put(validate_record(raw, settings), now=now)
     await store.close()
     # What validation now refuses, planted as an older version could have stored it: a
@@ -51,7 +48,7 @@ async def test_an_unschedulable_release_never_stops_the_others(tmp_path: Path) -
 
         await wait_until(released, timeout=10, what="the good embargo's release")
         assert datetime.now(UTC) >= soon
-        headers = await editor_token(client)
+        headers = await editor_header(client)
         answer = await client.get("/api/status", headers=headers)
         assert answer.status == 200
         status = await answer.json()
@@ -59,7 +56,7 @@ async def test_an_unschedulable_release_never_stops_the_others(tmp_path: Path) -
         assert named["bad"]["stage"] == "schedule" and "Error" in named["bad"]["error"]
         assert "headline bad" not in (await feed_text(client, "global", "rss.xml") or "")
         # Storing another embargoed story still works and it is scheduled.
-        later = record(
+        later = live_record(
             "later", sections=["global"], embargo_until=datetime.now(UTC) + timedelta(seconds=1)
         )
         assert (await client.post("/api/articles", json=later, headers=headers)).status == 201
@@ -83,10 +80,12 @@ async def test_an_article_a_renderer_fails_on_is_left_out_and_named(
 
     # Patched here, so rendered here: worker processes would not see the patch.
     monkeypatch.setitem(FORMATS, name, replace(FORMATS[name], render=fragile))
-    async with running_app(app_settings(tmp_path, run_scheduler=False, render_workers=0)) as client:
-        headers = await editor_token(client)
+    async with running_app(
+        build_settings(tmp_path, run_scheduler=False, render_workers=0)
+    ) as client:
+        headers = await editor_header(client)
         for article_id in ("first", "poison", "last"):
-            body: dict[str, Any] = record(article_id, sections=["global"])
+            body: dict[str, Any] = live_record(article_id, sections=["global"])
             assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
         answer = await client.post(
             "/api/regenerate", json={"sections": ["global"]}, headers=headers
@@ -137,9 +136,11 @@ def test_syndicate_status_names_what_was_left_out() -> None:
 async def test_a_renderer_that_fails_on_every_article_keeps_the_last_good_feed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with running_app(app_settings(tmp_path, run_scheduler=False, render_workers=0)) as client:
-        headers = await editor_token(client)
-        body: dict[str, Any] = record("kept", sections=["global"])
+    async with running_app(
+        build_settings(tmp_path, run_scheduler=False, render_workers=0)
+    ) as client:
+        headers = await editor_header(client)
+        body: dict[str, Any] = live_record("kept", sections=["global"])
         assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
         await client.post("/api/regenerate", json={"sections": ["global"]}, headers=headers)
         before = await feed_text(client, "global", "rss.xml")
@@ -151,7 +152,7 @@ async def test_a_renderer_that_fails_on_every_article_keeps_the_last_good_feed(
             return b""
 
         monkeypatch.setitem(FORMATS, "rss", replace(FORMATS["rss"], render=broken))
-        body = record("newer", sections=["global"])
+        body = live_record("newer", sections=["global"])
         assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
         answer = await client.post(
             "/api/regenerate", json={"sections": ["global"]}, headers=headers

@@ -8,37 +8,20 @@ A real `syndicate serve` in a subprocess; screenshots under test-output/screensh
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser import axe_violations, screenshot
-from tests.reader_fixtures import ARABIC_HEADLINE, HINDI_HEADLINE, READER_SECTIONS, reader_records
-from tests.served import child_env, free_port
+from tests.helpers.browser import axe_violations, screenshot
+from tests.helpers.processes import child_env, free_port, run_syndicate, serving
+from tests.helpers.readers import reader_records
+from tests.helpers.settings import READER_SECTIONS, config_toml
+from tests.helpers.texts import ARABIC_HEADLINE, HINDI_HEADLINE
 
 ELSEWHERE = "https://elsewhere.example/markets/en-2"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def _toml(sections: dict[str, Any]) -> str:
-    lines = ['[syndicate]\nsite_title = "Syndicate News"\n']
-    for slug, values in sections.items():
-        lines.append(f"[sections.{slug}]")
-        for key, value in values.items():
-            if isinstance(value, dict):
-                inner = ", ".join(
-                    f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in value.items()
-                )
-                lines.append(f"{key} = {{ {inner} }}")
-            else:
-                lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-        lines.append("")
-    return "\n".join(lines)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +30,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("reader-site")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    (tmp / "syndicate.toml").write_text(_toml(READER_SECTIONS), encoding="utf-8")
+    config = config_toml(READER_SECTIONS, site_title="Syndicate News")
+    (tmp / "syndicate.toml").write_text(config, encoding="utf-8")
     visible, hidden = reader_records(base)
     # The withdrawn record needs an editor's DELETE; held ones are enough to stay hidden here.
     records = visible + [r for r in hidden if r["id"] != "withdrawn-1"]
@@ -55,25 +39,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
     )
     env = child_env(tmp, {"SYNDICATE_PORT": str(port), "SYNDICATE_BASE_URL": base})
-    command = [sys.executable, "-m", "syndicate", "--config", "syndicate.toml"]
-    for args in (["ingest", "articles.ndjson"], ["regenerate"]):
-        done = subprocess.run(
-            command + args, cwd=tmp, env=env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-    log = (tmp / "serve.log").open("wb")
-    proc = subprocess.Popen([*command, "serve"], cwd=tmp, env=env, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 30
-        while b"Syndicate serving on" not in (tmp / "serve.log").read_bytes():
-            assert proc.poll() is None, (tmp / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not start within 30 s"
-            time.sleep(0.05)
+    run_syndicate(tmp, "ingest", "articles.ndjson", env=env)
+    run_syndicate(tmp, "regenerate", env=env)
+    with serving(tmp, env):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
 
 
 def _lang_dir(page: Any) -> tuple[str, str]:

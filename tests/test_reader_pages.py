@@ -15,45 +15,21 @@ from typing import Any
 
 import lxml.html
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from syndicate.config import Settings, settings_from_mapping
 from syndicate.store.base import Store
-from syndicate.web.app import create_app
 from syndicate.web.keys import REGENERATOR, STORE
-from tests.import_fixtures import seed_page
-from tests.reader_fixtures import (
-    ARABIC_HEADLINE,
-    HIDDEN_HEADLINES,
-    HINDI_HEADLINE,
-    READER_SECTIONS,
-    fill,
-)
-from tests.web_fixtures import add_token, bearer, record
-
-Client = TestClient[Any, Any]
-BASE = "https://news.example"
-
-
-def reader_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": f"sqlite:///{tmp_path / 'store.db'}",
-        "feeds_dir": str(tmp_path / "feeds"),
-        "base_url": BASE,
-        "site_title": "Syndicate News",
-        "feed_max_age": 45,
-    }
-    values.update(overrides)
-    return settings_from_mapping({"syndicate": values, "sections": READER_SECTIONS}, environ={})
+from tests.helpers.clients import Client
+from tests.helpers.imports import seed_page
+from tests.helpers.readers import HIDDEN_HEADLINES, reader_site
+from tests.helpers.records import record
+from tests.helpers.settings import BASE_URL, READER_SECTIONS
+from tests.helpers.texts import ARABIC_HEADLINE, HINDI_HEADLINE
+from tests.helpers.tokens import auth_header, create_token
 
 
 @pytest.fixture
 async def client(store: Store, tmp_path: Path) -> AsyncIterator[Client]:
-    await fill(store, BASE)
-    app = create_app(reader_settings(tmp_path), store=store, run_scheduler=False)
-    async with TestClient(TestServer(app)) as made:
-        results = await app[REGENERATOR].regenerate()
-        assert [r.error for r in results] == [None] * len(results)
+    async with reader_site(store, tmp_path) as made:
         yield made
 
 
@@ -111,9 +87,9 @@ async def test_a_section_page_shows_what_its_feed_shows_in_its_language(client: 
 async def test_a_section_page_has_subscribe_and_autodiscovery_links(client: Client) -> None:
     doc = await _page(client, "/sections/business")
     expected = {
-        ("application/rss+xml", f"{BASE}/feeds/business/rss.xml"),
-        ("application/atom+xml", f"{BASE}/feeds/business/atom.xml"),
-        ("application/feed+json", f"{BASE}/feeds/business/feed.json"),
+        ("application/rss+xml", f"{BASE_URL}/feeds/business/rss.xml"),
+        ("application/atom+xml", f"{BASE_URL}/feeds/business/atom.xml"),
+        ("application/feed+json", f"{BASE_URL}/feeds/business/feed.json"),
     }
     head = doc.xpath('//head/link[@rel="alternate"]')
     assert {(link.get("type"), link.get("href")) for link in head} == expected
@@ -121,7 +97,7 @@ async def test_a_section_page_has_subscribe_and_autodiscovery_links(client: Clie
     subscribe = doc.xpath('//nav[contains(@class, "subscribe")]//a')
     assert {(a.get("type"), a.get("href")) for a in subscribe} == expected
     assert [a.text for a in subscribe] == ["RSS", "Atom", "JSON Feed"]
-    assert doc.xpath('//head/link[@rel="outline"]/@href') == [f"{BASE}/feeds/opml.xml"]
+    assert doc.xpath('//head/link[@rel="outline"]/@href') == [f"{BASE_URL}/feeds/opml.xml"]
     # A story without a summary is shown by the opening of its body, cut at a word.
     story = doc.xpath('//li[contains(@class, "story")][.//a[contains(., "cycle lanes")]]')[0]
     summary = story.xpath('string(.//p[@class="summary"])')
@@ -208,7 +184,7 @@ async def test_the_index_lists_every_section_with_headlines_that_lead_somewhere(
         assert headline not in _text(doc)
     # Every link on the site itself answers: sections, articles, feeds, the stylesheet.
     links = set(doc.xpath("//a/@href")) | set(doc.xpath("//link/@href"))
-    own = {link.removeprefix(BASE) for link in links if link.startswith((BASE, "/"))}
+    own = {link.removeprefix(BASE_URL) for link in links if link.startswith((BASE_URL, "/"))}
     assert {"/sections/global", "/articles/hi-1", "/feeds/opml.xml"} <= own
     for path in sorted(own):
         status, _, _ = await _get(client, path, Accept="*/*")
@@ -230,7 +206,7 @@ async def test_an_article_page_in_its_language_and_direction(client: Client) -> 
     html = doc.getroottree().getroot()
     assert (html.get("lang"), html.get("dir")) == ("ar", "rtl")
     assert doc.findtext(".//h1") == ARABIC_HEADLINE
-    assert doc.xpath('//link[@rel="canonical"]/@href') == [f"{BASE}/articles/ar-1"]
+    assert doc.xpath('//link[@rel="canonical"]/@href') == [f"{BASE_URL}/articles/ar-1"]
     assert "ارتفعت الأسواق العالمية" in doc.xpath('string(//div[@class="body"])')
     assert "ليلى حسن" in _text(doc)
     assert doc.xpath('//p[@class="kicker"]/a/@href') == [
@@ -286,16 +262,16 @@ async def test_an_embargoed_article_is_readable_once_released(client: Client) ->
 
 async def test_an_imported_page_without_a_url_is_read_at_its_own_address(client: Client) -> None:
     # Issue 15: a scraped page with no URL of its own gets `{base_url}/articles/{id}`.
-    token = await add_token(client.app[STORE], "editor")
+    token = await create_token(client.app[STORE], "editor")
     resp = await client.post(
         "/api/import/page?section=global",
         data=seed_page().encode("utf-8"),
-        headers={"Content-Type": "text/plain; charset=utf-8", **bearer(token)},
+        headers={"Content-Type": "text/plain; charset=utf-8", **auth_header(token)},
     )
     assert resp.status == 201, await resp.text()
     imported = (await resp.json())["record"]
-    assert imported["canonical_url"] == f"{BASE}/articles/{imported['id']}"
-    doc = await _page(client, imported["canonical_url"].removeprefix(BASE))
+    assert imported["canonical_url"] == f"{BASE_URL}/articles/{imported['id']}"
+    doc = await _page(client, imported["canonical_url"].removeprefix(BASE_URL))
     html = doc.getroottree().getroot()
     assert (html.get("lang"), html.get("dir")) == ("hi", "ltr")
     assert doc.findtext(".//h1") == imported["headline"]

@@ -7,10 +7,8 @@ import copy
 import html
 import json
 import locale
-import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 
 import feedparser
@@ -21,30 +19,19 @@ from syndicate.config import Section, settings_from_mapping
 from syndicate.model import WITHDRAWN, Article
 from syndicate.render import FORMATS, FeedContext, feed_sections, fit, render_feed
 from syndicate.render.opml import render_opml
-from tests.feed_fixtures import (
-    ARABIC_HEADLINE,
-    BASE,
-    HINDI_HEADLINE,
+from tests.helpers.feed_checks import NS, A, atom_problems, rss_problems, xpath
+from tests.helpers.feeds import (
     HUB,
-    TRICKY_HEADLINE,
     articles,
     context,
     full_record,
     hindi_section,
     numbered_articles,
 )
+from tests.helpers.paths import ROOT
+from tests.helpers.settings import BASE_URL
+from tests.helpers.texts import ARABIC_HEADLINE, HINDI_HEADLINE, TRICKY_HEADLINE
 
-NS = {
-    "atom": "http://www.w3.org/2005/Atom",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "media": "http://search.yahoo.com/mrss/",
-    "content": "http://purl.org/rss/1.0/modules/content/",
-}
-# Atom as we write it: a default namespace declared on the root.
-A = {"a": "http://www.w3.org/2005/Atom", **NS}
-RFC822_NUMERIC = re.compile(
-    r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"
-)
 URN = "urn:syndicate:article:"
 
 
@@ -56,13 +43,6 @@ def render(name: str, items: list[Article] | None = None, **ctx: Any) -> bytes:
 
 def xml(name: str, items: list[Article] | None = None, **ctx: Any) -> etree._Element:
     return etree.fromstring(render(name, items, **ctx))
-
-
-def xpath(node: etree._Element, expr: str) -> list[Any]:
-    """XPath with the test namespaces, typed as the list it always is here."""
-    result = node.xpath(expr, namespaces=A)
-    assert isinstance(result, list)
-    return result
 
 
 def utc(value: str) -> datetime:
@@ -102,10 +82,10 @@ def test_rss_channel() -> None:
     assert root.get("version") == "2.0" and channel is not None
     assert channel.findtext("title") == "वैश्विक"
     assert channel.findtext("description") == "दुनिया की खबरें"
-    assert [e.text for e in channel.findall("link")] == [f"{BASE}/sections/global"]
+    assert [e.text for e in channel.findall("link")] == [f"{BASE_URL}/sections/global"]
     atom_links = channel.findall("atom:link", NS)
     assert [(e.get("rel"), e.get("href"), e.get("type")) for e in atom_links] == [
-        ("self", f"{BASE}/feeds/global/rss.xml", "application/rss+xml"),
+        ("self", f"{BASE_URL}/feeds/global/rss.xml", "application/rss+xml"),
         ("hub", HUB, None),
     ]
     assert channel.findtext("language") == "hi"
@@ -198,14 +178,14 @@ def test_rss_feedparser_round_trip() -> None:
 def test_atom_feed_level() -> None:
     feed = xml("atom")
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "hi"
-    assert feed.findtext("a:id", None, A) == f"{BASE}/feeds/global/atom.xml"
+    assert feed.findtext("a:id", None, A) == f"{BASE_URL}/feeds/global/atom.xml"
     assert feed.findtext("a:title", None, A) == "वैश्विक"
     assert feed.findtext("a:subtitle", None, A) == "दुनिया की खबरें"
     assert utc(feed.findtext("a:updated", "", A)) == utc("2024-05-01T12:30:00+05:30")
     links = [(e.get("rel"), e.get("href"), e.get("type")) for e in feed.findall("a:link", A)]
     assert links == [
-        ("self", f"{BASE}/feeds/global/atom.xml", "application/atom+xml"),
-        ("alternate", f"{BASE}/sections/global", "text/html"),
+        ("self", f"{BASE_URL}/feeds/global/atom.xml", "application/atom+xml"),
+        ("alternate", f"{BASE_URL}/sections/global", "text/html"),
         ("hub", HUB, None),
     ]
     assert feed.findtext("a:author/a:name", None, A) == "Syndicate News"
@@ -295,8 +275,8 @@ def test_json_feed_1_1() -> None:
     feed = json.loads(render("json"))
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
     assert feed["title"] == "वैश्विक"
-    assert feed["home_page_url"] == f"{BASE}/sections/global"
-    assert feed["feed_url"] == f"{BASE}/feeds/global/feed.json"
+    assert feed["home_page_url"] == f"{BASE_URL}/sections/global"
+    assert feed["feed_url"] == f"{BASE_URL}/feeds/global/feed.json"
     assert feed["language"] == "hi"
     assert feed["hubs"] == [{"type": "WebSub", "url": HUB}]
     first, second, third = feed["items"]
@@ -439,58 +419,6 @@ def test_withdrawn_articles_are_left_out() -> None:
 # -- the W3C validator's rules that matter ----------------------------------------------
 
 
-def rss_problems(data: bytes) -> list[str]:
-    problems = []
-    channel = etree.fromstring(data).find("channel")
-    assert channel is not None
-    if len(channel.findall("link")) != 1:
-        problems.append("channel needs exactly one <link>")
-    selfs = xpath(channel, "atom:link[@rel='self']")
-    if len(selfs) != 1 or selfs[0].get("type") != "application/rss+xml":
-        problems.append("atom:link rel=self with type application/rss+xml missing")
-    for date in xpath(channel, "lastBuildDate/text() | item/pubDate/text()"):
-        if not RFC822_NUMERIC.match(date):
-            problems.append(f"not an RFC 822 date with numeric zone: {date}")
-    for item in channel.findall("item"):
-        if item.find("guid") is None:
-            problems.append("item without guid")
-        if item.find("author") is not None and "@" not in (item.findtext("author") or ""):
-            problems.append("author must be an e-mail")
-        for enc in item.findall("enclosure"):
-            if not (enc.get("length") or "").isdigit() or not enc.get("type"):
-                problems.append("enclosure needs a numeric length and a type")
-        if item.find("media:group", NS) is not None:
-            problems.append("media:group wrapping")
-    return problems
-
-
-def atom_problems(data: bytes) -> list[str]:
-    problems = []
-    feed = etree.fromstring(data)
-    entries = feed.findall("a:entry", A)
-    if feed.find("a:author", A) is None and any(e.find("a:author", A) is None for e in entries):
-        problems.append("feed without author while an entry has none")
-    for node in [feed, *entries]:
-        where = node.findtext("a:id", "feed", A)
-        for child in ("id", "title", "updated"):
-            if not node.findtext(f"a:{child}", None, A):
-                problems.append(f"{where}: missing {child}")
-        alternates = [
-            (e.get("type"), e.get("hreflang"))
-            for e in node.findall("a:link", A)
-            if e.get("rel", "alternate") == "alternate"
-        ]
-        if len(alternates) != len(set(alternates)):
-            problems.append(f"{where}: two alternate links with the same type/hreflang")
-        for content in node.findall("a:content", A):
-            if content.get("type") != "html":
-                problems.append(f"{where}: content type is not html")
-        for date in xpath(node, "a:updated/text() | a:published/text()"):
-            if datetime.fromisoformat(date).tzinfo is None:
-                problems.append(f"{where}: date without offset")
-    return problems
-
-
 def test_rss_passes_validator_rules() -> None:
     assert rss_problems(render("rss")) == []
     assert rss_problems(render("rss", [])) == []
@@ -508,7 +436,7 @@ def test_atom_passes_validator_rules() -> None:
 def test_opml_lists_one_rss_feed_per_declared_section() -> None:
     settings = settings_from_mapping(
         {
-            "syndicate": {"base_url": BASE},
+            "syndicate": {"base_url": BASE_URL},
             "sections": {
                 "global": {"title": {"en": "Global", "hi": "वैश्विक"}, "language": "hi"},
                 "sport": {"title": "Sport"},
@@ -523,20 +451,20 @@ def test_opml_lists_one_rss_feed_per_declared_section() -> None:
     # `all` is left out: importing it beside the sections would show every story twice.
     assert [f.get("text") for f in outlines] == ["वैश्विक", "Sport"]
     assert [f.get("xmlUrl") for f in outlines] == [
-        f"{BASE}/feeds/global/rss.xml",
-        f"{BASE}/feeds/sport/rss.xml",
+        f"{BASE_URL}/feeds/global/rss.xml",
+        f"{BASE_URL}/feeds/sport/rss.xml",
     ]
     assert [(f.get("type"), f.get("version")) for f in outlines] == [("rss", "RSS2")] * 2
     assert [f.get("htmlUrl") for f in outlines] == [
-        f"{BASE}/sections/global",
-        f"{BASE}/sections/sport",
+        f"{BASE_URL}/sections/global",
+        f"{BASE_URL}/sections/sport",
     ]
     assert [f.get("language") for f in outlines] == ["hi", "en"]
 
 
 @pytest.mark.parametrize("name", ["rss", "atom"])
 def test_stylesheet_turns_a_feed_into_a_page(name: str) -> None:
-    xsl_path = Path(__file__).parent.parent / "syndicate" / "web" / "static" / "feed.xsl"
+    xsl_path = ROOT / "syndicate" / "web" / "static" / "feed.xsl"
     transform = etree.XSLT(etree.parse(str(xsl_path)))
     page = str(transform(etree.fromstring(render(name)).getroottree()))
     assert "वैश्विक" in page and "https://news.example/global/hi-2024-0001" in page
@@ -545,4 +473,4 @@ def test_stylesheet_turns_a_feed_into_a_page(name: str) -> None:
 def test_all_section_feed_renders() -> None:
     section: Section = settings_from_mapping({}).all_section()
     data = render_feed("atom", context(), section, articles())
-    assert etree.fromstring(data).findtext("a:id", None, A) == f"{BASE}/feeds/all/atom.xml"
+    assert etree.fromstring(data).findtext("a:id", None, A) == f"{BASE_URL}/feeds/all/atom.xml"

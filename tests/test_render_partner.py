@@ -28,32 +28,31 @@ from syndicate.render.newsml import (
 )
 from syndicate.render.ninjs import render_ninjs_item, render_ninjs_list
 from syndicate.render.partner import EmbargoLeak
-from tests.partner_fixtures import (
-    ARABIC,
+from tests.helpers.iptc import newsml_errors, ninjs_errors, parse_xml, require_conformance
+from tests.helpers.partner_articles import (
     BASE_RECORD,
     CTX,
     EMBARGOED_RECORD,
-    EMOJI,
     FULL_RECORD,
-    HINDI_ALSO_READ,
-    HINDI_HEADLINE,
-    HINDI_PARA_2,
-    HINDI_RECORD,
-    HINDI_SUMMARY,
     MESSY_RECORD,
     NOW,
+    SEED_RECORD,
     T0,
     corrected_article,
     every_kind_of_article,
     make_article,
-    newsml_errors,
-    ninjs_errors,
-    parse_xml,
-    require_conformance,
     withdrawn_article,
 )
+from tests.helpers.partners import NS
+from tests.helpers.texts import (
+    ARABIC_HEADLINE,
+    EMOJI_HEADLINE,
+    SEED_ALSO_READ,
+    SEED_HEADLINE,
+    SEED_PARA_2,
+    SEED_SUMMARY,
+)
 
-NS = {"g": "http://iptc.org/std/nar/2006-10-01/", "h": "http://www.w3.org/1999/xhtml"}
 # Scheme aliases declared by the IPTC G2 catalog (catalog.IPTC-G2-Standards_3x.xml); the
 # catalog is not on disk, so this is the known subset, copied from IPTC's catalog and examples.
 IPTC_CATALOG_ALIASES = frozenset(
@@ -257,16 +256,16 @@ def test_full_article_metadata() -> None:
 
 
 def test_hindi_text_round_trips_byte_exact() -> None:
-    data = render_news_item(CTX, make_article(HINDI_RECORD), embargoed_view=False)
+    data = render_news_item(CTX, make_article(SEED_RECORD), embargoed_view=False)
     assert b"&#" not in data
-    for text in (HINDI_HEADLINE, HINDI_SUMMARY, HINDI_PARA_2):
+    for text in (SEED_HEADLINE, SEED_SUMMARY, SEED_PARA_2):
         assert text.encode("utf-8") in data
     # The "also read" line carries a no-break space: UTF-8 bytes, never an entity.
-    assert HINDI_ALSO_READ.encode("utf-8") in data
+    assert SEED_ALSO_READ.encode("utf-8") in data
     root = parse_xml(data)
-    assert texts(root, "//g:headline/text()") == [HINDI_HEADLINE]
-    assert texts(root, "//h:body/h:p[3]/h:em/text()") == [HINDI_ALSO_READ]
-    assert texts(root, "//h:title/text()") == [HINDI_HEADLINE]
+    assert texts(root, "//g:headline/text()") == [SEED_HEADLINE]
+    assert texts(root, "//h:body/h:p[3]/h:em/text()") == [SEED_ALSO_READ]
+    assert texts(root, "//h:title/text()") == [SEED_HEADLINE]
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "hi"
 
 
@@ -286,7 +285,7 @@ def test_headline_markup_is_text_and_body_html_becomes_one_xhtml_root() -> None:
     assert count(body, ".//h:li") == 2
     first = "".join(body.xpath("h:p[1]//text()", namespaces=NS))  # type: ignore[arg-type]
     assert first == "Line oneline two\xa0with\xa0spaces"
-    assert (ARABIC + " " + EMOJI).encode("utf-8") in data
+    assert (ARABIC_HEADLINE + " " + EMOJI_HEADLINE).encode("utf-8") in data
     assert b"&#" not in data and b"&nbsp;" not in data
 
 
@@ -424,16 +423,16 @@ def test_ninjs_fields() -> None:
 def test_ninjs_text_is_utf8_not_escaped() -> None:
     data = render_ninjs_list(
         CTX,
-        [make_article(HINDI_RECORD), make_article(MESSY_RECORD)],
+        [make_article(SEED_RECORD), make_article(MESSY_RECORD)],
         now=NOW,
         next_cursor=None,
         embargoed_view=False,
     )
-    assert HINDI_HEADLINE.encode("utf-8") in data
-    assert EMOJI.encode("utf-8") in data
+    assert SEED_HEADLINE.encode("utf-8") in data
+    assert EMOJI_HEADLINE.encode("utf-8") in data
     assert b"\\u" not in data
     document = json.loads(data)
-    assert document["items"][0]["headlines"][0]["value"] == HINDI_HEADLINE
+    assert document["items"][0]["headlines"][0]["value"] == SEED_HEADLINE
     assert document["items"][1]["bodies"][0]["value"] == MESSY_RECORD["body_html"]
     assert document["next_cursor"] is None
 

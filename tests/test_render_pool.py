@@ -11,22 +11,21 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicate.bench import corpus as benchcorpus
-from syndicate.config import Settings, settings_from_mapping
+from syndicate.bench import corpus
+from syndicate.config import Settings
 from syndicate.regenerate import Regenerator
 from syndicate.render_pool import RenderPool
 from syndicate.served import FeedCache
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record
-from tests import render_faults
+from tests.helpers import render_faults
+from tests.helpers.settings import build_settings
 
-SECTIONS = {s: {"title": s} for s in benchcorpus.SECTIONS[:4]}
+SECTIONS = {s: {"title": s} for s in corpus.SECTIONS[:4]}
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return settings_from_mapping(
-        {"sections": SECTIONS}, environ={}, feeds_dir=str(tmp_path / "feeds")
-    )
+    return build_settings(sections=SECTIONS, feeds_dir=str(tmp_path / "feeds"))
 
 
 async def _store(tmp_path: Path, settings: Settings, count: int = 120) -> SQLiteStore:
@@ -35,7 +34,7 @@ async def _store(tmp_path: Path, settings: Settings, count: int = 120) -> SQLite
     sections = tuple(SECTIONS)
     records = [
         validate_record(r, settings)
-        for r in (benchcorpus.article(random.Random(n), n, sections) for n in range(count))
+        for r in (corpus.article(random.Random(n), n, sections) for n in range(count))
     ]
     await store.put_many(records, now=datetime.now(UTC))
     return store

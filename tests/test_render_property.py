@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from syndicate.config import settings_from_mapping
 from syndicate.errors import InvalidArticle
 from syndicate.ingest import Parsed, ingest
 from syndicate.model import Article
@@ -28,18 +27,13 @@ from syndicate.render.newsml import render_news_item
 from syndicate.render.ninjs import render_ninjs_item
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import check_record, validate_record
-from tests.conftest import SECTIONS
-from tests.feed_fixtures import context, hindi_section
-from tests.partner_fixtures import (
-    CTX,
-    NEWSML_XSD,
-    NINJS_SCHEMA,
-    newsml_errors,
-    ninjs_errors,
-    require_conformance,
-)
+from tests.helpers.feeds import context, hindi_section
+from tests.helpers.iptc import newsml_errors, ninjs_errors, require_conformance
+from tests.helpers.partner_articles import CTX
+from tests.helpers.paths import NEWSML_XSD, NINJS_SCHEMA
+from tests.helpers.settings import build_settings
 
-SETTINGS = settings_from_mapping({"sections": SECTIONS}, environ={})
+SETTINGS = build_settings()
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
     "dc": "http://purl.org/dc/elements/1.1/",

@@ -13,26 +13,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiohttp.test_utils import TestClient
-
 from syndicate.regenerate import SectionResult
 from syndicate.validate import validate_record
 from syndicate.web.keys import REGENERATOR, SCHEDULER, STORE
-from tests.app_fixtures import (
-    app_settings,
-    editor_token,
-    feed_text,
-    record,
-    running_app,
-    wait_until,
-)
-from tests.conftest import SECTIONS
+from tests.helpers.clients import Client, feed_text, running_app
+from tests.helpers.records import live_record
+from tests.helpers.settings import SECTIONS, build_settings
+from tests.helpers.tokens import editor_header
+from tests.helpers.waiting import wait_until
 
 FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
 EVERY_SECTION = [*SECTIONS, "all"]
 RELEASE_BOUND = 2.0  # seconds: the issue's "appears within 2 s after release"
-
-Client = TestClient[Any, Any]
 
 
 async def public_outputs(client: Client) -> dict[str, str]:
@@ -107,14 +99,14 @@ async def assert_released(
 
 
 async def test_embargoed_article_appears_on_time_and_never_before(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path)) as client:
+    async with running_app(build_settings(tmp_path)) as client:
         await generated(client)
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         marker = f"embargoed-{uuid.uuid4().hex[:8]}"
         release_at = datetime.now(UTC) + timedelta(seconds=3)
         response = await client.post(
             "/api/articles",
-            json=record(marker, sections=["global", "top-story"], embargo_until=release_at),
+            json=live_record(marker, sections=["global", "top-story"], embargo_until=release_at),
             headers=auth,
         )
         assert response.status == 201, await response.text()
@@ -124,14 +116,14 @@ async def test_embargoed_article_appears_on_time_and_never_before(tmp_path: Path
 
 
 async def test_future_published_time_holds_like_an_embargo(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path)) as client:
+    async with running_app(build_settings(tmp_path)) as client:
         await generated(client)
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         marker = f"future-{uuid.uuid4().hex[:8]}"
         release_at = datetime.now(UTC) + timedelta(seconds=3)
         response = await client.post(
             "/api/articles",
-            json=record(marker, sections=["business"], published=release_at),
+            json=live_record(marker, sections=["business"], published=release_at),
             headers=auth,
         )
         assert response.status == 201, await response.text()
@@ -141,15 +133,15 @@ async def test_future_published_time_holds_like_an_embargo(tmp_path: Path) -> No
 
 
 async def test_release_survives_a_restart(tmp_path: Path) -> None:
-    settings = app_settings(tmp_path)
+    settings = build_settings(tmp_path)
     marker = f"restart-{uuid.uuid4().hex[:8]}"
     release_at = datetime.now(UTC) + timedelta(seconds=3)
     async with running_app(settings) as first:
         await generated(first)
-        auth = await editor_token(first)
+        auth = await editor_header(first)
         response = await first.post(
             "/api/articles",
-            json=record(marker, sections=["sport"], embargo_until=release_at),
+            json=live_record(marker, sections=["sport"], embargo_until=release_at),
             headers=auth,
         )
         assert response.status == 201, await response.text()
@@ -164,9 +156,9 @@ async def test_release_survives_a_restart(tmp_path: Path) -> None:
 
 
 async def test_scheduler_off_means_no_timer(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
+    async with running_app(build_settings(tmp_path, run_scheduler=False)) as client:
         assert SCHEDULER not in client.app
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         status = await (await client.get("/api/status", headers=auth)).json()
         assert status["scheduler"]["running"] is False
         assert status["scheduler"]["jobs"] == []
@@ -176,7 +168,7 @@ async def test_scheduler_off_means_no_timer(tmp_path: Path) -> None:
 
 async def test_timer_regenerates_only_changed_sections(tmp_path: Path) -> None:
     runs: list[str] = []
-    async with running_app(app_settings(tmp_path, regen_interval=1)) as client:
+    async with running_app(build_settings(tmp_path, regen_interval=1)) as client:
         client.app[REGENERATOR].observers.append(lambda r: runs.append(r.section))
         await generated(client)
 
@@ -184,11 +176,11 @@ async def test_timer_regenerates_only_changed_sections(tmp_path: Path) -> None:
             return set(EVERY_SECTION) <= set(runs)
 
         await wait_until(all_generated, timeout=5, what="the start-up run to be observed")
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         runs.clear()
         marker = f"timer-{uuid.uuid4().hex[:8]}"
         response = await client.post(
-            "/api/articles", json=record(marker, sections=["business"]), headers=auth
+            "/api/articles", json=live_record(marker, sections=["business"]), headers=auth
         )
         assert response.status == 201
 
@@ -207,8 +199,8 @@ async def test_timer_regenerates_only_changed_sections(tmp_path: Path) -> None:
 
 
 async def test_regenerate_one_section_and_all(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
-        auth = await editor_token(client)
+    async with running_app(build_settings(tmp_path, run_scheduler=False)) as client:
+        auth = await editor_header(client)
         response = await client.post("/api/regenerate", json={"sections": ["global"]}, headers=auth)
         assert response.status == 200
         body = await response.json()
@@ -233,8 +225,8 @@ async def test_regenerate_one_section_and_all(tmp_path: Path) -> None:
 
 
 async def test_regenerate_unknown_section_is_404_in_the_error_shape(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
-        auth = await editor_token(client)
+    async with running_app(build_settings(tmp_path, run_scheduler=False)) as client:
+        auth = await editor_header(client)
         response = await client.post(
             "/api/regenerate", json={"sections": ["global", "weather"]}, headers=auth
         )
@@ -272,8 +264,8 @@ def slow_reads(client: Client, gate: asyncio.Event) -> None:
 
 
 async def test_concurrent_regenerate_requests_share_one_run(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
-        auth = await editor_token(client)
+    async with running_app(build_settings(tmp_path, run_scheduler=False)) as client:
+        auth = await editor_header(client)
         runs: list[SectionResult] = []
         client.app[REGENERATOR].observers.append(runs.append)
         gate = asyncio.Event()
@@ -304,7 +296,7 @@ async def test_concurrent_regenerate_requests_share_one_run(tmp_path: Path) -> N
 
 async def test_request_during_a_run_gets_its_own_changes(tmp_path: Path) -> None:
     """A run that read the store before a caller's article must not answer for it."""
-    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
+    async with running_app(build_settings(tmp_path, run_scheduler=False)) as client:
         regenerator = client.app[REGENERATOR]
         runs: list[SectionResult] = []
         regenerator.observers.append(runs.append)
@@ -319,7 +311,7 @@ async def test_request_during_a_run_gets_its_own_changes(tmp_path: Path) -> None
         # The first run has read the seqs and waits at its article read: it is behind now.
         marker = f"late-{uuid.uuid4().hex[:8]}"
         await client.app[STORE].put(
-            validate_record(record(marker, sections=["global"]), regenerator.settings),
+            validate_record(live_record(marker, sections=["global"]), regenerator.settings),
             now=datetime.now(UTC),
         )
         callers = count_callers(client)
@@ -342,18 +334,18 @@ async def test_request_during_a_run_gets_its_own_changes(tmp_path: Path) -> None
 
 
 async def test_status_shows_sections_timer_and_pending_releases(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path)) as client:
+    async with running_app(build_settings(tmp_path)) as client:
         await generated(client)
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         release_at = datetime.now(UTC) + timedelta(hours=1)
         marker = f"pending-{uuid.uuid4().hex[:8]}"
         await client.post(
             "/api/articles",
-            json=record(marker, sections=["india"], embargo_until=release_at),
+            json=live_record(marker, sections=["india"], embargo_until=release_at),
             headers=auth,
         )
         await client.post(
-            "/api/articles", json=record("public-1", sections=["india"]), headers=auth
+            "/api/articles", json=live_record("public-1", sections=["india"]), headers=auth
         )
 
         async def release_job_listed() -> bool:

@@ -15,7 +15,6 @@ import brotli
 import feedparser
 import lxml.html
 import pytest
-from aiohttp.test_utils import TestClient
 from lxml import etree
 from multidict import CIMultiDictProxy
 
@@ -23,18 +22,14 @@ from syndicate.config import Settings
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.app import create_app
 from syndicate.web.keys import REGENERATOR, STORE
-from tests.conftest import SECTIONS
-from tests.web_fixtures import (
-    ARABIC_HEADLINE,
-    HINDI_HEADLINE,
-    add_token,
-    error_body,
-    hindi_record,
-    record,
-    web_settings,
-)
+from tests.helpers.clients import Client
+from tests.helpers.error_shape import error_body
+from tests.helpers.records import hindi_record, record
+from tests.helpers.settings import BASE_URL, SECTIONS, build_settings
+from tests.helpers.stores import sqlite_store
+from tests.helpers.texts import ARABIC_BODY, ARABIC_HEADLINE, HINDI_HEADLINE
+from tests.helpers.tokens import create_token
 
-Client = TestClient[Any, Any]
 AppFactory = Callable[[], Awaitable[Client]]
 Headers = CIMultiDictProxy[str]
 
@@ -44,7 +39,6 @@ FEEDS = {
     "feed.json": "application/feed+json; charset=utf-8",
 }
 SLUGS = [*SECTIONS, "all"]
-BASE = "https://news.example"
 SECRET = "database_password = 'do-not-serve-me'"
 
 VISIBLE = {
@@ -53,7 +47,7 @@ VISIBLE = {
     "ar-1": record(
         "ar-1",
         headline=ARABIC_HEADLINE,
-        body_html='<p dir="rtl">ارتفعت الأسواق العالمية اليوم.</p>',
+        body_html=ARABIC_BODY,
         language="ar",
         sections=["global"],
         published="2024-04-29T09:00:00+03:00",
@@ -77,19 +71,17 @@ def _url(article_id: str) -> str:
 def settings_tmp(tmp_path: Path) -> Settings:
     # A config file next to the feeds folder: traversal tests must never reach it.
     (tmp_path / "syndicate.toml").write_text(SECRET + "\n", encoding="utf-8")
-    return web_settings(tmp_path)
+    return build_settings(tmp_path)
 
 
 @pytest.fixture
 async def serving_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    store = SQLiteStore(f"sqlite:///{tmp_path / 'store.db'}")
-    await store.open()
-    now = datetime.now(UTC)
-    for rec in [*VISIBLE.values(), *HIDDEN.values()]:
-        await store.put(rec, now=now)
-    await store.withdraw("withdrawn-1", now=now)
-    yield store
-    await store.close()
+    async with sqlite_store(tmp_path / "store.db") as store:
+        now = datetime.now(UTC)
+        for rec in [*VISIBLE.values(), *HIDDEN.values()]:
+            await store.put(rec, now=now)
+        await store.withdraw("withdrawn-1", now=now)
+        yield store
 
 
 @pytest.fixture
@@ -155,7 +147,7 @@ def _max_age(headers: Headers) -> int:
 
 
 async def test_feeds_are_cached_at_most_a_minute_by_default(client: Client) -> None:
-    # The fixture's timer runs every 120 s: the lifetime no longer follows it.
+    # The fixture's timer runs hourly: the lifetime no longer follows it.
     _, headers, _ = await _get(client, "/feeds/global/rss.xml")
     assert 0 < _max_age(headers) <= 60
 
@@ -164,7 +156,7 @@ async def test_feeds_are_cached_at_most_a_minute_by_default(client: Client) -> N
 async def test_a_configured_feed_max_age_is_the_feeds_lifetime(
     aiohttp_client: Any, serving_store: SQLiteStore, tmp_path: Path, configured: dict[str, Any]
 ) -> None:
-    settings = web_settings(tmp_path, **configured)
+    settings = build_settings(tmp_path, **configured)
     made: Client = await aiohttp_client(
         create_app(settings, store=serving_store, run_scheduler=False)
     )
@@ -444,7 +436,7 @@ async def test_index_lists_every_section_with_autodiscovery(client: Client) -> N
     alternates = doc.xpath('//head/link[@rel="alternate"]')
     found = {(link.get("type"), link.get("href")) for link in alternates}
     expected = {
-        (media.split(";")[0], f"{BASE}/feeds/{slug}/{name}")
+        (media.split(";")[0], f"{BASE_URL}/feeds/{slug}/{name}")
         for slug in SLUGS
         for name, media in FEEDS.items()
     }
@@ -467,7 +459,7 @@ async def test_opml_lists_every_feed(client: Client) -> None:
     urls = root.xpath("/opml/body//outline/@xmlUrl")
     # One subscription per declared section, its RSS feed (`all` would repeat every story).
     assert len(urls) == len(set(urls))
-    assert set(urls) == {f"{BASE}/feeds/{slug}/rss.xml" for slug in SECTIONS}
+    assert set(urls) == {f"{BASE_URL}/feeds/{slug}/rss.xml" for slug in SECTIONS}
     for outline in root.xpath("/opml/body//outline[@xmlUrl]"):
         assert outline.get("type") == "rss" and outline.get("text")
 
@@ -482,7 +474,7 @@ async def test_healthz(client: Client) -> None:
 async def test_metrics_count_feed_requests(client: Client) -> None:
     await _get(client, "/feeds/global/rss.xml")
     await _get(client, "/feeds/astrology/rss.xml")
-    scraper = await add_token(client.app[STORE], "metrics")
+    scraper = await create_token(client.app[STORE], "metrics")
     status, headers, body = await _get(client, "/metrics", Authorization=f"Bearer {scraper}")
     assert status == 200
     assert headers["Content-Type"].startswith("text/plain; version=0.0.4")

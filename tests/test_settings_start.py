@@ -5,22 +5,15 @@ Each case runs the real `syndicate serve` in a subprocess, the way an operator w
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.processes import SYNDICATE, clean_env, free_port
+
 CONFIG = '[syndicate]\nsite_title = "Start checks"\n[sections.global]\ntitle = "Global"\n'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_serve(
@@ -28,15 +21,14 @@ def run_serve(
 ) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "syndicate.toml"
     path.write_text(config, encoding="utf-8")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}
-    clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), clean.get("PYTHONPATH")]))
+    clean = clean_env()
     if "database_url" not in config:
         clean["SYNDICATE_DATABASE_URL"] = f"sqlite:///{tmp_path / 's.db'}"
     if "port" not in config:
         clean["SYNDICATE_PORT"] = str(free_port())
     full = {**clean, **env}
     return subprocess.run(
-        [sys.executable, "-m", "syndicate", "--config", str(path), "serve", "--host", "127.0.0.1"],
+        [*SYNDICATE, "--config", str(path), "serve", "--host", "127.0.0.1"],
         cwd=tmp_path,
         env=full,
         capture_output=True,

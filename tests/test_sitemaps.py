@@ -18,8 +18,10 @@ from syndicate.render.sitemap import news_language
 from syndicate.store.base import Store
 from syndicate.web.keys import STORE
 from syndicate.web.reach import ONDEMAND
-from tests.reach_fixtures import BASE, Client, fetch, path_of, reach_app, regenerate
-from tests.web_fixtures import web_settings
+from tests.helpers.archives import path_of
+from tests.helpers.clients import Client, app_on, fetch, regenerate
+from tests.helpers.records import record
+from tests.helpers.settings import BASE_URL, build_settings
 
 SM = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -28,17 +30,9 @@ W3C_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\
 
 
 def _record(article_id: str, published: datetime, **changes: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": article_id,
-        "headline": f"Headline {article_id} <&>",
-        "body_html": f"<p>{article_id}</p>",
-        "language": "en",
-        "sections": ["india"],
-        "published": published.isoformat(),
-        "canonical_url": f"{BASE}/india/{article_id}",
-    }
-    out.update(changes)
-    return out
+    """In `india`, with markup-like text in the headline (the sitemap must escape it)."""
+    values = {"headline": f"Headline {article_id} <&>", "published": published.isoformat()}
+    return record(article_id, **{**values, **changes})
 
 
 def _recent(minutes: float) -> datetime:
@@ -60,7 +54,7 @@ async def client(store: Store, tmp_path: Path) -> AsyncIterator[Client]:
         _record("future-1", datetime(2099, 1, 1, tzinfo=UTC)),
         _record("zh-1", _recent(30), language="zh-Hant", sections=["global"]),
     ]
-    async with reach_app(web_settings(tmp_path, render_workers=0), store) as made:
+    async with app_on(store, build_settings(tmp_path, render_workers=0)) as made:
         await store.put_many(records, now=now)
         await store.withdraw("killed-1", now=now)
         await regenerate(made)
@@ -129,7 +123,7 @@ async def test_the_sitemap_index_and_section_sitemaps(client: Client) -> None:
     assert index.tag == f"{{{SM}}}sitemapindex"
     locations = index.xpath("sm:sitemap/sm:loc/text()", namespaces=NS)
     sections = ["global", "top-story", "india", "business", "technology", "sport"]
-    assert locations == [f"{BASE}/sitemaps/sections/{s}/1.xml" for s in sections]
+    assert locations == [f"{BASE_URL}/sitemaps/sections/{s}/1.xml" for s in sections]
     listed: dict[str, list[str]] = {}
     for location in locations:
         status, _, body = await fetch(client, path_of(location))
@@ -139,12 +133,12 @@ async def test_the_sitemap_index_and_section_sitemaps(client: Client) -> None:
         urls = urlset.findall("sm:url", NS)
         assert len(urls) <= 50_000
         for url in urls:
-            assert url.findtext("sm:loc", "", NS).startswith(BASE + "/")
+            assert url.findtext("sm:loc", "", NS).startswith(BASE_URL + "/")
             assert W3C_DATETIME.match(url.findtext("sm:lastmod", "", NS))
         listed[location] = [u.findtext("sm:loc", "", NS).rsplit("/", 1)[1] for u in urls]
-    assert listed[f"{BASE}/sitemaps/sections/india/1.xml"] == ["new-1", "new-2", "old-1"]
-    assert listed[f"{BASE}/sitemaps/sections/global/1.xml"] == ["zh-1", "new-2"]
-    assert listed[f"{BASE}/sitemaps/sections/sport/1.xml"] == []
+    assert listed[f"{BASE_URL}/sitemaps/sections/india/1.xml"] == ["new-1", "new-2", "old-1"]
+    assert listed[f"{BASE_URL}/sitemaps/sections/global/1.xml"] == ["zh-1", "new-2"]
+    assert listed[f"{BASE_URL}/sitemaps/sections/sport/1.xml"] == []
     for path in ("/sitemaps/sections/india/2.xml", "/sitemaps/sections/all/1.xml"):
         status, _, _ = await fetch(client, path)
         assert status == 404, path
@@ -155,11 +149,11 @@ async def test_robots_txt_names_the_sitemaps(client: Client) -> None:
     assert status == 200 and headers["Content-Type"] == "text/plain; charset=utf-8"
     robots = RobotFileParser()
     robots.parse(body.decode().splitlines())
-    assert robots.site_maps() == [f"{BASE}/sitemaps/index.xml", f"{BASE}/sitemaps/news.xml"]
-    assert robots.can_fetch("*", f"{BASE}/feeds/global/rss.xml")
-    assert robots.can_fetch("*", f"{BASE}/sitemaps/news.xml")
-    assert not robots.can_fetch("*", f"{BASE}/api/articles")
-    assert not robots.can_fetch("*", f"{BASE}/partners/newsml/global.xml")
+    assert robots.site_maps() == [f"{BASE_URL}/sitemaps/index.xml", f"{BASE_URL}/sitemaps/news.xml"]
+    assert robots.can_fetch("*", f"{BASE_URL}/feeds/global/rss.xml")
+    assert robots.can_fetch("*", f"{BASE_URL}/sitemaps/news.xml")
+    assert not robots.can_fetch("*", f"{BASE_URL}/api/articles")
+    assert not robots.can_fetch("*", f"{BASE_URL}/partners/newsml/global.xml")
 
 
 def test_news_languages() -> None:

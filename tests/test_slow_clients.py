@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from syndicate.web.timeouts import GuardedRunner
-from tests.served import serve
+from tests.helpers.processes import serve
 
 CONFIG = '[syndicate]\nsite_title = "Slow clients"\n[sections.global]\ntitle = "Global"\n'
 HEADER, IDLE = 1.0, 5.0

@@ -10,9 +10,11 @@ import pytest
 
 from syndicate.config import Settings
 from syndicate.store.base import Store
-from tests.app_fixtures import app_settings, editor_token, running_app, wait_until
-from tests.app_fixtures import record as app_record
-from tests.partner_http import record
+from tests.helpers.clients import running_app
+from tests.helpers.records import live_record, validated_record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header
+from tests.helpers.waiting import wait_until
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -21,9 +23,9 @@ async def test_totals_count_each_status_and_follow_releases(store: Store, small:
     assert await store.totals() == {"published": 0, "held": 0, "withdrawn": 0}
     held = (NOW + timedelta(hours=1)).isoformat()
     for n in range(3):
-        await store.put(record(f"public-{n}", small), now=NOW)
-    await store.put(record("held", small, embargo_until=held), now=NOW)
-    await store.put(record("killed", small), now=NOW)
+        await store.put(validated_record(f"public-{n}", small), now=NOW)
+    await store.put(validated_record("held", small, embargo_until=held), now=NOW)
+    await store.put(validated_record("killed", small), now=NOW)
     await store.withdraw("killed", now=NOW)
     assert await store.totals() == {"published": 3, "held": 1, "withdrawn": 1}
     await store.release_due(now=NOW + timedelta(hours=2))
@@ -31,12 +33,12 @@ async def test_totals_count_each_status_and_follow_releases(store: Store, small:
 
 
 async def test_the_status_endpoint_shows_the_totals(tmp_path: Path) -> None:
-    async with running_app(app_settings(tmp_path, run_scheduler=False)) as client:
-        editor = await editor_token(client)
+    async with running_app(build_settings(tmp_path, run_scheduler=False)) as client:
+        editor = await editor_header(client)
         later = datetime.now(UTC) + timedelta(hours=1)
         for body in (
-            app_record("a", sections=["global"]),
-            app_record("b", sections=["global"], embargo_until=later),
+            live_record("a", sections=["global"]),
+            live_record("b", sections=["global"], embargo_until=later),
         ):
             assert (await client.post("/api/articles", json=body, headers=editor)).status == 201
         resp = await client.get("/api/status", headers=editor)
@@ -47,10 +49,10 @@ async def test_the_status_endpoint_shows_the_totals(tmp_path: Path) -> None:
 async def test_status_says_which_sections_wait_and_when_they_go_out(
     tmp_path: Path, delay: float, within: int
 ) -> None:
-    settings = app_settings(tmp_path / str(delay), publish_delay=delay, regen_interval=3600)
+    settings = build_settings(tmp_path / str(delay), publish_delay=delay, regen_interval=3600)
     async with running_app(settings) as client:
-        editor = await editor_token(client)
-        body = app_record(f"a-{delay}", sections=["global"])
+        editor = await editor_header(client)
+        body = live_record(f"a-{delay}", sections=["global"])
 
         async def status() -> dict[str, dict[str, object]]:
             resp = await client.get("/api/status", headers=editor)

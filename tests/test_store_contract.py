@@ -1,47 +1,26 @@
-"""The `Store` contract, run against every backend; then what only PostgreSQL must also do.
+"""The `Store` contract, run against every backend (what only PostgreSQL must also do is in
+`test_pg_store.py`).
 
-Fixtures come from `tests/store_fixtures.py`: `store` is parametrised over SQLite and
+Fixtures come from `tests/helpers/stores.py`: `store` is parametrised over SQLite and
 PostgreSQL (skipped with a reason when no server is configured).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
-import sys
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from syndicate.errors import NotFound, PreconditionFailed
 from syndicate.model import FeedDocument
 from syndicate.store.base import Store
-from syndicate.store.postgres import PostgresStore, split_url
+from tests.helpers.records import store_record
+from tests.helpers.stores import StoreFactory
 
 NOW = datetime(2024, 6, 19, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
-StoreFactory = Callable[[], Store]
-PgFactory = Callable[[], PostgresStore]
-
-
-def article(article_id: str = "a1", **fields: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "id": article_id,
-        "headline": f"खबर {article_id}",
-        "body_html": f"<p>पूरी खबर {article_id}</p>",
-        "language": "hi",
-        "sections": ["global"],
-        "published": "2024-06-19T10:00:00+05:30",
-        "canonical_url": f"https://news.example/{article_id}",
-    }
-    record.update(fields)
-    return record
 
 
 def at(hour: int, minute: int = 0) -> str:
@@ -54,15 +33,15 @@ def ids(articles: Any) -> list[str]:
 
 # -- put / get / versions -------------------------------------------------------------------
 async def test_put_creates_then_unchanged_then_updated(store: Store) -> None:
-    created = await store.put(article(), now=NOW)
+    created = await store.put(store_record(), now=NOW)
     assert (created.outcome, created.article.version) == ("created", 1)
     assert created.article.status == "published"
 
-    again = await store.put(article(), now=LATER)
+    again = await store.put(store_record(), now=LATER)
     assert (again.outcome, again.article.version) == ("unchanged", 1)
     assert await store.max_seq() == 1
 
-    changed = await store.put(article(headline="नई सुर्खी"), now=LATER)
+    changed = await store.put(store_record(headline="नई सुर्खी"), now=LATER)
     assert (changed.outcome, changed.article.version) == ("updated", 2)
     stored = await store.get("a1")
     assert stored is not None
@@ -72,19 +51,19 @@ async def test_put_creates_then_unchanged_then_updated(store: Store) -> None:
 
 
 async def test_expected_version_mismatch_is_precondition_failed(store: Store) -> None:
-    await store.put(article(), now=NOW)
+    await store.put(store_record(), now=NOW)
     with pytest.raises(PreconditionFailed) as failure:
-        await store.put(article(headline="x"), expected_version=5, now=NOW)
+        await store.put(store_record(headline="x"), expected_version=5, now=NOW)
     assert failure.value.status == 412
     with pytest.raises(PreconditionFailed):
-        await store.put(article("new"), expected_version=1, now=NOW)
+        await store.put(store_record("new"), expected_version=1, now=NOW)
     assert await store.get("new") is None
-    ok = await store.put(article(headline="x"), expected_version=1, now=NOW)
+    ok = await store.put(store_record(headline="x"), expected_version=1, now=NOW)
     assert (ok.outcome, ok.article.version) == ("updated", 2)
 
 
 async def test_withdraw_is_logged_idempotent_and_leaves_latest(store: Store) -> None:
-    await store.put(article(), now=NOW)
+    await store.put(store_record(), now=NOW)
     withdrawn = await store.withdraw("a1", now=LATER)
     assert (withdrawn.status, withdrawn.version) == ("withdrawn", 2)
     assert await store.latest("global", 10, now=LATER) == []
@@ -100,9 +79,9 @@ async def test_withdraw_is_logged_idempotent_and_leaves_latest(store: Store) -> 
 
 
 async def test_put_after_withdraw_publishes_again(store: Store) -> None:
-    await store.put(article(), now=NOW)
+    await store.put(store_record(), now=NOW)
     await store.withdraw("a1", now=NOW)
-    back = await store.put(article(), now=LATER)
+    back = await store.put(store_record(), now=LATER)
     assert (back.outcome, back.article.version, back.article.status) == ("updated", 3, "published")
     assert ids(await store.latest("global", 10, now=LATER)) == ["a1"]
 
@@ -111,11 +90,11 @@ async def test_put_after_withdraw_publishes_again(store: Store) -> None:
 async def test_latest_orders_by_published_then_id(store: Store) -> None:
     await store.put_many(
         [
-            article("old", published=at(8)),
-            article("b1", published=at(10)),
-            article("B2", published=at(10)),  # bytewise, "B2" sorts before "b1"
-            article("a_3", published="2024-06-19T15:30:00+05:30"),  # 10:00 UTC as well
-            article("new", published=at(11)),
+            store_record("old", published=at(8)),
+            store_record("b1", published=at(10)),
+            store_record("B2", published=at(10)),  # bytewise, "B2" sorts before "b1"
+            store_record("a_3", published="2024-06-19T15:30:00+05:30"),  # 10:00 UTC as well
+            store_record("new", published=at(11)),
         ],
         now=NOW,
     )
@@ -127,9 +106,9 @@ async def test_latest_orders_by_published_then_id(store: Store) -> None:
 async def test_latest_section_filter_and_all(store: Store) -> None:
     await store.put_many(
         [
-            article("g", sections=["global"], published=at(9)),
-            article("s", sections=["sport"], published=at(10)),
-            article("both", sections=["global", "sport"], published=at(11)),
+            store_record("g", sections=["global"], published=at(9)),
+            store_record("s", sections=["sport"], published=at(10)),
+            store_record("both", sections=["global", "sport"], published=at(11)),
         ],
         now=NOW,
     )
@@ -144,10 +123,10 @@ async def test_latest_section_filter_and_all(store: Store) -> None:
 async def test_latest_leaves_out_withdrawn_embargoed_and_future(store: Store) -> None:
     await store.put_many(
         [
-            article("public", published=at(9)),
-            article("gone", published=at(9)),
-            article("embargoed", published=at(9), embargo_until=at(13)),
-            article("future", published=at(14)),
+            store_record("public", published=at(9)),
+            store_record("gone", published=at(9)),
+            store_record("embargoed", published=at(9), embargo_until=at(13)),
+            store_record("future", published=at(14)),
         ],
         now=NOW,
     )
@@ -161,9 +140,9 @@ async def test_latest_leaves_out_withdrawn_embargoed_and_future(store: Store) ->
 
 
 async def test_moving_an_article_between_sections(store: Store) -> None:
-    await store.put(article(sections=["global"]), now=NOW)
+    await store.put(store_record(sections=["global"]), now=NOW)
     before = await store.section_seqs()
-    await store.put(article(sections=["sport"]), now=LATER)
+    await store.put(store_record(sections=["sport"]), now=LATER)
     assert await store.latest("global", 10, now=LATER) == []
     assert ids(await store.latest("sport", 10, now=LATER)) == ["a1"]
     assert await store.count("global", now=LATER) == 0
@@ -179,10 +158,10 @@ async def test_moving_an_article_between_sections(store: Store) -> None:
 
 # -- change log -----------------------------------------------------------------------------
 async def test_changes_since_orders_filters_and_pages(store: Store) -> None:
-    await store.put(article("g1", sections=["global"]), now=NOW)
-    await store.put(article("s1", sections=["sport"]), now=NOW)
-    await store.put(article("g2", sections=["global", "sport"]), now=NOW)
-    await store.put(article("g1", sections=["global"], headline="फिर"), now=NOW)
+    await store.put(store_record("g1", sections=["global"]), now=NOW)
+    await store.put(store_record("s1", sections=["sport"]), now=NOW)
+    await store.put(store_record("g2", sections=["global", "sport"]), now=NOW)
+    await store.put(store_record("g1", sections=["global"], headline="फिर"), now=NOW)
     changes = await store.changes_since("global", 0, 100, include_held=False)
     assert [(c.article.id, c.kind) for c in changes] == [
         ("g1", "created"),
@@ -205,7 +184,7 @@ async def test_changes_since_orders_filters_and_pages(store: Store) -> None:
 
 
 async def test_embargoed_change_is_held_then_released_exactly_once(store: Store) -> None:
-    await store.put(article("e", embargo_until=at(13)), now=NOW)
+    await store.put(store_record("e", embargo_until=at(13)), now=NOW)
     public = await store.changes_since("global", 0, 10, include_held=False)
     assert public == []
     held = await store.changes_since("global", 0, 10, include_held=True)
@@ -224,7 +203,7 @@ async def test_embargoed_change_is_held_then_released_exactly_once(store: Store)
 
 
 async def test_withdrawing_a_held_article_does_not_reveal_it(store: Store) -> None:
-    await store.put(article("e", embargo_until=at(13)), now=NOW)
+    await store.put(store_record("e", embargo_until=at(13)), now=NOW)
     await store.withdraw("e", now=NOW)
     assert await store.changes_since("global", 0, 10, include_held=False) == []
     assert await store.pending_releases() == []
@@ -234,9 +213,9 @@ async def test_withdrawing_a_held_article_does_not_reveal_it(store: Store) -> No
 async def test_pending_releases_soonest_first(store: Store) -> None:
     await store.put_many(
         [
-            article("late", embargo_until=at(15), sections=["global", "sport"]),
-            article("soon", published=at(13)),
-            article("now", published=at(9)),
+            store_record("late", embargo_until=at(15), sections=["global", "sport"]),
+            store_record("soon", published=at(13)),
+            store_record("now", published=at(9)),
         ],
         now=NOW,
     )
@@ -250,9 +229,9 @@ async def test_pending_releases_soonest_first(store: Store) -> None:
 async def test_section_seqs_rise_with_each_change(store: Store) -> None:
     assert await store.section_seqs() == {}
     assert await store.max_seq() == 0
-    await store.put(article("a", sections=["global"]), now=NOW)
+    await store.put(store_record("a", sections=["global"]), now=NOW)
     first = await store.section_seqs()
-    await store.put(article("b", sections=["sport"]), now=NOW)
+    await store.put(store_record("b", sections=["sport"]), now=NOW)
     second = await store.section_seqs()
     assert second["global"] == first["global"] and second["sport"] > first["global"]
     await store.withdraw("a", now=NOW)
@@ -319,7 +298,7 @@ async def test_try_lead_in_a_single_process(store: Store) -> None:
 
 # -- text and volume ------------------------------------------------------------------------
 async def test_multilingual_text_round_trips_byte_exact(store: Store) -> None:
-    record = article(
+    record = store_record(
         "multi",
         headline="दिल्ली में बारिश — مرحبا بالعالم 🌧️👩🏽‍💻",
         summary="नमस्ते\u200dदुनिया ﷺ e\u0301",
@@ -341,7 +320,9 @@ async def test_multilingual_text_round_trips_byte_exact(store: Store) -> None:
 
 async def test_put_many_a_thousand_records(store: Store) -> None:
     records = [
-        article(f"bulk-{i:04d}", published=at(i % 12, i % 60), sections=["global", f"s{i % 3}"])
+        store_record(
+            f"bulk-{i:04d}", published=at(i % 12, i % 60), sections=["global", f"s{i % 3}"]
+        )
         for i in range(1000)
     ]
     results = await store.put_many(records, now=NOW)
@@ -357,7 +338,7 @@ async def test_put_many_a_thousand_records(store: Store) -> None:
 
 async def test_put_many_with_the_same_id_twice(store: Store) -> None:
     results = await store.put_many(
-        [article("x"), article("x"), article("x", headline="दूसरा")], now=NOW
+        [store_record("x"), store_record("x"), store_record("x", headline="दूसरा")], now=NOW
     )
     assert [(r.outcome, r.article.version) for r in results] == [
         ("created", 1),
@@ -374,196 +355,8 @@ async def test_reopening_keeps_data_and_applies_no_migration_twice(
 ) -> None:
     first = store_factory()
     await first.open()
-    await first.put(article(), now=NOW)
+    await first.put(store_record(), now=NOW)
     await first.close()
     second = store_factory()
     await second.open()
     assert ids(await second.latest("global", 10, now=NOW)) == ["a1"]
-
-
-# -- PostgreSQL only: several processes on one database -------------------------------------
-pg = pytest.mark.postgres
-
-
-def test_schema_can_come_from_the_url() -> None:
-    dsn, schema = split_url("postgresql://u@h:5432/db?options=-csearch_path%3Dmine&sslmode=off")
-    assert (dsn, schema) == ("postgresql://u@h:5432/db?sslmode=off", "mine")
-    assert split_url("postgresql://u@h/db?schema=other") == ("postgresql://u@h/db", "other")
-    assert split_url("postgresql://u@h/db") == ("postgresql://u@h/db", None)
-
-
-@pg
-async def test_pg_processes_starting_together_migrate_once(pg_factory: PgFactory) -> None:
-    stores = [pg_factory() for _ in range(4)]
-    await asyncio.gather(*(s.open() for s in stores))
-    await stores[0].put(article(), now=NOW)
-    assert ids(await stores[3].latest("global", 5, now=NOW)) == ["a1"]
-
-
-@pg
-async def test_pg_only_one_process_leads_until_it_closes(pg_factory: PgFactory) -> None:
-    first, second = pg_factory(), pg_factory()
-    await first.open()
-    await second.open()
-    assert await first.try_lead() is True
-    assert await second.try_lead() is False
-    assert await first.try_lead() is True
-    await first.resign()
-    assert await second.try_lead() is True
-    assert await first.try_lead() is False
-    await second.close()
-    # The server frees a session lock when it notices the session ended: poll briefly.
-    deadline = asyncio.get_running_loop().time() + 10
-    while not await first.try_lead():
-        assert asyncio.get_running_loop().time() < deadline, "lock not released after close"
-        await asyncio.sleep(0.05)
-
-
-_LEADER_SCRIPT = """
-import asyncio, sys
-from syndicate.store.postgres import PostgresStore
-
-async def main():
-    store = PostgresStore(sys.argv[1], schema=sys.argv[2])
-    await store.open()
-    print("leading" if await store.try_lead() else "not leading", flush=True)
-    await asyncio.sleep(3600)
-
-asyncio.run(main())
-"""
-
-
-@pg
-async def test_pg_leadership_moves_when_the_leader_is_killed(
-    pg_location: tuple[str, str],
-) -> None:
-    url, schema = pg_location
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    leader = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _LEADER_SCRIPT, url, schema, stdout=asyncio.subprocess.PIPE, env=env
-    )
-    follower = PostgresStore(url, schema=schema)
-    try:
-        assert leader.stdout is not None
-        line = await asyncio.wait_for(leader.stdout.readline(), timeout=30)
-        assert line.strip() == b"leading"
-        await follower.open()
-        assert await follower.try_lead() is False
-        leader.send_signal(signal.SIGKILL)
-        await leader.wait()
-        deadline = asyncio.get_running_loop().time() + 10
-        while not await follower.try_lead():
-            assert asyncio.get_running_loop().time() < deadline, "leadership did not move"
-            await asyncio.sleep(0.1)
-    finally:
-        if leader.returncode is None:
-            leader.kill()
-            await leader.wait()
-        await follower.close()
-
-
-@pg
-async def test_pg_saved_feeds_notify_the_other_process(pg_factory: PgFactory) -> None:
-    listener, saver = pg_factory(), pg_factory()
-    await listener.open()
-    await saver.open()
-    heard: list[str] = []
-    arrived = asyncio.Event()
-
-    def on_feeds(section: str) -> None:
-        heard.append(section)
-        if section == "sport":
-            arrived.set()
-
-    await listener.subscribe_feeds(on_feeds)
-    await saver.save_feeds([FeedDocument("sport", "rss.xml", b"<rss/>", NOW)])
-    await asyncio.wait_for(arrived.wait(), timeout=10)
-    assert "sport" in heard
-    [doc] = await listener.load_feeds("sport")
-    assert doc.body == b"<rss/>"
-
-
-@pg
-async def test_pg_concurrent_writers_are_seen_once_in_seq_order(pg_factory: PgFactory) -> None:
-    """A partner following the log while two processes write must see every change once."""
-    writer_a, writer_b, reader = pg_factory(), pg_factory(), pg_factory()
-    for s in (writer_a, writer_b, reader):
-        await s.open()
-    done = asyncio.Event()
-    seen: list[int] = []
-
-    async def follow() -> None:
-        cursor = 0
-        while True:
-            finished = done.is_set()  # read before pulling, so the last pull sees everything
-            changes = await reader.changes_since("global", cursor, 1000, include_held=False)
-            seen.extend(c.seq for c in changes)
-            cursor = changes[-1].seq if changes else cursor
-            if finished and not changes:
-                return
-            await asyncio.sleep(0)
-
-    async def write(writer: PostgresStore, prefix: str) -> None:
-        await asyncio.gather(*(writer.put(article(f"{prefix}{i}"), now=NOW) for i in range(60)))
-
-    follower = asyncio.create_task(follow())
-    await asyncio.gather(write(writer_a, "a"), write(writer_b, "b"))
-    done.set()
-    await asyncio.wait_for(follower, timeout=30)
-    assert len(seen) == 120 and seen == sorted(set(seen))
-    assert seen == list(range(1, 121))
-
-
-@pg
-async def test_pg_release_due_from_two_processes_releases_once(pg_factory: PgFactory) -> None:
-    first, second = pg_factory(), pg_factory()
-    await first.open()
-    await second.open()
-    await first.put_many([article(f"e{i}", embargo_until=at(13)) for i in range(20)], now=NOW)
-    release_time = datetime(2024, 6, 19, 13, 0, tzinfo=UTC)
-    results = await asyncio.gather(
-        *(s.release_due(now=release_time) for s in (first, second, first, second))
-    )
-    released = [a.id for batch in results for a in batch]
-    assert sorted(released) == sorted(f"e{i}" for i in range(20))
-    public = await first.changes_since("global", 0, 100, include_held=False)
-    assert [c.kind for c in public] == ["released"] * 20
-
-
-async def _terminate_backend(pid: int | None) -> None:
-    """Kill one server session, as a network failure or a DBA would."""
-    assert pid is not None
-    conn = await asyncpg.connect(os.environ["SYNDICATE_TEST_DATABASE_URL"], timeout=5)
-    try:
-        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
-    finally:
-        await conn.close()
-
-
-@pg
-async def test_pg_leader_whose_session_breaks_stops_leading(pg_factory: PgFactory) -> None:
-    first, second = pg_factory(), pg_factory()
-    await first.open()
-    await second.open()
-    assert await first.try_lead() is True
-    await _terminate_backend(first._leadership.server_pid if first._leadership else None)
-    deadline = asyncio.get_running_loop().time() + 10
-    while not await second.try_lead():
-        assert asyncio.get_running_loop().time() < deadline, "leadership did not move"
-        await asyncio.sleep(0.05)
-    assert await first.try_lead() is False
-    await second.resign()
-    assert await first.try_lead() is True
-
-
-@pg
-async def test_pg_feed_listener_reconnects_after_its_session_dies(pg_factory: PgFactory) -> None:
-    listener, saver = pg_factory(), pg_factory()
-    await listener.open()
-    await saver.open()
-    arrived = asyncio.Event()
-    await listener.subscribe_feeds(lambda section: arrived.set() if section == "tech" else None)
-    await _terminate_backend(listener._listener.server_pid if listener._listener else None)
-    # Sent while the listener may still be away: heard live, or through the resync after it.
-    await saver.save_feeds([FeedDocument("tech", "rss.xml", b"<rss/>", NOW)])
-    await asyncio.wait_for(arrived.wait(), timeout=15)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from syndicate.store.base import Store
-from tests.web_fixtures import record
+from tests.helpers.records import record
+from tests.helpers.texts import AYODHYA
 
 NOW = datetime(2024, 6, 20, 12, 0, tzinfo=UTC)
-AYODHYA = "अयोध्या के राम मंदिर परिसर में हुई फायरिंग, एक SSF जवान की गोली लगने से मौत"
 
 
 async def test_public_articles_are_found_by_their_exact_headline(store: Store) -> None:

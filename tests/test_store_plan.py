@@ -27,7 +27,7 @@ from syndicate.store.plan import (
     plan_releases,
     plan_withdraw,
 )
-from tests.web_fixtures import record
+from tests.helpers.records import record
 
 NOW = datetime(2024, 6, 19, 12, 0, tzinfo=UTC)
 EARLIER = NOW - timedelta(days=1)

@@ -11,7 +11,7 @@ from typing import Any
 
 from syndicate.store.base import Store
 from syndicate.store.changes_sqlite import time_texts
-from tests.web_fixtures import record
+from tests.helpers.records import record
 
 NOW = datetime(2024, 6, 19, 12, 0, tzinfo=UTC)
 EARLIER = (NOW - timedelta(hours=1)).isoformat()

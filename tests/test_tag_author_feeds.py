@@ -21,20 +21,11 @@ from syndicate.store.base import Store
 from syndicate.taxonomy import author_slug, path_segment, tag_key
 from syndicate.web.keys import STORE
 from syndicate.web.reach import ONDEMAND
-from tests.reach_fixtures import (
-    BASE,
-    NS,
-    Client,
-    fetch,
-    ids_of,
-    json_feed_problems,
-    links,
-    reach_app,
-    regenerate,
-    story,
-)
-from tests.test_render_feeds import atom_problems, rss_problems
-from tests.web_fixtures import web_settings
+from tests.helpers.archives import NS, ids_of, links
+from tests.helpers.clients import Client, app_on, fetch, regenerate
+from tests.helpers.feed_checks import atom_problems, json_feed_problems, rss_problems
+from tests.helpers.records import numbered_record
+from tests.helpers.settings import BASE_URL, build_settings
 
 RUSSIA = "रूस"
 RAM = "राम शर्मा"
@@ -58,21 +49,27 @@ def _stories() -> list[dict[str, Any]]:
     ram = [{"name": RAM, "url": "https://news.example/authors/ram"}]
     jane = [{"name": "Jane <Doe>"}]
     return [
-        story(1, tags=[RUSSIA, "Sensex"], authors=ram, language="hi", sections=["global"]),
-        story(2, tags=["Sensex"], authors=jane),
-        story(3, tags=[RUSSIA], authors=[*ram, *jane], language="hi", sections=["global"]),
-        story(4, tags=["cricket"], authors=jane, sections=["sport"]),
+        numbered_record(
+            1, tags=[RUSSIA, "Sensex"], authors=ram, language="hi", sections=["global"]
+        ),
+        numbered_record(2, tags=["Sensex"], authors=jane),
+        numbered_record(
+            3, tags=[RUSSIA], authors=[*ram, *jane], language="hi", sections=["global"]
+        ),
+        numbered_record(4, tags=["cricket"], authors=jane, sections=["sport"]),
         # Never public: embargoed, withdrawn (below), future-dated; one tag only they have.
-        story(5, tags=[RUSSIA, "secret"], authors=ram, embargo_until="2099-01-01T00:00:00Z"),
-        story(6, tags=[RUSSIA, "killed"], authors=ram),
-        story(7, tags=[RUSSIA, "secret"], authors=ram, published="2099-01-01T00:00:00Z"),
+        numbered_record(
+            5, tags=[RUSSIA, "secret"], authors=ram, embargo_until="2099-01-01T00:00:00Z"
+        ),
+        numbered_record(6, tags=[RUSSIA, "killed"], authors=ram),
+        numbered_record(7, tags=[RUSSIA, "secret"], authors=ram, published="2099-01-01T00:00:00Z"),
     ]
 
 
 @pytest.fixture
 async def client(store: Store, tmp_path: Path) -> AsyncIterator[Client]:
     now = datetime.now(UTC)
-    async with reach_app(web_settings(tmp_path, render_workers=0), store) as made:
+    async with app_on(store, build_settings(tmp_path, render_workers=0)) as made:
         await store.put_many(_stories(), now=now)
         await store.withdraw("s-0006", now=now)
         await regenerate(made)
@@ -96,7 +93,7 @@ async def test_a_unicode_tag_feed_in_every_format(client: Client, name: str) -> 
     status, headers, body = await fetch(client, path)
     assert status == 200 and headers["Content-Type"] == MEDIA[name]
     assert ids_of(name, body) == ["s-0003", "s-0001"]  # newest first, nothing held or killed
-    self_url = f"{BASE}{path}"
+    self_url = f"{BASE_URL}{path}"
     if name == "json":
         feed = json.loads(body)
         assert json_feed_problems(feed) == []
@@ -192,13 +189,15 @@ async def test_a_change_to_a_member_story_reaches_the_feed(client: Client) -> No
     path = tag_path(RUSSIA)
     _, first, body = await fetch(client, path)
     # A new story with the tag, a story losing it, a correction, a withdrawal.
-    await store.put(story(8, tags=[RUSSIA], language="hi", sections=["global"]), now=now)
+    await store.put(numbered_record(8, tags=[RUSSIA], language="hi", sections=["global"]), now=now)
     await client.app[ONDEMAND].catch_up()
     _, _, body = await fetch(client, path)
     assert ids_of("atom", body) == ["s-0008", "s-0003", "s-0001"]
-    await store.put(story(3, tags=["other"], language="hi", sections=["global"]), now=now)
+    await store.put(numbered_record(3, tags=["other"], language="hi", sections=["global"]), now=now)
     await store.put(
-        story(1, tags=[RUSSIA, "Sensex"], headline="Story 1, corrected", sections=["global"]),
+        numbered_record(
+            1, tags=[RUSSIA, "Sensex"], headline="Story 1, corrected", sections=["global"]
+        ),
         now=now,
     )
     await client.app[ONDEMAND].catch_up()
@@ -234,12 +233,13 @@ async def _pause() -> None:
 async def test_an_embargoed_story_joins_its_tag_feed_only_when_released(
     store: Store, tmp_path: Path
 ) -> None:
-    settings = web_settings(tmp_path, render_workers=0)
+    settings = build_settings(tmp_path, render_workers=0)
     release = datetime.now(UTC) + timedelta(seconds=2)
-    async with reach_app(settings, store) as client:
-        await store.put(story(1, tags=["budget"]), now=datetime.now(UTC))
+    async with app_on(store, settings) as client:
+        await store.put(numbered_record(1, tags=["budget"]), now=datetime.now(UTC))
         await store.put(
-            story(2, tags=["budget"], embargo_until=release.isoformat()), now=datetime.now(UTC)
+            numbered_record(2, tags=["budget"], embargo_until=release.isoformat()),
+            now=datetime.now(UTC),
         )
         await regenerate(client)
         _, _, body = await fetch(client, tag_path("budget"))
@@ -254,7 +254,7 @@ async def test_an_embargoed_story_joins_its_tag_feed_only_when_released(
 
 
 async def test_rendered_by_a_worker_process(tmp_path: Path, store: Store) -> None:
-    async with reach_app(web_settings(tmp_path, render_workers=1), store) as client:
+    async with app_on(store, build_settings(tmp_path, render_workers=1)) as client:
         await store.put_many(_stories(), now=datetime.now(UTC))
         status, _headers, body = await fetch(client, tag_path(RUSSIA, "rss"))
         assert status == 200 and rss_problems(body) == []

@@ -1,6 +1,6 @@
 """Tokens have a life: created (with an expiry), listed without their secret, rotated, revoked;
-`admin` tokens manage them over `/api/tokens`; last use is recorded in batches. On every store,
-and a revocation on one process is refused by another at once (PostgreSQL)."""
+`admin` tokens manage them over `/api/tokens`; last use is recorded in batches; a revocation on
+one process is refused by another at once. On every store."""
 
 from __future__ import annotations
 
@@ -8,31 +8,27 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from syndicate.config import Settings
 from syndicate.store.base import Store
 from syndicate.tokens import new_token, parse_duration
-from syndicate.web.app import create_app
 from syndicate.web.auth import USE
-from tests.partner_http import bearer, error_of
-from tests.store_fixtures import StoreFactory
+from tests.helpers.clients import Client, start_app
+from tests.helpers.error_shape import first_error
+from tests.helpers.stores import StoreFactory
+from tests.helpers.tokens import auth_header, partner_header
 
 PULL = "/partners/ninjs/global.json"
 
 
-async def _client(store: Store, settings: Settings) -> TestClient[Any, Any]:
-    client: TestClient[Any, Any] = TestClient(
-        TestServer(create_app(settings, store=store, run_scheduler=False))
-    )
-    await client.start_server()
-    return client
+async def _client(store: Store, settings: Settings) -> Client:
+    return await start_app(settings, store=store, run_scheduler=False)
 
 
 async def test_admin_creates_lists_rotates_and_revokes(store: Store, small: Settings) -> None:
     client = await _client(store, small)
     try:
-        admin = await bearer(store, (), role="admin")
+        admin = await partner_header(store, (), role="admin")
         made = await client.post(
             "/api/tokens",
             json={"name": "agency", "role": "partner", "sections": ["global"], "expires_in": "30d"},
@@ -40,7 +36,7 @@ async def test_admin_creates_lists_rotates_and_revokes(store: Store, small: Sett
         )
         assert made.status == 201, await made.text()
         body = await made.json()
-        first = {"Authorization": f"Bearer {body['secret']}"}
+        first = auth_header(body["secret"])
         expires = datetime.fromisoformat(body["expires"]) - datetime.now(UTC)
         assert timedelta(days=29, hours=23) < expires <= timedelta(days=30)
         assert (await client.get(PULL, headers=first)).status == 204
@@ -53,19 +49,19 @@ async def test_admin_creates_lists_rotates_and_revokes(store: Store, small: Sett
         again = await client.post(
             "/api/tokens", json={"name": "agency", "role": "editor"}, headers=admin
         )
-        assert "exists" in await error_of(again, 409)
+        assert "exists" in await first_error(again, 409)
 
         rotated = await (await client.post("/api/tokens/agency/rotate", headers=admin)).json()
-        second = {"Authorization": f"Bearer {rotated['secret']}"}
+        second = auth_header(rotated["secret"])
         assert rotated["sections"] == ["global"] and rotated["expires"] == body["expires"]
-        assert "not valid" in await error_of(await client.get(PULL, headers=first), 401)
+        assert "not valid" in await first_error(await client.get(PULL, headers=first), 401)
         assert (await client.get(PULL, headers=second)).status == 204
 
         revoked = await client.delete("/api/tokens/agency", headers=admin)
         assert (await revoked.json())["revoked"] == 1
         assert (await client.get(PULL, headers=second)).status == 401
         gone = await client.delete("/api/tokens/agency", headers=admin)
-        assert "no token named" in await error_of(gone, 404)
+        assert "no token named" in await first_error(gone, 404)
     finally:
         await client.close()
 
@@ -76,10 +72,10 @@ async def test_only_admin_tokens_manage_tokens_and_bad_requests_name_the_field(
     client = await _client(store, small)
     try:
         for role in ("editor", "partner", "metrics"):
-            other = await bearer(store, ("global",) if role == "partner" else (), role=role)
+            other = await partner_header(store, ("global",) if role == "partner" else (), role=role)
             assert (await client.get("/api/tokens", headers=other)).status == 403
         assert (await client.get("/api/tokens")).status == 401
-        admin = await bearer(store, (), role="admin")
+        admin = await partner_header(store, (), role="admin")
         bad = await client.post(
             "/api/tokens",
             json={"name": "", "role": "chief", "sections": ["nowhere"], "expires_in": "forever"},
@@ -104,8 +100,8 @@ async def test_an_expired_token_is_refused(store: Store, small: Settings) -> Non
     )  # fmt: skip
     client = await _client(store, small)
     try:
-        resp = await client.get("/api/status", headers={"Authorization": f"Bearer {secret}"})
-        assert "expired" in await error_of(resp, 401)
+        resp = await client.get("/api/status", headers=auth_header(secret))
+        assert "expired" in await first_error(resp, 401)
     finally:
         await client.close()
 
@@ -123,7 +119,7 @@ async def test_last_use_is_recorded_in_one_batch_not_per_request(
 
     monkeypatch.setattr(store, "touch_tokens", counted)
     try:
-        headers = await bearer(store)
+        headers = await partner_header(store)
         for _ in range(20):
             assert (await client.get(PULL, headers=headers)).status == 204
         (token,) = [t for t in await store.list_tokens() if t.role == "partner"]
@@ -136,7 +132,6 @@ async def test_last_use_is_recorded_in_one_batch_not_per_request(
         await client.close()
 
 
-@pytest.mark.postgres
 async def test_a_revocation_is_refused_by_every_process_at_once(
     store_factory: StoreFactory, small: Settings
 ) -> None:
@@ -145,7 +140,7 @@ async def test_a_revocation_is_refused_by_every_process_at_once(
     await two.open()
     first, second = await _client(one, small), await _client(two, small)
     try:
-        headers = await bearer(one)
+        headers = await partner_header(one)
         assert (await second.get(PULL, headers=headers)).status == 204
         (token,) = [t for t in await one.list_tokens() if t.role == "partner"]
         await one.revoke_tokens(token.name, now=datetime.now(UTC))

@@ -20,10 +20,10 @@ from syndicate.validate import (
     validate_record,
     validator,
 )
+from tests.helpers.paths import ARTICLE_FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "articles"
-VALID = sorted((FIXTURES / "valid").glob("*.json"))
-INVALID = sorted((FIXTURES / "invalid").glob("*.json"))
+VALID = sorted((ARTICLE_FIXTURES / "valid").glob("*.json"))
+INVALID = sorted((ARTICLE_FIXTURES / "invalid").glob("*.json"))
 
 
 def load(path: Path) -> Any:
@@ -31,7 +31,7 @@ def load(path: Path) -> Any:
 
 
 def minimal(**changes: Any) -> dict[str, Any]:
-    record = load(FIXTURES / "valid" / "minimal.json")
+    record = load(ARTICLE_FIXTURES / "valid" / "minimal.json")
     record.update(changes)
     return record
 
@@ -127,8 +127,8 @@ def test_section_count_boundary() -> None:
 
 
 def test_devanagari_and_rtl_text_is_byte_exact(settings: Settings) -> None:
-    hindi = load(FIXTURES / "valid" / "hindi.json")
-    arabic = load(FIXTURES / "valid" / "arabic-rtl.json")
+    hindi = load(ARTICLE_FIXTURES / "valid" / "hindi.json")
+    arabic = load(ARTICLE_FIXTURES / "valid" / "arabic-rtl.json")
     for raw in (hindi, arabic):
         record = validate_record(raw, settings)
         for name in ("headline", "summary"):

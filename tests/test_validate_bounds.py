@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,9 @@ from syndicate.validate import (
     validate_record,
     validator,
 )
+from tests.helpers.paths import ARTICLE_FIXTURES
 
-MINIMAL = Path(__file__).parent / "fixtures" / "articles" / "valid" / "minimal.json"
+MINIMAL = ARTICLE_FIXTURES / "valid" / "minimal.json"
 # Generous for a shared 2-core machine; the point is "milliseconds", not "tens of seconds".
 BUDGET_S = 0.25
 

@@ -17,8 +17,11 @@ from syndicate.ingest import ingest, parse_ndjson
 from syndicate.store.base import Store
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.app import create_app
-from tests.partner_http import MakeClient
-from tests.web_fixtures import add_token, bearer, error_body, record, web_settings
+from tests.helpers.clients import MakeClient
+from tests.helpers.error_shape import error_body
+from tests.helpers.records import record
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import auth_header, create_token
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 JSON = {"Content-Type": "application/json"}
@@ -29,7 +32,7 @@ SURROGATE_LINE = '{"id": "\\ud800", "headline": "x"}'
 async def _client(aiohttp_client: Any, tmp_path: Path) -> tuple[TestClient[Any, Any], Any]:
     store = SQLiteStore(f"sqlite:///{tmp_path / 'store.db'}")
     await store.open()
-    app = create_app(web_settings(tmp_path), store=store, run_scheduler=False)
+    app = create_app(build_settings(tmp_path), store=store, run_scheduler=False)
     app.on_cleanup.append(lambda _app: store.close())
     client: TestClient[Any, Any] = await aiohttp_client(app)
     return client, store
@@ -39,7 +42,7 @@ async def test_bulk_line_with_a_lone_surrogate_id_is_rejected_alone(
     aiohttp_client: Any, tmp_path: Path
 ) -> None:
     client, store = await _client(aiohttp_client, tmp_path)
-    editor = bearer(await add_token(store, "editor"))
+    editor = auth_header(await create_token(store, "editor"))
     text = "\n".join([json.dumps(record("s-1")), SURROGATE_LINE, json.dumps(record("s-3"))])
     resp = await client.post(
         "/api/articles/bulk", data=text.encode("utf-8"), headers={**editor, **NDJSON}
@@ -53,7 +56,7 @@ async def test_bulk_line_with_a_lone_surrogate_id_is_rejected_alone(
 
 
 async def test_ingest_results_carry_no_lone_surrogates(tmp_path: Path) -> None:
-    results = await ingest(parse_ndjson(SURROGATE_LINE), web_settings(tmp_path), None)
+    results = await ingest(parse_ndjson(SURROGATE_LINE), build_settings(tmp_path), None)
     assert [r.outcome for r in results] == ["rejected"]
     json.dumps([r.as_dict() for r in results], ensure_ascii=False).encode("utf-8")
 
@@ -62,7 +65,7 @@ async def test_far_instants_are_422_over_http_and_nothing_is_stored(
     aiohttp_client: Any, tmp_path: Path
 ) -> None:
     client, store = await _client(aiohttp_client, tmp_path)
-    editor = bearer(await add_token(store, "editor"))
+    editor = auth_header(await create_token(store, "editor"))
     for n, field in enumerate(("embargo_until", "updated", "published")):
         raw = record(f"far-{n}", **{field: "9999-12-31T23:59:59-23:59"})
         resp = await client.post(
@@ -75,7 +78,7 @@ async def test_far_instants_are_422_over_http_and_nothing_is_stored(
 
 async def test_dot_ids_are_422_over_http(aiohttp_client: Any, tmp_path: Path) -> None:
     client, store = await _client(aiohttp_client, tmp_path)
-    editor = bearer(await add_token(store, "editor"))
+    editor = auth_header(await create_token(store, "editor"))
     for dots in (".", "..", "..."):
         resp = await client.post(
             "/api/articles",
@@ -126,7 +129,7 @@ async def test_validating_a_bulk_gives_the_loop_back(
     bodies = (f"<p>{n}</p>" * 50 for n in range(2000))
     text = "\n".join(json.dumps(record(f"t-{n}", body_html=b)) for n, b in enumerate(bodies))
     async with Ticker() as ticker:
-        results = await ingest(parse_ndjson(text), web_settings(tmp_path), None)
+        results = await ingest(parse_ndjson(text), build_settings(tmp_path), None)
     assert [r.outcome for r in results] == ["valid"] * 2000
     # Before: no store, no yield at all, and not one tick until all 2,000 were checked.
     assert ticker.ticks >= 10, ticker.ticks
@@ -136,7 +139,7 @@ async def test_a_large_body_is_validated_off_the_loop(
     aiohttp_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, store = await _client(aiohttp_client, tmp_path)
-    editor = bearer(await add_token(store, "editor"))
+    editor = auth_header(await create_token(store, "editor"))
     real = ingest_module.check_record
 
     def slow_check(raw: Any, settings: Any) -> Any:
@@ -158,7 +161,7 @@ async def test_ids_no_record_can_have_are_404_on_every_store(
     make_client: MakeClient, store: Store, path: str
 ) -> None:
     client = await make_client()
-    editor = bearer(await add_token(store, "editor"))
+    editor = auth_header(await create_token(store, "editor"))
     for method in ("GET", "DELETE"):
         async with client.request(method, f"/api/articles/{path}", headers=editor) as resp:
             errors = await error_body(resp, 404)  # was a 503 with driver text on PostgreSQL

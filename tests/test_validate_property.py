@@ -14,16 +14,18 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syndicate.validate import bounded, ecma_pattern, fast_check, json_key, load_schema, validator
+from tests.helpers.paths import ARTICLE_FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "articles" / "valid"
-VALID = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(FIXTURES.glob("*.json"))]
+VALID = [
+    json.loads(p.read_text(encoding="utf-8"))
+    for p in sorted((ARTICLE_FIXTURES / "valid").glob("*.json"))
+]
 ROOT = load_schema()
 JUNK = st.one_of(
     st.none(),

@@ -13,7 +13,10 @@ from aiohttp.test_utils import TestServer
 
 from syndicate.render import FORMATS
 from syndicate.web.app import WEBSUB
-from tests.app_fixtures import app_settings, editor_token, running_app, scrape, wait_until
+from tests.helpers.clients import running_app, scrape
+from tests.helpers.settings import build_settings
+from tests.helpers.tokens import editor_header
+from tests.helpers.waiting import wait_until
 
 Server = Callable[..., Awaitable[TestServer]]
 FEED_NAMES = [fmt.filename for fmt in FORMATS.values()]
@@ -40,10 +43,10 @@ def hub_app(fail_first: int = 0, always_fail: bool = False) -> tuple[web.Applica
 
 async def test_feeds_advertise_the_hub_and_themselves(tmp_path: Path) -> None:
     hub = "http://hub.test/"
-    settings = app_settings(tmp_path, run_scheduler=False, websub_hub=hub)
+    settings = build_settings(tmp_path, run_scheduler=False, websub_hub=hub)
     async with running_app(settings) as client:
         client.app[WEBSUB].notify = lambda url: None  # type: ignore[method-assign]
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         await client.post("/api/regenerate", json={"sections": ["global"]}, headers=auth)
         for name in FEED_NAMES:
             response = await client.get(f"/feeds/global/{name}")
@@ -70,9 +73,9 @@ async def _regenerate(client: Any, auth: dict[str, str]) -> dict[str, Any]:
 async def test_changed_feeds_are_pinged(tmp_path: Path, aiohttp_server: Server) -> None:
     app, seen = hub_app()
     hub = await aiohttp_server(app)
-    settings = app_settings(tmp_path, run_scheduler=False, websub_hub=str(hub.make_url("/hub")))
+    settings = build_settings(tmp_path, run_scheduler=False, websub_hub=str(hub.make_url("/hub")))
     async with running_app(settings) as client:
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         result = await _regenerate(client, auth)
         assert result["changed"] is True
 
@@ -97,10 +100,10 @@ async def test_changed_feeds_are_pinged(tmp_path: Path, aiohttp_server: Server) 
 async def test_failed_pings_are_retried(tmp_path: Path, aiohttp_server: Server) -> None:
     app, seen = hub_app(fail_first=2)
     hub = await aiohttp_server(app)
-    settings = app_settings(tmp_path, run_scheduler=False, websub_hub=str(hub.make_url("/hub")))
+    settings = build_settings(tmp_path, run_scheduler=False, websub_hub=str(hub.make_url("/hub")))
     async with running_app(settings) as client:
         client.app[WEBSUB].backoff = 0.01
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         await _regenerate(client, auth)
 
         async def done() -> bool:
@@ -120,11 +123,11 @@ async def test_a_dead_hub_never_holds_up_regeneration(
 ) -> None:
     app, seen = hub_app(always_fail=True)
     hub = await aiohttp_server(app)
-    settings = app_settings(tmp_path, run_scheduler=False, websub_hub=str(hub.make_url("/hub")))
+    settings = build_settings(tmp_path, run_scheduler=False, websub_hub=str(hub.make_url("/hub")))
     async with running_app(settings) as client:
         publisher = client.app[WEBSUB]
         publisher.backoff = 0.2  # three tries take at least 0.6 s
-        auth = await editor_token(client)
+        auth = await editor_header(client)
         result = await _regenerate(client, auth)
         assert result["changed"] is True and result["error"] is None
         assert publisher.status()["in_flight"] > 0, "regeneration waited for the hub"

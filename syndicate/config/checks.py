@@ -2,8 +2,9 @@
 from, and returns the value in its type or raises a `ConfigError` of one line naming all three
 and what is allowed. Also `redact_url`, the one way a URL with a password is printed.
 
-The names keep their leading underscore from when they lived in `config.py`: settings are
-parsed in `syndicate.config` with lines like `_seconds(*get("publish_delay")[:2], ...)`.
+The names keep the leading underscore they had when settings were one module: they are used
+in `syndicate.config` (`config/__init__.py`) with lines like
+`_seconds(*get("publish_delay")[:2], ...)`.
 """
 
 from __future__ import annotations

@@ -172,8 +172,10 @@ SQLITE: tuple[str, ...] = (
 )
 
 
-# Append-only: never edit a migration that has shipped; add the next one. Numbered like the
-# SQLite ones so both stores describe the same history.
+# Append-only: never edit a migration that has shipped; add the next one. Each store numbers
+# its own list (its `schema_migrations` holds those numbers): the two do not line up one for
+# one, as a step one backend needed the other had from its first migration or never needs
+# (SQLite's third is in PostgreSQL's first; only PostgreSQL records a saved feed's seq).
 # - `record` is text, not jsonb: jsonb reorders keys, and records round-trip byte-exact.
 # - Ids and sections sort with COLLATE "C" (bytewise, like SQLite), not the server's locale,
 #   so the `id` tiebreak in feeds is the same on every backend and every server.

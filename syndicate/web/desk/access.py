@@ -1,6 +1,6 @@
 """The desk's admin forms for who has access to what: create and rotate tokens, add, remove and
 replay partners' push destinations. Each calls what `/api/tokens` and `/api/push` call
-(`web/tokens_api.py`, `syndicate/push.py`), so the checks, errors and secrets are theirs.
+(`web/tokens_api.py`, `syndicate/push/`), so the checks, errors and secrets are theirs.
 A secret is shown once, on the page that answers the form that made it; editors see the
 tokens page but change nothing.
 """

@@ -1,5 +1,0 @@
-"""`python -m syndicate` runs the same command line as the `syndicate` script."""
-
-from syndicate.cli import main
-
-main()
