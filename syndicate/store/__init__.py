@@ -1,4 +1,5 @@
-"""Storage: one `Store` protocol, one module per database. Only this package imports drivers."""
+"""Storage: one `Store` protocol, the write rules once (`plan.py`), a store class per database
+with its concerns mixed in from their own modules. Only this package imports drivers."""
 
 from __future__ import annotations
 

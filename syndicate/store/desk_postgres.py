@@ -5,62 +5,38 @@ Sessions live in the shared database, so a desk session works on every process o
 
 from __future__ import annotations
 
-import contextlib
-import json
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from syndicate.errors import BadRequest
-from syndicate.model import Article, ArticleState, DeskSession, Token
-from syndicate.store.desk_sqlite import INDEX_BATCH, state_filter
+from syndicate.model import Article, DeskSession, Token
+from syndicate.store.base_postgres import PostgresMixin
+from syndicate.store.changes_postgres import ARTICLE_COLUMNS, article
+from syndicate.store.desk_sqlite import INDEX_BATCH, ArticleQuery, NewDeskSession, state_filter
 from syndicate.store.words import TOP
 from syndicate.store.words import words as words_of
 
-_ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 _TOKEN_COLUMNS = "t.id, t.name, t.role, t.sections, t.embargoed, t.token_hash, t.created, t.expires"
 # One writer of the headline words at a time, across processes (a transaction-level lock).
 _INDEX_LOCK = "SELECT pg_advisory_xact_lock(hashtext('syndicate:headlines:' || current_schema()))"
 
 
-def _article(row: Any) -> Article:
-    return Article.from_record(
-        json.loads(row["record"]),
-        version=row["version"],
-        status=row["status"],
-        first_created=row["first_created"],
-        version_created=row["version_created"],
-    )
-
-
-class PostgresDesk:
+class PostgresDesk(PostgresMixin):
     """Mixed into `PostgresStore`; uses its `_fetch` and `_transaction`."""
 
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        raise NotImplementedError
-
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        raise NotImplementedError
-
     # -- sessions ---------------------------------------------------------------
-    async def add_desk_session(
-        self,
-        *,
-        session_hash: str,
-        token_id: int,
-        csrf: str,
-        now: datetime,
-        idle_since: datetime,
-    ) -> None:
+    async def add_desk_session(self, **session: Unpack[NewDeskSession]) -> None:
         async with self._transaction() as conn:
-            await conn.execute("DELETE FROM desk_sessions WHERE last_seen < $1", idle_since)
+            await conn.execute(
+                "DELETE FROM desk_sessions WHERE last_seen < $1", session["idle_since"]
+            )
             await conn.execute(
                 "INSERT INTO desk_sessions (session_hash, token_id, csrf, created, last_seen) "
                 "VALUES ($1, $2, $3, $4, $4)",
-                session_hash,
-                token_id,
-                csrf,
-                now,
+                session["session_hash"],
+                session["token_id"],
+                session["csrf"],
+                session["now"],
             )
 
     async def find_desk_session(
@@ -91,16 +67,9 @@ class PostgresDesk:
         await self._fetch("DELETE FROM desk_sessions WHERE session_hash = $1", session_hash)
 
     # -- the article list ---------------------------------------------------------
-    async def list_articles(
-        self,
-        *,
-        section: str | None,
-        state: ArticleState | None,
-        words: Sequence[str],
-        limit: int,
-        after: tuple[str, str] | None,
-        now: datetime,
-    ) -> list[tuple[Article, str]]:
+    async def list_articles(self, **query: Unpack[ArticleQuery]) -> list[tuple[Article, str]]:
+        section, state, words = query["section"], query["state"], query["words"]
+        limit, after, now = query["limit"], query["after"], query["now"]
         if words:
             await self._index_headlines()
         conditions: list[str] = []
@@ -135,12 +104,12 @@ class PostgresDesk:
             p, i = param(published), param(after[1])
             conditions.append(f"(a.published < {p} OR (a.published = {p} AND a.id > {i}))")
         rows = await self._fetch(
-            f"SELECT {_ARTICLE_COLUMNS}, a.published AS sort_key FROM articles a "
+            f"SELECT {ARTICLE_COLUMNS}, a.published AS sort_key FROM articles a "
             f"JOIN changes c ON c.seq = a.seq WHERE {' AND '.join(conditions)} "
             f"ORDER BY a.published DESC, a.id LIMIT {param(limit)}",
             *params,
         )
-        return [(_article(r), r["sort_key"].isoformat()) for r in rows]
+        return [(article(r), r["sort_key"].isoformat()) for r in rows]
 
     async def _index_headlines(self) -> None:
         """Bring the headline words up to the newest change (each article's latest headline).

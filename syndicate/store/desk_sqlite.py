@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypedDict, Unpack
 
 from syndicate.errors import BadRequest
 from syndicate.model import (
@@ -20,24 +17,14 @@ from syndicate.model import (
     format_time,
     parse_time,
 )
+from syndicate.store.base_sqlite import SQLiteMixin
+from syndicate.store.changes_sqlite import ARTICLE_COLUMNS, article
 from syndicate.store.words import TOP
 from syndicate.store.words import words as words_of
 
-_ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 _TOKEN_COLUMNS = "t.id, t.name, t.role, t.sections, t.embargoed, t.token_hash, t.created, t.expires"
 # Changes read per step while the headline words catch up with the change log.
 INDEX_BATCH = 2000
-
-
-def _article(row: Sequence[Any]) -> Article:
-    record, version, status, first_created, version_created = row[:5]
-    return Article.from_record(
-        json.loads(record),
-        version=version,
-        status=status,
-        first_created=parse_time(first_created),
-        version_created=parse_time(version_created),
-    )
 
 
 def state_filter(
@@ -55,34 +42,43 @@ def state_filter(
     return "1 = 1", False
 
 
-class SQLiteDesk:
+class NewDeskSession(TypedDict):
+    """`Store.add_desk_session`'s keyword arguments, declared once for both backends."""
+
+    session_hash: str
+    token_id: int
+    csrf: str
+    now: datetime
+    idle_since: datetime  # sessions unused since before this are deleted on the way
+
+
+class ArticleQuery(TypedDict):
+    """`Store.list_articles`' keyword arguments, declared once for both backends."""
+
+    section: str | None
+    state: ArticleState | None
+    words: Sequence[str]
+    limit: int
+    after: tuple[str, str] | None  # (sort key, id) of the previous page's last article
+    now: datetime
+
+
+class SQLiteDesk(SQLiteMixin):
     """Mixed into `SQLiteStore`; uses its `reader` and `_transaction`."""
 
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        raise NotImplementedError
-
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
-        raise NotImplementedError
-
     # -- sessions ---------------------------------------------------------------
-    async def add_desk_session(
-        self,
-        *,
-        session_hash: str,
-        token_id: int,
-        csrf: str,
-        now: datetime,
-        idle_since: datetime,
-    ) -> None:
+    async def add_desk_session(self, **session: Unpack[NewDeskSession]) -> None:
+        now = session["now"]
+        who = (session["session_hash"], session["token_id"], session["csrf"])
         async with self._transaction() as db:
             await db.execute(
-                "DELETE FROM desk_sessions WHERE last_seen < ?", (idle_since.timestamp(),)
+                "DELETE FROM desk_sessions WHERE last_seen < ?",
+                (session["idle_since"].timestamp(),),
             )
             await db.execute(
                 "INSERT INTO desk_sessions (session_hash, token_id, csrf, created, last_seen) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (session_hash, token_id, csrf, format_time(now), now.timestamp()),
+                (*who, format_time(now), now.timestamp()),
             )
 
     async def find_desk_session(
@@ -117,29 +113,22 @@ class SQLiteDesk:
             await db.execute("DELETE FROM desk_sessions WHERE session_hash = ?", (session_hash,))
 
     # -- the article list ---------------------------------------------------------
-    async def list_articles(
-        self,
-        *,
-        section: str | None,
-        state: ArticleState | None,
-        words: Sequence[str],
-        limit: int,
-        after: tuple[str, str] | None,
-        now: datetime,
-    ) -> list[tuple[Article, str]]:
-        if words:
+    async def list_articles(self, **query: Unpack[ArticleQuery]) -> list[tuple[Article, str]]:
+        if query["words"]:
             await self._index_headlines()
-        where, params = self._where(section, state, words, after, now)
+        where, params = self._where(
+            query["section"], query["state"], query["words"], query["after"], query["now"]
+        )
         async with self.reader.execute(
-            f"SELECT {_ARTICLE_COLUMNS}, a.published_ts FROM articles a "
+            f"SELECT {ARTICLE_COLUMNS}, a.published_ts FROM articles a "
             f"JOIN changes c ON c.seq = a.seq WHERE {where} "
             "ORDER BY a.published_ts DESC, a.id LIMIT ?",
-            (*params, limit),
+            (*params, query["limit"]),
         ) as cur:
             rows = await cur.fetchall()
         # The key is the stored float itself (repr round-trips exactly), so the next page
         # starts strictly after this row whatever the timestamp's precision.
-        return [(_article(r), repr(float(r[5]))) for r in rows]
+        return [(article(r), repr(float(r[5]))) for r in rows]
 
     @staticmethod
     def _where(

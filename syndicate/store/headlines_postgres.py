@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
+from syndicate.store.base_postgres import PostgresMixin
 from syndicate.store.headlines_sqlite import MAX_HEADLINES
 
 
-class PostgresHeadlines:
+class PostgresHeadlines(PostgresMixin):
     """Mixed into `PostgresStore`; uses its `_fetch`."""
-
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        raise NotImplementedError
 
     async def public_urls_by_headline(
         self, headlines: Sequence[str], *, now: datetime

@@ -8,18 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
+from syndicate.store.base_sqlite import SQLiteMixin
 
 # Teasers per page are a handful; the bound keeps one query within SQLite's variable limit.
 MAX_HEADLINES = 100
 
 
-class SQLiteHeadlines:
+class SQLiteHeadlines(SQLiteMixin):
     """Mixed into `SQLiteStore`; uses its `reader`."""
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        raise NotImplementedError
 
     async def public_urls_by_headline(
         self, headlines: Sequence[str], *, now: datetime

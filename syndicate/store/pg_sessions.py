@@ -1,7 +1,7 @@
 """PostgreSQL sessions that outlive a query: timer leadership and feed-change notifications.
 
 Each holds its own connection outside the pool (a session advisory lock and a LISTEN belong to
-one session). Only `syndicate.store.postgres` uses this module; it never touches tables.
+one session). Only the PostgreSQL store's modules use this one; it never touches tables.
 """
 
 from __future__ import annotations

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from syndicate.errors import NotFound
-from syndicate.model import Article, Change, Destination
+from syndicate.model import Change, Destination
+from syndicate.store.base_postgres import PostgresMixin
+from syndicate.store.changes_postgres import ARTICLE_COLUMNS, change
 
 _COLUMNS = (
     "id, token_id, url, format, sections, secret, created, position, delivered, failed, dead, "
@@ -34,11 +34,8 @@ def _destination(r: Any) -> Destination:
     )
 
 
-class PostgresPush:
+class PostgresPush(PostgresMixin):
     """Mixed into `PostgresStore`; uses its `_fetch`."""
-
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        raise NotImplementedError
 
     async def add_destination(self, d: Destination) -> Destination:
         await self._fetch(
@@ -55,14 +52,13 @@ class PostgresPush:
         return [_destination(r) for r in rows]
 
     async def remove_destination(self, destination_id: str, *, now: datetime) -> None:
-        rows = await self._fetch(
+        await self._update(
+            f"no push destination {destination_id!r}",
             "UPDATE push_destinations SET removed = $1 WHERE id = $2 AND removed IS NULL "
             "RETURNING id",
             now,
             destination_id,
         )
-        if not rows:
-            raise NotFound(f"no push destination {destination_id!r}")
 
     async def advance_destination(
         self, destination_id: str, position: int, *, delivered: int, when: datetime | None
@@ -94,38 +90,23 @@ class PostgresPush:
         )  # fmt: skip
 
     async def rewind_destination(self, destination_id: str, position: int) -> None:
-        rows = await self._fetch(
+        await self._update(
+            f"no push destination {destination_id!r}",
             "UPDATE push_destinations SET position = $1 WHERE id = $2 AND removed IS NULL "
             "RETURNING id",
             position,
             destination_id,
         )
-        if not rows:
-            raise NotFound(f"no push destination {destination_id!r}")
 
     async def changes_after(
         self, after_seq: int, sections: Sequence[str], limit: int
     ) -> list[Change]:
         rows = await self._fetch(
-            "SELECT c.record, c.version, c.status, c.first_created, c.version_created, c.seq, "
-            "c.kind, c.held FROM changes c WHERE c.seq IN (SELECT DISTINCT seq FROM "
+            f"SELECT {ARTICLE_COLUMNS}, c.seq, c.kind, c.held FROM changes c "
+            "WHERE c.seq IN (SELECT DISTINCT seq FROM "
             "change_sections WHERE section = ANY($1::text[]) AND seq > $2) ORDER BY c.seq LIMIT $3",
             list(sections),
             after_seq,
             limit,
         )
-        return [
-            Change(
-                seq=int(r["seq"]),
-                kind=r["kind"],
-                article=Article.from_record(
-                    json.loads(r["record"]),
-                    version=r["version"],
-                    status=r["status"],
-                    first_created=r["first_created"],
-                    version_created=r["version_created"],
-                ),
-                held=r["held"],
-            )
-            for r in rows
-        ]
+        return [change(r) for r in rows]

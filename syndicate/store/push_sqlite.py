@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
-from syndicate.errors import NotFound
-from syndicate.model import Article, Change, Destination, format_time, parse_time
+from syndicate.model import Change, Destination, format_time, parse_time
+from syndicate.store.base_sqlite import SQLiteMixin
+from syndicate.store.changes_sqlite import ARTICLE_COLUMNS, change
 
 _COLUMNS = (
     "id, token_id, url, format, sections, secret, created, position, delivered, failed, dead, "
     "last_error, last_delivered"
 )
+_LIVE = f"SELECT {_COLUMNS} FROM push_destinations WHERE removed IS NULL ORDER BY id"
 
 
 def _destination(r: Sequence[Any]) -> Destination:
@@ -37,15 +36,8 @@ def _destination(r: Sequence[Any]) -> Destination:
     )
 
 
-class SQLitePush:
-    """Mixed into `SQLiteStore`; uses its `reader`, `_transaction` and `_article` rows."""
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        raise NotImplementedError
-
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
-        raise NotImplementedError
+class SQLitePush(SQLiteMixin):
+    """Mixed into `SQLiteStore`; uses its `reader` and `_transaction`."""
 
     async def add_destination(self, d: Destination) -> Destination:
         assert d.created is not None
@@ -59,21 +51,14 @@ class SQLitePush:
         return d
 
     async def destinations(self) -> list[Destination]:
-        async with self.reader.execute(
-            f"SELECT {_COLUMNS} FROM push_destinations WHERE removed IS NULL ORDER BY id"
-        ) as cur:
-            return [_destination(r) for r in await cur.fetchall()]
+        return [_destination(r) for r in await self._fetch_all(_LIVE)]
 
     async def remove_destination(self, destination_id: str, *, now: datetime) -> None:
-        async with self._transaction() as db:
-            cur = await db.execute(
-                "UPDATE push_destinations SET removed = ? WHERE id = ? AND removed IS NULL",
-                (format_time(now), destination_id),
-            )
-            found = cur.rowcount
-            await cur.close()
-        if not found:
-            raise NotFound(f"no push destination {destination_id!r}")
+        await self._update(
+            f"no push destination {destination_id!r}",
+            "UPDATE push_destinations SET removed = ? WHERE id = ? AND removed IS NULL",
+            (format_time(now), destination_id),
+        )
 
     async def advance_destination(
         self, destination_id: str, position: int, *, delivered: int, when: datetime | None
@@ -110,39 +95,21 @@ class SQLitePush:
             )
 
     async def rewind_destination(self, destination_id: str, position: int) -> None:
-        async with self._transaction() as db:
-            cur = await db.execute(
-                "UPDATE push_destinations SET position = ? WHERE id = ? AND removed IS NULL",
-                (position, destination_id),
-            )
-            found = cur.rowcount
-            await cur.close()
-        if not found:
-            raise NotFound(f"no push destination {destination_id!r}")
+        await self._update(
+            f"no push destination {destination_id!r}",
+            "UPDATE push_destinations SET position = ? WHERE id = ? AND removed IS NULL",
+            (position, destination_id),
+        )
 
     async def changes_after(
         self, after_seq: int, sections: Sequence[str], limit: int
     ) -> list[Change]:
         marks = ",".join("?" * len(sections))
         async with self.reader.execute(
-            "SELECT c.record, c.version, c.status, c.first_created, c.version_created, c.seq, "
-            "c.kind, c.held FROM changes c WHERE c.seq IN (SELECT DISTINCT seq FROM "
+            f"SELECT {ARTICLE_COLUMNS}, c.seq, c.kind, c.held FROM changes c "
+            "WHERE c.seq IN (SELECT DISTINCT seq FROM "
             f"change_sections WHERE section IN ({marks}) AND seq > ?) ORDER BY c.seq LIMIT ?",
             (*sections, after_seq, limit),
         ) as cur:
             rows = await cur.fetchall()
-        return [
-            Change(
-                seq=r[5],
-                kind=r[6],
-                article=Article.from_record(
-                    json.loads(r[0]),
-                    version=r[1],
-                    status=r[2],
-                    first_created=parse_time(r[3]),
-                    version_created=parse_time(r[4]),
-                ),
-                held=bool(r[7]),
-            )
-            for r in rows
-        ]
+        return [change(r) for r in rows]

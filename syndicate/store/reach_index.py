@@ -21,9 +21,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from syndicate.config import ALL_SECTION
+from syndicate.model import Article
 from syndicate.taxonomy import author_slug, tag_key
 
 # Stories per archive page. Fixed for good: another size would re-cut every page.
@@ -32,6 +34,20 @@ PAGE_SIZE = 50
 BATCH = 5000
 TAG = "tag"
 AUTHOR = "author"
+
+
+class KeyedFeeds:
+    """`by_tag` and `by_author` for both stores' reach mixins: each asks the store's `_keyed`
+    for the public articles indexed under one key of that kind."""
+
+    async def _keyed(self, kind: str, term: str, limit: int, now: datetime) -> list[Article]:
+        raise NotImplementedError
+
+    async def by_tag(self, tag: str, limit: int, *, now: datetime) -> list[Article]:
+        return await self._keyed(TAG, tag, limit, now)
+
+    async def by_author(self, slug: str, limit: int, *, now: datetime) -> list[Article]:
+        return await self._keyed(AUTHOR, slug, limit, now)
 
 
 @dataclass(frozen=True, slots=True)

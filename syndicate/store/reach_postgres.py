@@ -7,57 +7,33 @@ take turns, and each re-reads the cursor under it, so every change is indexed on
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
 from syndicate.config import ALL_SECTION
 from syndicate.model import Article, parse_time
-from syndicate.store.reach_index import (
-    AUTHOR,
-    BATCH,
-    TAG,
-    IndexedChange,
-    ReachChange,
-    author_slugs,
-    json_list,
-    key_rows,
-    page_range,
-    plan_archive,
-    sections_of,
-    tag_keys,
-)
+from syndicate.store import reach_index as index
+from syndicate.store.base_postgres import PostgresMixin
+from syndicate.store.changes_postgres import ARTICLE_COLUMNS, article
 
-_SHOWN = "c.record, c.version, c.status, c.first_created, c.version_created"
 _PUBLIC_MEMBER = (
     "a.status = 'published' AND a.release_at <= $4 AND (e.section = 'all' OR EXISTS ("
     "SELECT 1 FROM article_sections s WHERE s.section = e.section "
     "AND s.article_id = e.article_id))"
 )
 
-
-def _article(row: Any) -> Article:
-    return Article.from_record(
-        json.loads(row["record"]),
-        version=row["version"],
-        status=row["status"],
-        first_created=row["first_created"],
-        version_created=row["version_created"],
-    )
+# The entries of one archive page (`section`, positions `first`…`last`) still public at `now`.
+_PAGE = (
+    "WHERE e.section = $1 AND e.position BETWEEN $2 AND $3 "
+    f"AND {_PUBLIC_MEMBER} ORDER BY e.position DESC"
+)
 
 
-class PostgresReach:
+class PostgresReach(PostgresMixin, index.KeyedFeeds):
     """Mixed into `PostgresStore`; uses its `_fetch`, `_transaction` and `schema`."""
 
     schema: str | None
-
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        raise NotImplementedError
-
-    def _transaction(self) -> AbstractAsyncContextManager[Any]:
-        raise NotImplementedError
 
     # -- the indexes ------------------------------------------------------------------
     async def index_changes(self) -> int:
@@ -74,17 +50,10 @@ class PostgresReach:
                 done = int(found or 0)  # another process may have got here first
                 if done >= top:
                     break
-                upto = min(top, done + BATCH)
-                await _index(conn, done, upto)
-                await conn.execute(
-                    "INSERT INTO reach_state (name, seq) VALUES ('changes', $1) "
-                    "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-                    upto,
-                )
-                done = upto
+                done = await _index(conn, done, top)
         return done
 
-    async def reach_changes(self, after_seq: int, limit: int) -> list[ReachChange]:
+    async def reach_changes(self, after_seq: int, limit: int) -> list[index.ReachChange]:
         rows = await self._fetch(
             "SELECT seq, article_id, record::jsonb -> 'tags' AS tags, "
             "record::jsonb -> 'authors' AS authors, record::jsonb -> 'sections' AS sections "
@@ -93,28 +62,22 @@ class PostgresReach:
             limit,
         )
         return [
-            ReachChange(
+            index.ReachChange(
                 int(r["seq"]),
                 r["article_id"],
-                tag_keys(r["tags"]),
-                author_slugs(r["authors"]),
-                tuple(json_list(r["sections"])),
+                index.tag_keys(r["tags"]),
+                index.author_slugs(r["authors"]),
+                tuple(index.json_list(r["sections"])),
             )
             for r in rows
         ]
 
     # -- tag and author feeds, the news sitemap --------------------------------------
-    async def by_tag(self, tag: str, limit: int, *, now: datetime) -> list[Article]:
-        return await self._keyed(TAG, tag, limit, now)
-
-    async def by_author(self, slug: str, limit: int, *, now: datetime) -> list[Article]:
-        return await self._keyed(AUTHOR, slug, limit, now)
-
     async def _keyed(self, kind: str, term: str, limit: int, now: datetime) -> list[Article]:
         if "\x00" in term:  # PostgreSQL text cannot hold NUL: no such tag, as on SQLite
             return []
         rows = await self._fetch(
-            f"SELECT {_SHOWN} FROM article_keys k JOIN articles a ON a.id = k.article_id "
+            f"SELECT {ARTICLE_COLUMNS} FROM article_keys k JOIN articles a ON a.id = k.article_id "
             "JOIN changes c ON c.seq = a.seq WHERE k.kind = $1 AND k.term = $2 "
             "AND a.status = 'published' AND a.release_at <= $3 "
             "ORDER BY k.published DESC, k.article_id LIMIT $4",
@@ -123,18 +86,18 @@ class PostgresReach:
             now,
             limit,
         )
-        return [_article(r) for r in rows]
+        return [article(r) for r in rows]
 
     async def recent(self, since: datetime, limit: int, *, now: datetime) -> list[Article]:
         rows = await self._fetch(
-            f"SELECT {_SHOWN} FROM articles a JOIN changes c ON c.seq = a.seq "
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
             "WHERE a.status = 'published' AND a.published >= $1 AND a.published <= $2 "
             "AND a.release_at <= $2 ORDER BY a.published DESC, a.id LIMIT $3",
             since,
             now,
             limit,
         )
-        return [_article(r) for r in rows]
+        return [article(r) for r in rows]
 
     # -- archive pages and section sitemaps -------------------------------------------
     async def archive_count(self, section: str) -> int:
@@ -145,17 +108,17 @@ class PostgresReach:
         return int(rows[0]["n"])
 
     async def archive_page(self, section: str, page: int, *, now: datetime) -> list[Article]:
-        first, last = page_range(page)
+        first, last = index.page_range(page)
         rows = await self._fetch(
-            f"SELECT {_SHOWN} FROM archive_entries e JOIN articles a ON a.id = e.article_id "
-            "JOIN changes c ON c.seq = e.seq WHERE e.section = $1 "
-            f"AND e.position BETWEEN $2 AND $3 AND {_PUBLIC_MEMBER} ORDER BY e.position DESC",
+            f"SELECT {ARTICLE_COLUMNS} FROM archive_entries e "
+            "JOIN articles a ON a.id = e.article_id "
+            f"JOIN changes c ON c.seq = e.seq {_PAGE}",
             section,
             first,
             last,
             now,
         )
-        return [_article(r) for r in rows]
+        return [article(r) for r in rows]
 
     async def sitemap_urls(
         self, section: str, first: int, last: int, *, now: datetime
@@ -164,8 +127,7 @@ class PostgresReach:
             "SELECT c.record::json ->> 'canonical_url' AS url, COALESCE("
             "c.record::json ->> 'updated', c.record::json ->> 'published') AS modified "
             "FROM archive_entries e JOIN articles a ON a.id = e.article_id "
-            "JOIN changes c ON c.seq = a.seq WHERE e.section = $1 "
-            f"AND e.position BETWEEN $2 AND $3 AND {_PUBLIC_MEMBER} ORDER BY e.position DESC",
+            f"JOIN changes c ON c.seq = a.seq {_PAGE}",
             section,
             first,
             last,
@@ -180,15 +142,17 @@ def _lock_key(schema: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-async def _index(conn: Any, after: int, upto: int) -> None:
-    """Index the changes `after < seq <= upto` (inside the caller's transaction)."""
+async def _index(conn: Any, after: int, top: int) -> int:
+    """Index the next changes after `after` (at most `BATCH`, none past `top`) and move the
+    cursor past them, inside the caller's transaction; the new cursor."""
+    upto = min(top, after + index.BATCH)
     changes = [
-        IndexedChange(
+        index.IndexedChange(
             int(r["seq"]),
             r["article_id"],
             not r["held"] and r["status"] == "published",
             r["status"] == "withdrawn",
-            tuple(s for s in json_list(r["sections"]) if s != ALL_SECTION),
+            tuple(s for s in index.json_list(r["sections"]) if s != ALL_SECTION),
         )
         for r in await conn.fetch(
             "SELECT seq, article_id, held, status, record::jsonb -> 'sections' AS sections "
@@ -207,7 +171,7 @@ async def _index(conn: Any, after: int, upto: int) -> None:
         ids,
     ):
         published[r["id"]] = r["published"]
-        keys += [(*k, r["published"]) for k in key_rows(r["id"], r["tags"], r["authors"])]
+        keys += [(*k, r["published"]) for k in index.key_rows(r["id"], r["tags"], r["authors"])]
     existing = {
         (r["section"], r["article_id"]): (int(r["position"]), r["seq"])
         for r in await conn.fetch(
@@ -228,10 +192,10 @@ async def _index(conn: Any, after: int, upto: int) -> None:
         for r in await conn.fetch(
             "SELECT s AS section, (SELECT COALESCE(MAX(position), 0) FROM archive_entries "
             "WHERE section = s) AS n FROM unnest($1::text[]) AS s",
-            sorted(sections_of(changes)),
+            sorted(index.sections_of(changes)),
         )
     }
-    plan = plan_archive(changes, existing, counts, published)
+    plan = index.plan_archive(changes, existing, counts, published)
     if plan.shown:
         await conn.execute(
             "UPDATE archive_entries e SET seq = u.seq FROM unnest($1::text[], $2::text[], "
@@ -245,6 +209,12 @@ async def _index(conn: Any, after: int, upto: int) -> None:
             "unnest($1::text[], $2::int[], $3::text[], $4::bigint[])",
             *_columns(plan.added, 4),
         )
+    await conn.execute(
+        "INSERT INTO reach_state (name, seq) VALUES ('changes', $1) "
+        "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+        upto,
+    )
+    return upto
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:

@@ -3,7 +3,6 @@ the queries of tag and author feeds, archive pages and sitemaps (see `reach_inde
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -13,22 +12,10 @@ import aiosqlite
 
 from syndicate.config import ALL_SECTION
 from syndicate.model import Article, parse_time
-from syndicate.store.reach_index import (
-    AUTHOR,
-    BATCH,
-    TAG,
-    IndexedChange,
-    ReachChange,
-    author_slugs,
-    json_list,
-    key_rows,
-    page_range,
-    plan_archive,
-    sections_of,
-    tag_keys,
-)
+from syndicate.store import reach_index as index
+from syndicate.store.base_sqlite import SQLiteMixin
+from syndicate.store.changes_sqlite import ARTICLE_COLUMNS, article
 
-_SHOWN = "c.record, c.version, c.status, c.first_created, c.version_created"
 # Public now, and (but for `all`) still in the section: an archive entry is a candidate only.
 _PUBLIC_MEMBER = (
     "a.status = 'published' AND a.release_ts <= ? AND (e.section = 'all' OR EXISTS ("
@@ -36,31 +23,19 @@ _PUBLIC_MEMBER = (
     "AND s.article_id = e.article_id))"
 )
 
-
-def _article(row: Sequence[Any]) -> Article:
-    record, version, status, first_created, version_created = row[:5]
-    return Article.from_record(
-        json.loads(record),
-        version=version,
-        status=status,
-        first_created=parse_time(first_created),
-        version_created=parse_time(version_created),
-    )
+# The entries of one archive page (`section`, positions `first`…`last`) still public at `now`.
+_PAGE = (
+    "WHERE e.section = ? AND e.position BETWEEN ? AND ? "
+    f"AND {_PUBLIC_MEMBER} ORDER BY e.position DESC"
+)
 
 
 def _chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:
     return [items[n : n + size] for n in range(0, len(items), size)]
 
 
-class SQLiteReach:
+class SQLiteReach(SQLiteMixin, index.KeyedFeeds):
     """Mixed into `SQLiteStore`; uses its `reader` and `_transaction`."""
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        raise NotImplementedError
-
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
-        raise NotImplementedError
 
     # -- the indexes ------------------------------------------------------------------
     async def index_changes(self) -> int:
@@ -73,17 +48,10 @@ class SQLiteReach:
                 done = await _cursor(db)  # another caller may have got here first
                 if done >= top:
                     break
-                upto = min(top, done + BATCH)
-                await _index(db, done, upto)
-                await db.execute(
-                    "INSERT INTO reach_state (name, seq) VALUES ('changes', ?) "
-                    "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-                    (upto,),
-                )
-                done = upto
+                done = await _index(db, done, top)
         return done
 
-    async def reach_changes(self, after_seq: int, limit: int) -> list[ReachChange]:
+    async def reach_changes(self, after_seq: int, limit: int) -> list[index.ReachChange]:
         async with self.reader.execute(
             "SELECT seq, article_id, json_extract(record, '$.tags'), "
             "json_extract(record, '$.authors'), json_extract(record, '$.sections') "
@@ -92,37 +60,37 @@ class SQLiteReach:
         ) as cur:
             rows = await cur.fetchall()
         return [
-            ReachChange(r[0], r[1], tag_keys(r[2]), author_slugs(r[3]), tuple(json_list(r[4])))
+            index.ReachChange(
+                r[0],
+                r[1],
+                index.tag_keys(r[2]),
+                index.author_slugs(r[3]),
+                tuple(index.json_list(r[4])),
+            )
             for r in rows
         ]
 
     # -- tag and author feeds, the news sitemap --------------------------------------
-    async def by_tag(self, tag: str, limit: int, *, now: datetime) -> list[Article]:
-        return await self._keyed(TAG, tag, limit, now)
-
-    async def by_author(self, slug: str, limit: int, *, now: datetime) -> list[Article]:
-        return await self._keyed(AUTHOR, slug, limit, now)
-
     async def _keyed(self, kind: str, term: str, limit: int, now: datetime) -> list[Article]:
         async with self.reader.execute(
-            f"SELECT {_SHOWN} FROM article_keys k JOIN articles a ON a.id = k.article_id "
+            f"SELECT {ARTICLE_COLUMNS} FROM article_keys k JOIN articles a ON a.id = k.article_id "
             "JOIN changes c ON c.seq = a.seq WHERE k.kind = ? AND k.term = ? "
             "AND a.status = 'published' AND a.release_ts <= ? "
             "ORDER BY k.published_ts DESC, k.article_id LIMIT ?",
             (kind, term, now.timestamp(), limit),
         ) as cur:
             rows = await cur.fetchall()
-        return [_article(r) for r in rows]
+        return [article(r) for r in rows]
 
     async def recent(self, since: datetime, limit: int, *, now: datetime) -> list[Article]:
         async with self.reader.execute(
-            f"SELECT {_SHOWN} FROM articles a JOIN changes c ON c.seq = a.seq "
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
             "WHERE a.status = 'published' AND a.published_ts >= ? AND a.published_ts <= ? "
             "AND a.release_ts <= ? ORDER BY a.published_ts DESC, a.id LIMIT ?",
             (since.timestamp(), now.timestamp(), now.timestamp(), limit),
         ) as cur:
             rows = await cur.fetchall()
-        return [_article(r) for r in rows]
+        return [article(r) for r in rows]
 
     # -- archive pages and section sitemaps -------------------------------------------
     async def archive_count(self, section: str) -> int:
@@ -134,15 +102,15 @@ class SQLiteReach:
         return int(row[0]) if row else 0
 
     async def archive_page(self, section: str, page: int, *, now: datetime) -> list[Article]:
-        first, last = page_range(page)
+        first, last = index.page_range(page)
         async with self.reader.execute(
-            f"SELECT {_SHOWN} FROM archive_entries e JOIN articles a ON a.id = e.article_id "
-            "JOIN changes c ON c.seq = e.seq WHERE e.section = ? AND e.position BETWEEN ? AND ? "
-            f"AND {_PUBLIC_MEMBER} ORDER BY e.position DESC",
+            f"SELECT {ARTICLE_COLUMNS} FROM archive_entries e "
+            "JOIN articles a ON a.id = e.article_id "
+            f"JOIN changes c ON c.seq = e.seq {_PAGE}",
             (section, first, last, now.timestamp()),
         ) as cur:
             rows = await cur.fetchall()
-        return [_article(r) for r in rows]
+        return [article(r) for r in rows]
 
     async def sitemap_urls(
         self, section: str, first: int, last: int, *, now: datetime
@@ -152,8 +120,7 @@ class SQLiteReach:
             "SELECT json_extract(c.record, '$.canonical_url'), "
             "COALESCE(json_extract(c.record, '$.updated'), json_extract(c.record, '$.published')) "
             "FROM archive_entries e JOIN articles a ON a.id = e.article_id "
-            "JOIN changes c ON c.seq = a.seq WHERE e.section = ? AND e.position BETWEEN ? AND ? "
-            f"AND {_PUBLIC_MEMBER} ORDER BY e.position DESC",
+            f"JOIN changes c ON c.seq = a.seq {_PAGE}",
             (section, first, last, now.timestamp()),
         ) as cur:
             rows = await cur.fetchall()
@@ -166,14 +133,16 @@ async def _cursor(db: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-async def _index(db: aiosqlite.Connection, after: int, upto: int) -> None:
-    """Index the changes `after < seq <= upto` (inside the caller's write transaction).
+async def _index(db: aiosqlite.Connection, after: int, top: int) -> int:
+    """Index the next changes after `after` (at most `BATCH`, none past `top`) and move the
+    cursor past them, inside the caller's write transaction; the new cursor.
 
     An article's tag and author rows come from its newest change in the range: a later
     change, if any, is indexed by a later call. One `json_extract` of three paths decodes
     each record once.
     """
-    changes: list[IndexedChange] = []
+    upto = min(top, after + index.BATCH)
+    changes: list[index.IndexedChange] = []
     published: dict[str, float] = {}
     newest: dict[str, tuple[Any, Any]] = {}
     async with db.execute(
@@ -186,7 +155,7 @@ async def _index(db: aiosqlite.Connection, after: int, upto: int) -> None:
             sections, tags, authors = json.loads(extracted)
             public = not held and status == "published"
             changes.append(
-                IndexedChange(seq, article_id, public, status == "withdrawn", _strs(sections))
+                index.IndexedChange(seq, article_id, public, status == "withdrawn", _strs(sections))
             )
             published[article_id] = published_ts
             newest[article_id] = (tags, authors)
@@ -207,17 +176,17 @@ async def _index(db: aiosqlite.Connection, after: int, upto: int) -> None:
         [
             (*key, published[article_id])
             for article_id, (tags, authors) in newest.items()
-            for key in key_rows(article_id, tags, authors)
+            for key in index.key_rows(article_id, tags, authors)
         ],
     )
     counts = {}
-    for section in sorted(sections_of(changes)):
+    for section in sorted(index.sections_of(changes)):
         async with db.execute(
             "SELECT COALESCE(MAX(position), 0) FROM archive_entries WHERE section = ?", (section,)
         ) as cur:
             row = await cur.fetchone()
         counts[section] = int(row[0]) if row else 0
-    plan = plan_archive(changes, existing, counts, published)
+    plan = index.plan_archive(changes, existing, counts, published)
     await db.executemany(
         "UPDATE archive_entries SET seq = ? WHERE section = ? AND article_id = ?",
         [(seq, s, a) for (s, a), seq in plan.shown.items()],
@@ -226,7 +195,13 @@ async def _index(db: aiosqlite.Connection, after: int, upto: int) -> None:
         "INSERT INTO archive_entries (section, position, article_id, seq) VALUES (?, ?, ?, ?)",
         plan.added,
     )
+    await db.execute(
+        "INSERT INTO reach_state (name, seq) VALUES ('changes', ?) "
+        "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+        (upto,),
+    )
+    return upto
 
 
 def _strs(value: Any) -> tuple[str, ...]:
-    return tuple(s for s in json_list(value) if isinstance(s, str) and s != ALL_SECTION)
+    return tuple(s for s in index.json_list(value) if isinstance(s, str) and s != ALL_SECTION)

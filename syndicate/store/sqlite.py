@@ -1,7 +1,8 @@
 """SQLite store: WAL, one writer connection (`BEGIN IMMEDIATE`), one reader; both off the loop.
 
 Articles keep a pointer to their newest change; the change log holds every version's record,
-so partners can replay changes in order and feeds read one indexed range per section.
+so partners can replay changes in order and feeds read one indexed range per section. What a
+write means is decided in `plan.py`: here it reads the rows a write needs and executes the plan.
 """
 
 from __future__ import annotations
@@ -9,36 +10,46 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from syndicate.errors import NotFound, PreconditionFailed, StoreError
+from syndicate.errors import NotFound, StoreError
 from syndicate.model import (
     PUBLISHED,
     WITHDRAWN,
     Article,
-    Change,
-    FeedDocument,
     PutResult,
-    canonical_json,
-    format_time,
-    hash_canonical,
     parse_time,
 )
+from syndicate.store import plan as rules
 from syndicate.store.base import BatchPuts
+from syndicate.store.changes_sqlite import (
+    ARTICLE_COLUMNS,
+    SQLiteChangeLog,
+    append,
+    article,
+    next_seq,
+    time_texts,
+)
 from syndicate.store.desk_sqlite import SQLiteDesk
+from syndicate.store.feeds_sqlite import SQLiteFeeds
 from syndicate.store.headlines_sqlite import SQLiteHeadlines
 from syndicate.store.migrations import SQLITE as MIGRATIONS
 from syndicate.store.push_sqlite import SQLitePush
 from syndicate.store.reach_sqlite import SQLiteReach
 from syndicate.store.tokens_sqlite import SQLiteTokens
 
-_ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
+# The newest record of article `a` the public saw (its newest change not held), for the
+# withdrawal and release rules; NULL if the public never saw it. Read only while `a` is held
+# back: the rules use it for nothing else, and most withdrawals are of public stories.
+_SEEN = (
+    "CASE WHEN a.release_pending = 1 THEN (SELECT s.record FROM changes s "
+    "WHERE s.article_id = a.id AND s.held = 0 ORDER BY s.seq DESC LIMIT 1) END"
+)
 
 
 def _path_from_url(url: str) -> str:
@@ -49,22 +60,20 @@ def _path_from_url(url: str) -> str:
     return url[len("sqlite:///") :]
 
 
-def _article(row: Sequence[Any]) -> Article:
-    record, version, status, first_created, version_created = row[:5]
-    return Article.from_record(
-        json.loads(record),
-        version=version,
-        status=status,
-        first_created=parse_time(first_created),
-        version_created=parse_time(version_created),
-    )
-
-
 def _ts(value: datetime) -> float:
     return value.timestamp()
 
 
-class SQLiteStore(SQLiteTokens, SQLitePush, SQLiteDesk, SQLiteHeadlines, SQLiteReach, BatchPuts):
+class SQLiteStore(
+    SQLiteChangeLog,
+    SQLiteFeeds,
+    SQLiteTokens,
+    SQLitePush,
+    SQLiteDesk,
+    SQLiteHeadlines,
+    SQLiteReach,
+    BatchPuts,
+):
     """The embedded default store (`sqlite:///var/syndicate.db`)."""
 
     def __init__(self, database_url: str) -> None:
@@ -134,196 +143,6 @@ class SQLiteStore(SQLiteTokens, SQLitePush, SQLiteDesk, SQLiteHeadlines, SQLiteR
             raise StoreError("store: not open")
         return self._reader
 
-    # -- writes ---------------------------------------------------------------
-    async def _put_all(
-        self, records: Sequence[dict[str, Any]], now: datetime, expected_version: int | None
-    ) -> list[PutResult]:
-        """Store a batch in one transaction with a handful of statements, not a few per record.
-
-        Every statement is a hop to the connection's thread, so the batch is planned in
-        Python (outcomes, versions, seqs) and written with `executemany`.
-        """
-        async with self._transaction() as db:
-            return await self._write_batch(db, records, now, expected_version)
-
-    async def _write_batch(
-        self,
-        db: aiosqlite.Connection,
-        records: Sequence[dict[str, Any]],
-        now: datetime,
-        expected_version: int | None,
-    ) -> list[PutResult]:
-        ids = list(dict.fromkeys(r["id"] for r in records))
-        # id -> (version, status, content_hash, first_created, sections json, version_created)
-        state: dict[str, tuple[int, str, str, str, str, str]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with db.execute(
-                "SELECT a.id, a.version, a.status, a.content_hash, a.first_created, a.sections, "
-                f"c.version_created FROM articles a JOIN changes c ON c.seq = a.seq "
-                f"WHERE a.id IN ({marks})",
-                chunk,
-            ) as cur:
-                for row in await cur.fetchall():
-                    state[row[0]] = (row[1], row[2], row[3], row[4], row[5], row[6])
-        async with db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes") as cur:
-            top = await cur.fetchone()
-        seq = int(top[0]) if top else 0
-
-        stamp = format_time(now)
-        replaced = set(state)  # ids that already have section placements to clear
-        results: list[PutResult] = []
-        changes: list[tuple[Any, ...]] = []
-        change_sections: list[tuple[str, int]] = []
-        touched: dict[str, int] = {}
-        articles: dict[str, tuple[Any, ...]] = {}
-        placements: dict[str, list[tuple[Any, ...]]] = {}
-        for record in records:
-            article_id = record["id"]
-            old = state.get(article_id)
-            if expected_version is not None:
-                current = old[0] if old else None
-                if current != expected_version:
-                    raise PreconditionFailed(
-                        f"article {article_id!r} does not exist"
-                        if current is None
-                        else f"article {article_id!r} is at version {current}, "
-                        f"not {expected_version}"
-                    )
-            digest = hash_canonical(canonical_json(record))
-            if old is not None and old[1] == PUBLISHED and old[2] == digest:
-                unchanged = Article.from_record(
-                    record,
-                    version=old[0],
-                    status=PUBLISHED,
-                    first_created=parse_time(old[3]),
-                    version_created=parse_time(old[5]),
-                )
-                results.append(PutResult("unchanged", unchanged))
-                continue
-            version = old[0] + 1 if old else 1
-            first_created = old[3] if old else stamp
-            article = Article.from_record(
-                record,
-                version=version,
-                status=PUBLISHED,
-                first_created=parse_time(first_created),
-                version_created=now,
-            )
-            held = article.release_at > now
-            seq += 1
-            sections = sorted(set(json.loads(old[4]) if old else ()) | set(article.sections))
-            changes.append(
-                (
-                    seq,
-                    article_id,
-                    version,
-                    PUBLISHED,
-                    "updated" if old else "created",
-                    1 if held else 0,
-                    # The editor's key order is kept: the record reads back as it was sent.
-                    json.dumps(dict(article.record), ensure_ascii=False, separators=(",", ":")),
-                    first_created,
-                    stamp,
-                )
-            )
-            change_sections.extend((s, seq) for s in sections)
-            for s in sections:
-                touched[s] = seq
-            published_ts = _ts(article.published)
-            release_ts = _ts(article.release_at)
-            sections_json = json.dumps(list(article.sections))
-            articles[article_id] = (
-                article_id,
-                seq,
-                version,
-                PUBLISHED,
-                digest,
-                published_ts,
-                release_ts,
-                1 if held else 0,
-                first_created,
-                sections_json,
-            )
-            placements[article_id] = [
-                (s, article_id, published_ts, release_ts, PUBLISHED) for s in article.sections
-            ]
-            state[article_id] = (version, PUBLISHED, digest, first_created, sections_json, stamp)
-            results.append(PutResult("updated" if old else "created", article))
-        if not changes:
-            return results
-        await db.executemany(
-            "INSERT INTO changes (seq, article_id, version, status, kind, held, record, "
-            "first_created, version_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            changes,
-        )
-        await db.executemany(
-            "INSERT INTO change_sections (section, seq) VALUES (?, ?)", change_sections
-        )
-        await db.executemany(
-            "INSERT INTO section_changes (section, seq) VALUES (?, ?) "
-            "ON CONFLICT (section) DO UPDATE SET seq = excluded.seq",
-            sorted(touched.items()),
-        )
-        await db.executemany(
-            "INSERT INTO articles (id, seq, version, status, content_hash, published_ts, "
-            "release_ts, release_pending, first_created, sections) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
-            "status = excluded.status, content_hash = excluded.content_hash, "
-            "published_ts = excluded.published_ts, release_ts = excluded.release_ts, "
-            "release_pending = excluded.release_pending, sections = excluded.sections",
-            list(articles.values()),
-        )
-        moved = [(i,) for i in placements if i in replaced]
-        if moved:
-            await db.executemany("DELETE FROM article_sections WHERE article_id = ?", moved)
-        await db.executemany(
-            "INSERT INTO article_sections (section, article_id, published_ts, release_ts, status) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [row for rows in placements.values() for row in rows],
-        )
-        return results
-
-    async def _append_change(
-        self,
-        db: aiosqlite.Connection,
-        article: Article,
-        kind: str,
-        held: bool,
-        first_created: str,
-        version_created: str,
-        sections: set[str],
-    ) -> int:
-        cur = await db.execute(
-            "INSERT INTO changes (article_id, version, status, kind, held, record, "
-            "first_created, version_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                article.id,
-                article.version,
-                article.status,
-                kind,
-                1 if held else 0,
-                json.dumps(dict(article.record), ensure_ascii=False, separators=(",", ":")),
-                first_created,
-                version_created,
-            ),
-        )
-        seq = cur.lastrowid
-        await cur.close()
-        assert seq is not None
-        ordered = sorted(sections)
-        await db.executemany(
-            "INSERT INTO change_sections (section, seq) VALUES (?, ?)", [(s, seq) for s in ordered]
-        )
-        await db.executemany(
-            "INSERT INTO section_changes (section, seq) VALUES (?, ?) "
-            "ON CONFLICT (section) DO UPDATE SET seq = excluded.seq",
-            [(s, seq) for s in ordered],
-        )
-        return seq
-
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """`BEGIN IMMEDIATE` ... `COMMIT` on the writer, one coroutine at a time."""
@@ -337,124 +156,97 @@ class SQLiteStore(SQLiteTokens, SQLitePush, SQLiteDesk, SQLiteHeadlines, SQLiteR
                 raise
             await db.execute("COMMIT")
 
+    # -- writes: each reads the rows it needs, asks `plan.py`, and executes the answer --------
+    async def _put_all(
+        self, records: Sequence[dict[str, Any]], now: datetime, expected_version: int | None
+    ) -> list[PutResult]:
+        """Store a batch in one transaction with a handful of statements, not a few per record.
+
+        Every statement is a hop to the connection's thread, so the whole batch is planned at
+        once (outcomes, versions, seqs) and written with `executemany`.
+        """
+        async with self._transaction() as db:
+            stored = await _stored(db, list(dict.fromkeys(r["id"] for r in records)))
+            plan = rules.plan_puts(
+                records,
+                stored,
+                now=now,
+                next_seq=await next_seq(db),
+                expected_version=expected_version,
+            )
+            await append(db, plan.entries)
+            await _write_rows(db, plan)
+        return plan.results
+
     async def withdraw(self, article_id: str, *, now: datetime) -> Article:
         async with self._transaction() as db:
             async with db.execute(
-                f"SELECT {_ARTICLE_COLUMNS}, a.release_pending FROM articles a "
+                f"SELECT {ARTICLE_COLUMNS}, a.release_pending, {_SEEN} FROM articles a "
                 "JOIN changes c ON c.seq = a.seq WHERE a.id = ?",
                 (article_id,),
             ) as cur:
                 row = await cur.fetchone()
             if row is None:
                 raise NotFound(f"no article with id {article_id!r}")
-            current = _article(row)
-            if current.status == WITHDRAWN:
+            current = article(row)
+            seen = rules.record_or_none(row[6])
+            seq = await next_seq(db)
+            entry = rules.plan_withdraw(current, pending=bool(row[5]), seen=seen, now=now, seq=seq)
+            if entry is None:
                 return current
-            # Withdrawing a story the public never saw must not reveal it to them; one they
-            # saw (even if a later version is held again) needs its kill notice everywhere,
-            # carrying what they saw, never the held version's text.
-            held = False
-            notice = current.record
-            sections = set(current.sections)
-            if row[5]:
-                async with db.execute(
-                    "SELECT record FROM changes WHERE article_id = ? AND held = 0 "
-                    "ORDER BY seq DESC LIMIT 1",
-                    (article_id,),
-                ) as cur:
-                    seen = await cur.fetchone()
-                held = seen is None
-                if seen is not None:
-                    notice = json.loads(seen[0])
-                    sections |= set(notice["sections"])
-            withdrawn = Article.from_record(
-                notice,
-                version=current.version + 1,
-                status=WITHDRAWN,
-                first_created=current.first_created,
-                version_created=now,
-            )
-            assert current.first_created is not None
-            seq = await self._append_change(
-                db,
-                withdrawn,
-                "withdrawn",
-                held,
-                format_time(current.first_created),
-                format_time(now),
-                sections,
-            )
+            await append(db, [entry])
             await db.execute(
                 "UPDATE articles SET seq = ?, version = ?, status = ?, release_pending = 0 "
                 "WHERE id = ?",
-                (seq, withdrawn.version, WITHDRAWN, article_id),
+                (entry.seq, entry.article.version, WITHDRAWN, article_id),
             )
             await db.execute(
                 "UPDATE article_sections SET status = ? WHERE article_id = ?",
                 (WITHDRAWN, article_id),
             )
-        return withdrawn
+        return entry.article
 
     async def release_due(self, *, now: datetime) -> list[Article]:
-        released: list[Article] = []
         async with self._transaction() as db:
             async with db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
-                "WHERE a.release_pending = 1 AND a.release_ts <= ? ORDER BY a.release_ts, a.id",
+                f"SELECT {ARTICLE_COLUMNS}, {_SEEN} FROM articles a "
+                "JOIN changes c ON c.seq = a.seq WHERE a.release_pending = 1 AND a.release_ts <= ? "
+                "ORDER BY a.release_ts, a.id",
                 (_ts(now),),
             ) as cur:
                 rows = await cur.fetchall()
-            for row in rows:
-                article = _article(row)
-                assert article.first_created is not None and article.version_created is not None
-                # A story the public saw elsewhere before a held move: those sections'
-                # partners hear of the release too (as they would of a move without one).
-                async with db.execute(
-                    "SELECT record FROM changes WHERE article_id = ? AND held = 0 "
-                    "ORDER BY seq DESC LIMIT 1",
-                    (article.id,),
-                ) as cur:
-                    seen = await cur.fetchone()
-                sections = set(article.sections)
-                if seen is not None:
-                    sections |= set(json.loads(seen[0])["sections"])
-                seq = await self._append_change(
-                    db,
-                    article,
-                    "released",
-                    False,
-                    format_time(article.first_created),
-                    format_time(article.version_created),
-                    sections,
-                )
-                await db.execute(
-                    "UPDATE articles SET release_pending = 0, seq = ? WHERE id = ?",
-                    (seq, article.id),
-                )
-                released.append(article)
-        return released
+            if not rows:
+                return []
+            due = [(article(r), rules.record_or_none(r[5])) for r in rows]
+            entries = rules.plan_releases(due, next_seq=await next_seq(db))
+            await append(db, entries)
+            await db.executemany(
+                "UPDATE articles SET release_pending = 0, seq = ? WHERE id = ?",
+                [(e.seq, e.article.id) for e in entries],
+            )
+        return [e.article for e in entries]
 
     # -- reads ----------------------------------------------------------------
     async def get(self, article_id: str) -> Article | None:
         async with self.reader.execute(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
             "WHERE a.id = ?",
             (article_id,),
         ) as cur:
             row = await cur.fetchone()
-        return _article(row) if row else None
+        return article(row) if row else None
 
     async def latest(self, section: str | None, limit: int, *, now: datetime) -> list[Article]:
         if section is None:
             sql = (
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
+                f"SELECT {ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
                 "WHERE a.status = 'published' AND a.release_ts <= ? "
                 "ORDER BY a.published_ts DESC, a.id LIMIT ?"
             )
             params: tuple[Any, ...] = (_ts(now), limit)
         else:
             sql = (
-                f"SELECT {_ARTICLE_COLUMNS} FROM article_sections s "
+                f"SELECT {ARTICLE_COLUMNS} FROM article_sections s "
                 "JOIN articles a ON a.id = s.article_id JOIN changes c ON c.seq = a.seq "
                 "WHERE s.section = ? AND s.status = 'published' AND s.release_ts <= ? "
                 "ORDER BY s.published_ts DESC, s.article_id LIMIT ?"
@@ -462,7 +254,7 @@ class SQLiteStore(SQLiteTokens, SQLitePush, SQLiteDesk, SQLiteHeadlines, SQLiteR
             params = (section, _ts(now), limit)
         async with self.reader.execute(sql, params) as cur:
             rows = await cur.fetchall()
-        return [_article(r) for r in rows]
+        return [article(r) for r in rows]
 
     async def count(self, section: str | None, *, now: datetime) -> int:
         if section is None:
@@ -488,42 +280,6 @@ class SQLiteStore(SQLiteTokens, SQLitePush, SQLiteDesk, SQLiteHeadlines, SQLiteR
                 counts[key] += int(n)
         return counts
 
-    async def changes_since(
-        self, section: str, after_seq: int, limit: int, *, include_held: bool
-    ) -> list[Change]:
-        async with self.reader.execute(
-            f"SELECT {_ARTICLE_COLUMNS}, c.seq, c.kind, c.held FROM change_sections cs "
-            "JOIN changes c ON c.seq = cs.seq "
-            "WHERE cs.section = ? AND cs.seq > ? AND (c.held = 0 OR ?) "
-            "ORDER BY cs.seq LIMIT ?",
-            (section, after_seq, 1 if include_held else 0, limit),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [Change(seq=r[5], kind=r[6], article=_article(r), held=bool(r[7])) for r in rows]
-
-    async def histories(
-        self, article_ids: Sequence[str], up_to_seq: int
-    ) -> dict[str, list[Change]]:
-        found: dict[str, list[Change]] = {i: [] for i in article_ids}
-        ids = list(found)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with self.reader.execute(
-                f"SELECT {_ARTICLE_COLUMNS}, c.seq, c.kind, c.held, c.article_id FROM changes c "
-                f"WHERE c.article_id IN ({marks}) AND c.seq <= ? ORDER BY c.seq",
-                (*chunk, up_to_seq),
-            ) as cur:
-                for r in await cur.fetchall():
-                    change = Change(seq=r[5], kind=r[6], article=_article(r), held=bool(r[7]))
-                    found[r[8]].append(change)
-        return found
-
-    async def max_seq(self) -> int:
-        async with self.reader.execute("SELECT COALESCE(MAX(seq), 0) FROM changes") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
-
     async def pending_releases(self) -> list[tuple[str, datetime, tuple[str, ...]]]:
         async with self.reader.execute(
             "SELECT id, release_ts, sections FROM articles WHERE release_pending = 1 "
@@ -532,58 +288,68 @@ class SQLiteStore(SQLiteTokens, SQLitePush, SQLiteDesk, SQLiteHeadlines, SQLiteR
             rows = await cur.fetchall()
         return [(r[0], _release_time(r[1]), tuple(json.loads(r[2]))) for r in rows]
 
-    async def section_seqs(self) -> dict[str, int]:
-        async with self.reader.execute("SELECT section, seq FROM section_changes") as cur:
-            rows = await cur.fetchall()
-        return {r[0]: int(r[1]) for r in rows}
 
-    # -- published feeds and scale-out ------------------------------------------
-    async def service_key(self, name: str, size: int) -> bytes:
-        async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO service_keys (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                (name, secrets.token_bytes(size)),
+async def _stored(db: aiosqlite.Connection, ids: Sequence[str]) -> dict[str, rules.Stored]:
+    """The rows a batch of puts replaces, by id (in chunks under SQLite's parameter limit)."""
+    stored: dict[str, rules.Stored] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        async with db.execute(
+            "SELECT a.id, a.version, a.status, a.content_hash, a.first_created, "
+            "c.version_created, a.sections FROM articles a JOIN changes c ON c.seq = a.seq "
+            f"WHERE a.id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ) as cur:
+            for r in await cur.fetchall():
+                when = parse_time(r[4]), parse_time(r[5])
+                stored[r[0]] = rules.Stored(r[1], r[2], r[3], *when, tuple(json.loads(r[6])))
+    return stored
+
+
+async def _write_rows(db: aiosqlite.Connection, plan: rules.PutPlan) -> None:
+    """The articles rows a put plan leaves, and their section placements."""
+    if not plan.rows:
+        return
+    rows: list[tuple[Any, ...]] = []
+    placements: list[tuple[Any, ...]] = []
+    text = time_texts()
+    for article_id, row in plan.rows.items():
+        a = row.entry.article
+        assert a.first_created is not None
+        published_ts, release_ts = _ts(a.published), _ts(a.release_at)
+        rows.append(
+            (
+                article_id,
+                row.entry.seq,
+                a.version,
+                a.status,
+                row.digest,
+                published_ts,
+                release_ts,
+                1 if row.entry.held else 0,
+                text(a.first_created),
+                json.dumps(list(a.sections)),
             )
-            async with db.execute("SELECT value FROM service_keys WHERE name = ?", (name,)) as cur:
-                row = await cur.fetchone()
-        assert row is not None
-        return bytes(row[0])
-
-    async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
-        if not documents:
-            return
-        async with self._transaction() as db:
-            # As on PostgreSQL: identical bytes keep the time they were first made, so
-            # Last-Modified does not move when nothing changed.
-            await db.executemany(
-                "INSERT INTO feeds (section, name, body, generated) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
-                "generated = excluded.generated WHERE feeds.body <> excluded.body",
-                [(d.section, d.name, d.body, format_time(d.generated)) for d in documents],
-            )
-
-    async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
-        sql = "SELECT section, name, body, generated FROM feeds"
-        params: tuple[Any, ...] = ()
-        if section is not None:
-            sql += " WHERE section = ?"
-            params = (section,)
-        async with self.reader.execute(sql + " ORDER BY section, name", params) as cur:
-            rows = await cur.fetchall()
-        return [FeedDocument(r[0], r[1], bytes(r[2]), parse_time(r[3])) for r in rows]
-
-    async def subscribe_feeds(self, callback: Callable[[str], None]) -> None:
-        # One SQLite file serves one process: nobody else to hear from.
-        return None
-
-    async def try_lead(self) -> bool:
-        return True
-
-    async def resign(self) -> None:
-        return None
-
-    def health(self) -> dict[str, Any]:
-        return {"degraded": False}
+        )
+        placements += [(s, article_id, published_ts, release_ts, PUBLISHED) for s in a.sections]
+    await db.executemany(
+        "INSERT INTO articles (id, seq, version, status, content_hash, published_ts, "
+        "release_ts, release_pending, first_created, sections) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
+        "status = excluded.status, content_hash = excluded.content_hash, "
+        "published_ts = excluded.published_ts, release_ts = excluded.release_ts, "
+        "release_pending = excluded.release_pending, sections = excluded.sections",
+        rows,
+    )
+    moved = [(i,) for i in plan.rows if i in plan.replaced]
+    if moved:
+        await db.executemany("DELETE FROM article_sections WHERE article_id = ?", moved)
+    await db.executemany(
+        "INSERT INTO article_sections (section, article_id, published_ts, release_ts, status) "
+        "VALUES (?, ?, ?, ?, ?)",
+        placements,
+    )
 
 
 def _release_time(ts: float) -> datetime:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from syndicate.errors import NotFound
-from syndicate.model import Role, Token
+from syndicate.model import Token
+from syndicate.store.base_postgres import PostgresMixin
+from syndicate.store.tokens_common import TokenGrants
 from syndicate.store.tokens_sqlite import check_one
 
 _COLUMNS = "id, name, role, sections, embargoed, token_hash, created, expires, last_used"
@@ -29,33 +30,20 @@ def _token(r: Any) -> Token:
     )
 
 
-class PostgresTokens:
+class PostgresTokens(PostgresMixin, TokenGrants):
     """Mixed into `PostgresStore`; uses its `_fetch`."""
 
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        raise NotImplementedError
-
-    async def add_token(
-        self,
-        *,
-        name: str,
-        role: Role,
-        token_hash: str,
-        sections: Sequence[str] = (),
-        embargoed: bool = False,
-        now: datetime,
-        expires: datetime | None = None,
-    ) -> Token:
+    async def _insert_token(self, token: Token) -> Token:
         rows = await self._fetch(
             "INSERT INTO tokens (name, role, sections, embargoed, token_hash, created, expires) "
             f"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_COLUMNS}",
-            name,
-            role,
-            list(sections),
-            embargoed,
-            token_hash,
-            now,
-            expires,
+            token.name,
+            token.role,
+            list(token.sections),
+            token.embargoed,
+            token.token_hash,
+            token.created,
+            token.expires,
         )
         return _token(rows[0])
 
@@ -73,14 +61,12 @@ class PostgresTokens:
         return [_token(r) for r in rows]
 
     async def revoke_tokens(self, name: str, *, now: datetime) -> int:
-        rows = await self._fetch(
+        return await self._update(
+            f"no token named {name!r}",
             "UPDATE tokens SET revoked = $1 WHERE name = $2 AND revoked IS NULL RETURNING id",
             now,
             name,
         )
-        if not rows:
-            raise NotFound(f"no token named {name!r}")
-        return len(rows)
 
     async def rotate_token(self, name: str, token_hash: str, *, now: datetime) -> Token:
         # One statement: the name must match exactly one live token, else nothing changes.

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from syndicate.errors import NotFound
-from syndicate.model import Role, Token, format_time, parse_time
+from syndicate.model import Token, format_time, parse_time
+from syndicate.store.base_sqlite import SQLiteMixin
+from syndicate.store.tokens_common import TokenGrants
 
 _COLUMNS = "id, name, role, sections, embargoed, token_hash, created, expires, last_used"
+_LIVE = f"SELECT {_COLUMNS} FROM tokens WHERE revoked IS NULL ORDER BY name, id"
 
 
 def _token(row: Sequence[Any]) -> Token:
@@ -30,48 +31,29 @@ def _token(row: Sequence[Any]) -> Token:
     )
 
 
-class SQLiteTokens:
+class SQLiteTokens(SQLiteMixin, TokenGrants):
     """Mixed into `SQLiteStore`; uses its `reader` and `_transaction`."""
 
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        raise NotImplementedError
-
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
-        raise NotImplementedError
-
-    async def add_token(
-        self,
-        *,
-        name: str,
-        role: Role,
-        token_hash: str,
-        sections: Sequence[str] = (),
-        embargoed: bool = False,
-        now: datetime,
-        expires: datetime | None = None,
-    ) -> Token:
+    async def _insert_token(self, token: Token) -> Token:
+        assert token.created is not None
         async with self._transaction() as db:
             cur = await db.execute(
                 "INSERT INTO tokens (name, role, sections, embargoed, token_hash, created, "
                 "expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    name,
-                    role,
-                    json.dumps(list(sections)),
-                    1 if embargoed else 0,
-                    token_hash,
-                    format_time(now),
-                    format_time(expires) if expires else None,
+                    token.name,
+                    token.role,
+                    json.dumps(list(token.sections)),
+                    1 if token.embargoed else 0,
+                    token.token_hash,
+                    format_time(token.created),
+                    format_time(token.expires) if token.expires else None,
                 ),
             )
             token_id = cur.lastrowid
             await cur.close()
         assert token_id is not None
-        return Token(
-            token_id, name, role, tuple(sections), embargoed, token_hash, created=now,
-            expires=expires,
-        )  # fmt: skip
+        return dataclasses.replace(token, id=token_id)
 
     async def find_token(self, token_hash: str) -> Token | None:
         async with self.reader.execute(
@@ -82,22 +64,14 @@ class SQLiteTokens:
         return None if row is None else _token(row)
 
     async def list_tokens(self) -> list[Token]:
-        async with self.reader.execute(
-            f"SELECT {_COLUMNS} FROM tokens WHERE revoked IS NULL ORDER BY name, id"
-        ) as cur:
-            return [_token(r) for r in await cur.fetchall()]
+        return [_token(r) for r in await self._fetch_all(_LIVE)]
 
     async def revoke_tokens(self, name: str, *, now: datetime) -> int:
-        async with self._transaction() as db:
-            cur = await db.execute(
-                "UPDATE tokens SET revoked = ? WHERE name = ? AND revoked IS NULL",
-                (format_time(now), name),
-            )
-            count = cur.rowcount
-            await cur.close()
-        if not count:
-            raise NotFound(f"no token named {name!r}")
-        return count
+        return await self._update(
+            f"no token named {name!r}",
+            "UPDATE tokens SET revoked = ? WHERE name = ? AND revoked IS NULL",
+            (format_time(now), name),
+        )
 
     async def rotate_token(self, name: str, token_hash: str, *, now: datetime) -> Token:
         async with self._transaction() as db:
@@ -113,13 +87,10 @@ class SQLiteTokens:
         return _token(row)
 
     async def touch_tokens(self, used: Mapping[int, datetime]) -> None:
-        if not used:
-            return
-        async with self._transaction() as db:
-            await db.executemany(
-                "UPDATE tokens SET last_used = ? WHERE id = ?",
-                [(format_time(when), token_id) for token_id, when in sorted(used.items())],
-            )
+        await self._write_many(
+            "UPDATE tokens SET last_used = ? WHERE id = ?",
+            [(format_time(when), token_id) for token_id, when in sorted(used.items())],
+        )
 
 
 def check_one(name: str, found: int) -> None:
