@@ -19,6 +19,9 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import select
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -95,10 +98,43 @@ def render_document(
 Worker = Callable[[FeedContext, Section, Sequence[Article], dict[str, str]], list[Rendered]]
 
 
-def _start_worker(cache_bytes: int) -> None:
+def _start_worker(cache_bytes: int, server_pid: int) -> None:
+    _end_with(server_pid)
     FRAGMENTS.resize(cache_bytes)
     with contextlib.suppress(OSError):  # not allowed here: render at the normal priority
         os.nice(WORKER_NICENESS)
+
+
+def _end_with(pid: int) -> None:
+    """End this worker when the process that started the pool ends, even by SIGKILL (which
+    runs no cleanup): else the worker waits on its queue for good, and keeps the forkserver
+    (its parent) alive with it, so the kernel's parent-death signal cannot help either."""
+    try:
+        watched: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):  # no pidfd here: look every few seconds instead
+        watched = None
+
+    def watch() -> None:
+        if watched is not None:
+            select.select([watched], [], [])
+        else:
+            while _alive(pid):
+                time.sleep(2.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="syndicate-end-with-server", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 class RenderPool:
@@ -124,7 +160,7 @@ class RenderPool:
                 max_workers=self.workers,
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(self.cache_bytes,),
+                initargs=(self.cache_bytes, os.getpid()),
             )
         return self._pool
 

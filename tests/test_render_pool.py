@@ -7,9 +7,12 @@ import asyncio
 import gzip
 import itertools
 import random
+import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from syndicate.bench import corpus
 from syndicate.config import Settings
@@ -19,7 +22,9 @@ from syndicate.served import FeedCache
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record
 from tests.helpers import render_faults
-from tests.helpers.settings import build_settings
+from tests.helpers.processes import child_env, free_port, serving, wait_for_log
+from tests.helpers.settings import build_settings, config_toml
+from tests.helpers.waiting import wait_until_sync
 
 SECTIONS = {s: {"title": s} for s in corpus.SECTIONS[:4]}
 
@@ -107,3 +112,37 @@ async def test_a_crashing_or_hanging_worker_is_a_section_error_and_the_last_feed
     finally:
         pool.close()
         await store.close()
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid` (from /proc: its children, theirs, …)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
+def test_render_workers_end_with_a_server_killed_outright(tmp_path: Path) -> None:
+    (tmp_path / "syndicate.toml").write_text(config_toml(), encoding="utf-8")
+    env = child_env(tmp_path, {"SYNDICATE_PORT": str(free_port()), "SYNDICATE_RUN_SCHEDULER": "1"})
+    with serving(tmp_path, env) as server:
+        # The start-up regeneration ran in the workers: they exist now.
+        wait_for_log(server, tmp_path / "serve.log", b"regenerated section=all")
+        below = _descendants(server.pid)
+        assert len(below) >= 3, below  # the forkserver, a worker, the resource tracker
+        server.send_signal(signal.SIGKILL)  # no cleanup of its own runs
+        server.wait(timeout=10)
+
+        def all_gone() -> bool:
+            return not [pid for pid in below if Path(f"/proc/{pid}").exists()]
+
+        wait_until_sync(all_gone, timeout=20, what="the killed server's workers to end")
