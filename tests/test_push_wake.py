@@ -66,7 +66,7 @@ async def test_a_destination_added_over_the_api_is_pushed_to_at_once(
             saved = await client.post(
                 "/api/articles", json=live_record("first", sections=["global"]), headers=editor
             )
-            assert saved.status == 201
+            assert saved.status == 201, await saved.text()
 
             async def arrived() -> bool:
                 return any(r.guid.endswith(":first") for r in receiver.got)

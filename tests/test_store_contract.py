@@ -7,6 +7,7 @@ PostgreSQL (skipped with a reason when no server is configured).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from syndicate.errors import NotFound, PreconditionFailed
 from syndicate.model import FeedDocument
 from syndicate.store.base import Store
+from syndicate.tokens import new_token
 from tests.helpers.records import store_record
 from tests.helpers.stores import StoreFactory
 
@@ -360,3 +362,33 @@ async def test_reopening_keeps_data_and_applies_no_migration_twice(
     second = store_factory()
     await second.open()
     assert ids(await second.latest("global", 10, now=NOW)) == ["a1"]
+
+
+async def test_a_read_sees_every_write_committed_before_it_while_other_reads_run(
+    store: Store,
+) -> None:
+    """Reads running side by side must not hold an old snapshot for the next one: a token
+    just stored is found at once (it was "not valid" now and then on SQLite, whose shared
+    reader kept the snapshot of a query still being fetched)."""
+    for n in range(40):
+        await store.put(store_record(f"busy-{n}", headline=f"busy {n}"), now=NOW)
+    stop = asyncio.Event()
+
+    async def busy_reads() -> None:
+        while not stop.is_set():
+            await store.latest(None, 50, now=NOW)
+            await store.list_tokens()
+
+    readers = [asyncio.ensure_future(busy_reads()) for _ in range(3)]
+    try:
+        missed = 0
+        for n in range(150):
+            _, digest = new_token()
+            await store.add_token(name=f"fresh-{n}", role="editor", token_hash=digest, now=NOW)
+            if await store.find_token(digest) is None:
+                missed += 1
+            await asyncio.sleep(0)
+        assert missed == 0, f"{missed} of 150 tokens not found right after they were stored"
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)

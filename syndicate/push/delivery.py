@@ -138,6 +138,8 @@ class Pusher:
     async def _supervise(self) -> None:
         """Keep one task per destination while this process leads; none when it does not."""
         while True:
+            # Cleared before reading: a destination stored while we read wakes us again.
+            self._destinations_changed.clear()
             try:
                 wanted = (
                     {d.id for d in await self.store.destinations()} if self._leading() else set()
@@ -149,7 +151,6 @@ class Pusher:
                 self._tasks.pop(gone).cancel()
             for new in wanted - set(self._tasks):
                 self._tasks[new] = asyncio.ensure_future(self._run(new))
-            self._destinations_changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._destinations_changed.wait(), SUPERVISE_SECONDS)
 

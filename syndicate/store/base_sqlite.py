@@ -15,11 +15,49 @@ import aiosqlite
 from syndicate.errors import NotFound
 
 
+class Fetched:
+    """One query's rows, fetched whole: used as `async with reader.execute(...) as cur`."""
+
+    def __init__(self, conn: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> None:
+        self._conn, self._sql, self._params = conn, sql, params
+        self._rows: list[Any] = []
+
+    async def __aenter__(self) -> Fetched:
+        self._rows = list(await self._conn.execute_fetchall(self._sql, self._params))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def fetchall(self) -> list[Any]:
+        return self._rows
+
+    async def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+
+class Reader:
+    """The shared reader connection, each query executed and fetched in one step.
+
+    A statement that is open on a connection holds that connection's snapshot: with the
+    execute and the fetch as two steps, another coroutine's query run between them saw the
+    database as it was before the latest commits (a token just created was "not valid", a
+    save not yet visible to the next read). Fetched whole, every query sees every commit made
+    before it started.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Fetched:
+        return Fetched(self._conn, sql, params)
+
+
 class SQLiteMixin:
     """The connection helpers of `SQLiteStore`, declared for its mixins."""
 
     @property
-    def reader(self) -> aiosqlite.Connection:
+    def reader(self) -> Reader:
         raise NotImplementedError
 
     @property

@@ -13,7 +13,7 @@ import aiosqlite
 from syndicate.config import ALL_SECTION
 from syndicate.model import Article, parse_time
 from syndicate.store import reach_index as index
-from syndicate.store.base_sqlite import SQLiteMixin
+from syndicate.store.base_sqlite import Reader, SQLiteMixin
 from syndicate.store.changes_sqlite import ARTICLE_COLUMNS, article
 
 # Public now, and (but for `all`) still in the section: an archive entry is a candidate only.
@@ -127,7 +127,7 @@ class SQLiteReach(SQLiteMixin, index.KeyedFeeds):
         return [(r[0], parse_time(r[1])) for r in rows]
 
 
-async def _cursor(db: aiosqlite.Connection) -> int:
+async def _cursor(db: aiosqlite.Connection | Reader) -> int:
     async with db.execute("SELECT seq FROM reach_state WHERE name = 'changes'") as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0

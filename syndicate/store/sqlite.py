@@ -27,6 +27,7 @@ from syndicate.model import (
 )
 from syndicate.store import plan as rules
 from syndicate.store.base import BatchPuts
+from syndicate.store.base_sqlite import Reader
 from syndicate.store.changes_sqlite import (
     ARTICLE_COLUMNS,
     SQLiteChangeLog,
@@ -138,10 +139,10 @@ class SQLiteStore(
         return self._writer
 
     @property
-    def reader(self) -> aiosqlite.Connection:
+    def reader(self) -> Reader:
         if self._reader is None:
             raise StoreError("store: not open")
-        return self._reader
+        return Reader(self._reader)
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
