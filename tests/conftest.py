@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from syndicate.clock import utc_now
-from syndicate.config import Settings
+from syndicate.core.clock import utc_now
+from syndicate.core.config import Settings
 from syndicate.store.base import Store
 from syndicate.web.app import create_app
 from tests.helpers.clients import Client, MakeClient

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syndicate.config import Settings
-from syndicate.model import Article
+from syndicate.core.config import Settings
+from syndicate.core.model import Article
 from syndicate.render import FORMATS as FEED_FORMATS
 from syndicate.render import FeedContext, render_feed_counted
 from syndicate.store.base import Store

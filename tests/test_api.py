@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from syndicate.errors import StoreError
+from syndicate.core.errors import StoreError
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.app import create_app
 from tests.helpers.error_shape import error_body

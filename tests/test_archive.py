@@ -14,7 +14,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from syndicate.archive import PAGE_SIZE, as_feed_section
+from syndicate.pipeline.archive import PAGE_SIZE, as_feed_section
 from syndicate.render import FORMATS
 from syndicate.render.documents import ArchiveLinks
 from syndicate.store.base import Store

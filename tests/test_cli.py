@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from syndicate.cli import main
-from syndicate.model import Article
+from syndicate.core.model import Article
+from syndicate.core.tokens import hash_token
 from syndicate.store.sqlite import SQLiteStore
-from syndicate.tokens import hash_token
 from tests.helpers.processes import SYNDICATE, clean_env
 from tests.helpers.records import hindi_record, record
 from tests.helpers.settings import SECTIONS, store_config_toml

@@ -19,15 +19,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 import syndicate
-from syndicate.clock import Clock
-from syndicate.config import Settings
-from syndicate.push import Pusher, subscribe
-from syndicate.regenerate import Regenerator
-from syndicate.render_pool import RenderPool
-from syndicate.schedule import Scheduler
-from syndicate.served import FeedCache
+from syndicate.core.clock import Clock
+from syndicate.core.config import Settings
+from syndicate.core.tokens import new_token
+from syndicate.pipeline.regenerate import Regenerator
+from syndicate.pipeline.render_pool import RenderPool
+from syndicate.pipeline.served import FeedCache
+from syndicate.service.push import Pusher, subscribe
+from syndicate.service.schedule import Scheduler
 from syndicate.store.base import Store
-from syndicate.tokens import new_token
 from tests.helpers.clients import Client, start_app
 from tests.helpers.error_shape import first_error
 from tests.helpers.pages import form_csrf, page, sign_in
@@ -38,9 +38,9 @@ FIXED = datetime(2031, 5, 4, 3, 2, 1, tzinfo=UTC)
 
 PACKAGE = Path(syndicate.__file__).parent
 # The outermost callers build the default clock; everything else is handed one.
-MAY_READ_THE_CLOCK = {"clock.py", "cli", "bench"}
+MAY_READ_THE_CLOCK = {"core/clock.py", "cli", "bench"}
 # A temp file's age is judged by the clock that stamped its mtime (the OS's), not the app's.
-FILE_AGE = ("publish.py", "time.time")
+FILE_AGE = ("pipeline/publish.py", "time.time")
 WALL_CLOCK_READS = {"datetime.now", "datetime.utcnow", "date.today", "time.time"}
 
 
@@ -214,7 +214,7 @@ def test_only_the_clock_and_the_outermost_callers_read_the_wall_clock() -> None:
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE)
-        if relative.parts[0] in MAY_READ_THE_CLOCK:
+        if relative.parts[0] in MAY_READ_THE_CLOCK or relative.as_posix() in MAY_READ_THE_CLOCK:
             continue
         for line, name in _wall_clock_reads(path):
             if (relative.as_posix(), name) != FILE_AGE:

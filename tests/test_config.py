@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import load_settings, settings_from_mapping
-from syndicate.errors import ConfigError
+from syndicate.core.config import load_settings, settings_from_mapping
+from syndicate.core.errors import ConfigError
 
 SECTIONS = {"global": {"title": {"en": "Global", "hi": "वैश्विक"}, "language": "hi"}}
 
@@ -124,7 +124,7 @@ def test_a_bad_value_names_its_variable(env: dict[str, str], source: str) -> Non
 
 
 def test_the_sqlite_folder_is_made_at_start_or_named(tmp_path: Path) -> None:
-    from syndicate.config import sqlite_folder
+    from syndicate.core.config import sqlite_folder
 
     good = settings_from_mapping({}, {"SYNDICATE_DATABASE_URL": f"sqlite:///{tmp_path}/a/b/s.db"})
     sqlite_folder(good)

@@ -21,7 +21,7 @@ import pytest
 from lxml import etree
 
 from syndicate.bench import corpus
-from syndicate.config import load_settings
+from syndicate.core.config import load_settings
 from syndicate.store.sqlite import SQLiteStore
 from tests.helpers.processes import child_env
 

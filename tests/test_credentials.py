@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import redact_url, settings_from_mapping
+from syndicate.core.config import redact_url, settings_from_mapping
 from tests.helpers.processes import printed_and_served
 
 SECRET = "S3cretPW"

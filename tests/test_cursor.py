@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syndicate.cursor import KEY_BYTES, CursorKey
-from syndicate.errors import BadRequest
+from syndicate.core.cursor import KEY_BYTES, CursorKey
+from syndicate.core.errors import BadRequest
 
 KEY = CursorKey(b"k" * KEY_BYTES)
 

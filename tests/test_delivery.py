@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syndicate.delivery import Audience, current, notices
-from syndicate.model import PUBLISHED, WITHDRAWN, Article, Change, ChangeKind, Status
+from syndicate.core.delivery import Audience, current, notices
+from syndicate.core.model import PUBLISHED, WITHDRAWN, Article, Change, ChangeKind, Status
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 PLAIN = Audience(frozenset({"global"}))

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import Settings, load_settings
-from syndicate.model import parse_time
+from syndicate.core.config import Settings, load_settings
+from syndicate.core.model import parse_time
 from syndicate.validate import validate_record
 from tests.helpers.imports import seed_page
 from tests.helpers.paths import ROOT

@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from syndicate.clock import utc_now
-from syndicate.model import Destination
-from syndicate.push import cursor_key, replay_scope, subscribe
-from syndicate.status import push_status
+from syndicate.core.clock import utc_now
+from syndicate.core.model import Destination
+from syndicate.service.push import cursor_key, replay_scope, subscribe
+from syndicate.service.status import push_status
 from syndicate.store.base import Store
 from syndicate.validate import validate_record
 from tests.helpers.clients import app_on

@@ -9,9 +9,9 @@ from typing import Any
 
 from lxml import etree
 
-from syndicate.config import Settings
-from syndicate.errors import FieldError
-from syndicate.model import Article
+from syndicate.core.config import Settings
+from syndicate.core.errors import FieldError
+from syndicate.core.model import Article
 from syndicate.render import FeedContext
 from syndicate.render.partner import PartnerContext
 from syndicate.render.preview import item_previews

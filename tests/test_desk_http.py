@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from syndicate.config import settings_from_mapping
-from syndicate.errors import ConfigError
+from syndicate.core.config import settings_from_mapping
+from syndicate.core.errors import ConfigError
+from syndicate.core.tokens import hash_token
 from syndicate.store.base import Store
-from syndicate.tokens import hash_token
 from syndicate.validate import validate_record
 from syndicate.web.desk.session import COOKIE
 from tests.helpers.clients import app_on

@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp.test_utils import TestClient
 
 from syndicate.importing.page import MAX_PAGE_BYTES
-from syndicate.imports import PageOptions, import_page
+from syndicate.pipeline.imports import PageOptions, import_page
 from syndicate.store.base import Store
 from tests.helpers.clients import app_on
 from tests.helpers.imports import STORIES, canonical, html_page, seed_page

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syndicate.bench import corpus
-from syndicate.model import Article
+from syndicate.core.model import Article
 from syndicate.render import FORMATS, render_feed_counted
 from syndicate.render.fragments import FragmentCache, assemble
 from syndicate.validate import validate_record
@@ -123,7 +123,7 @@ def test_the_cache_stays_within_its_budget() -> None:
 def test_a_new_prev_archive_link_renders_a_new_frame() -> None:
     # The link reaches the renderer through its section, so the frame's key covers it: a feed
     # whose newest archive page moved on is never assembled from the old frame.
-    from syndicate.archive import as_feed_section
+    from syndicate.pipeline.archive import as_feed_section
     from syndicate.render.documents import ArchiveLinks
 
     cache = FragmentCache()

@@ -14,8 +14,8 @@ import feedparser
 import pytest
 from lxml import etree
 
-from syndicate.config import Settings
-from syndicate.model import Article
+from syndicate.core.config import Settings
+from syndicate.core.model import Article
 from syndicate.render import FORMATS, render_feed
 from syndicate.render.fragments import FragmentCache, assemble
 from syndicate.render.newsml import render_news_item

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from syndicate.cli import main
-from syndicate.model import Article
+from syndicate.core.model import Article
 from tests.helpers.imports import RSS, STORIES, WXR, html_page, seed_page
 from tests.helpers.settings import store_config_toml
 from tests.helpers.stores import read_stored

@@ -13,12 +13,12 @@ import feedparser
 import pytest
 from lxml import etree
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.importing.feed import NotAFeed, read_feed
-from syndicate.imports import ImportResult, import_feed, summarise
-from syndicate.regenerate import Regenerator
-from syndicate.render_pool import RenderPool
-from syndicate.served import FeedCache
+from syndicate.pipeline.imports import ImportResult, import_feed, summarise
+from syndicate.pipeline.regenerate import Regenerator
+from syndicate.pipeline.render_pool import RenderPool
+from syndicate.pipeline.served import FeedCache
 from syndicate.store.base import Store
 from tests.helpers.imports import ATOM, RSS, WXR
 from tests.helpers.settings import build_settings

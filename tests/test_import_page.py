@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.importing.page import extract_page
-from syndicate.imports import ImportResult, PageOptions, import_page, section_names
+from syndicate.pipeline.imports import ImportResult, PageOptions, import_page, section_names
 from tests.helpers.imports import (
     MODIFIED,
     PUBLISHED,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from syndicate.model import Role
+from syndicate.core.model import Role
 from syndicate.store.base import Store
 from tests.helpers.clients import MakeClient
 from tests.helpers.error_shape import error_body

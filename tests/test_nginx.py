@@ -18,10 +18,15 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from syndicate.nginx import StaticSite, nginx_binary, running_nginx, wrk_requests_per_second
-from syndicate.regenerate import Regenerator
+from syndicate.pipeline.nginx import (
+    StaticSite,
+    nginx_binary,
+    running_nginx,
+    wrk_requests_per_second,
+)
+from syndicate.pipeline.regenerate import Regenerator
+from syndicate.pipeline.served import FeedCache
 from syndicate.render import FORMATS
-from syndicate.served import FeedCache
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.app import create_app
 from tests.helpers.processes import free_port

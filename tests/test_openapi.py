@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.web.app import create_app
 from tests.helpers.paths import ROOT
 

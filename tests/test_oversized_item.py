@@ -9,7 +9,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from syndicate.model import Article
+from syndicate.core.model import Article
 from syndicate.render import FORMATS, fit_counted
 from tests.helpers.clients import running_app
 from tests.helpers.feeds import context, hindi_section, numbered_articles

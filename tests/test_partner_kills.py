@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.store.base import Store
 from tests.helpers.clients import MakeClient
 from tests.helpers.partners import item_path, pull, pull_all

@@ -4,7 +4,7 @@ Random sequences of saves (create, update, move between sections, embargo set, m
 or later, lifted), withdrawals, the clock moving on (with the timer's releases) and partner
 pulls and item fetches, by several partners with and without embargo privilege, run against
 the real HTTP endpoints on each store. After every step the service is compared with a small
-reference model of the delivery table (`syndicate.delivery` is not consulted):
+reference model of the delivery table (`syndicate.core.delivery` is not consulted):
 
 - nothing held or unlicensed is ever delivered;
 - each partner gets exactly the notices of the table, one per transition, numbered 1, 2, 3…
@@ -32,8 +32,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from syndicate.config import Settings
-from syndicate.errors import NotFound
+from syndicate.core.config import Settings
+from syndicate.core.errors import NotFound
 from syndicate.store.base import Store
 from syndicate.store.postgres import PostgresStore
 from syndicate.store.sqlite import SQLiteStore

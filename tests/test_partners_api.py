@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.store.base import Store
 from syndicate.validate import validate_record
 from syndicate.web.app import create_app

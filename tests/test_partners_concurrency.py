@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.store.base import Store
 from syndicate.store.postgres import PostgresStore
 from syndicate.web.app import create_app

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from syndicate.errors import StoreError
+from syndicate.core.errors import StoreError
 from syndicate.store.postgres import PostgresStore, unavailable, with_schema
 from syndicate.web.keys import STORE
 from tests.helpers.clients import running_app

@@ -15,8 +15,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from syndicate.errors import StoreError
-from syndicate.model import FeedDocument
+from syndicate.core.errors import StoreError
+from syndicate.core.model import FeedDocument
 from syndicate.store.postgres import PostgresStore
 from syndicate.web.keys import STORE
 from tests.helpers.clients import running_app, scrape

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.regenerate import Regenerator
-from syndicate.served import FeedCache
+from syndicate.pipeline.regenerate import Regenerator
+from syndicate.pipeline.served import FeedCache
 from tests.helpers.records import live_record
 from tests.helpers.settings import build_settings
 from tests.helpers.stores import PgFactory

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 import pytest
 
-from syndicate.model import FeedDocument
+from syndicate.core.model import FeedDocument
+from syndicate.core.tokens import new_token
 from syndicate.store.postgres import PostgresStore, feeds_channel
-from syndicate.tokens import new_token
 from tests.helpers.processes import SYNDICATE, clean_env, free_port
 from tests.helpers.records import record
 from tests.helpers.settings import BASE_URL

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from syndicate.model import FeedDocument
+from syndicate.core.model import FeedDocument
 from syndicate.store.postgres import PostgresStore, split_url
 from tests.helpers.processes import clean_env
 from tests.helpers.records import store_record

@@ -10,7 +10,7 @@ from pathlib import Path
 import brotli
 import pytest
 
-from syndicate.publish import gzip_bytes, publish, read_published
+from syndicate.pipeline.publish import gzip_bytes, publish, read_published
 
 DATA = "<rss>वैश्विक 📈</rss>".encode()
 

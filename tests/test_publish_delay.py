@@ -12,8 +12,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicate.regenerate import SectionResult
-from syndicate.schedule import PUBLISH_JOB, WATCH_JOB
+from syndicate.pipeline.regenerate import SectionResult
+from syndicate.service.schedule import PUBLISH_JOB, WATCH_JOB
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.keys import REGENERATOR, SCHEDULER, STORE
 from tests.helpers.clients import Client, feed_text, running_app

@@ -7,9 +7,9 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicate.publish import publish, write_copy
-from syndicate.regenerate import Regenerator
-from syndicate.served import FeedCache
+from syndicate.pipeline.publish import publish, write_copy
+from syndicate.pipeline.regenerate import Regenerator
+from syndicate.pipeline.served import FeedCache
 from syndicate.store.base import Store
 from tests.helpers.readers import fill, reader_settings
 from tests.helpers.settings import BASE_URL

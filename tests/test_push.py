@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from syndicate.clock import utc_now
-from syndicate.push import check_url, sign, subscribe
+from syndicate.core.clock import utc_now
+from syndicate.service.push import check_url, sign, subscribe
 from syndicate.web.keys import STORE
 from tests.helpers.clients import running_app
 from tests.helpers.partners import pull_all

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from syndicate.push import delivery
-from syndicate.tokens import new_token
+from syndicate.core.tokens import new_token
+from syndicate.service.push import delivery
 from syndicate.web.keys import PUSHER, STORE
 from tests.helpers.clients import running_app
 from tests.helpers.receivers import Receiver

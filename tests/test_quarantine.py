@@ -14,8 +14,8 @@ from typing import Any
 import feedparser
 import pytest
 
-from syndicate.config import Section
-from syndicate.model import Article
+from syndicate.core.config import Section
+from syndicate.core.model import Article
 from syndicate.render import FORMATS, FeedContext
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record

@@ -15,8 +15,8 @@ import feedparser
 import pytest
 from lxml import etree
 
-from syndicate.config import Section, settings_from_mapping
-from syndicate.model import WITHDRAWN, Article
+from syndicate.core.config import Section, settings_from_mapping
+from syndicate.core.model import WITHDRAWN, Article
 from syndicate.render import FORMATS, FeedContext, feed_sections, fit, render_feed
 from syndicate.render.opml import render_opml
 from tests.helpers.feed_checks import NS, A, atom_problems, rss_problems, xpath

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from syndicate.config import settings_from_mapping
-from syndicate.model import Article, Change
+from syndicate.core.config import settings_from_mapping
+from syndicate.core.model import Article, Change
 from syndicate.render.newsml import (
     IPTC_CATALOG,
     QCODE_SCHEMES,

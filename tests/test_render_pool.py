@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from syndicate.bench import corpus
-from syndicate.config import Settings
-from syndicate.regenerate import Regenerator
-from syndicate.render_pool import RenderPool
-from syndicate.served import FeedCache
+from syndicate.core.config import Settings
+from syndicate.pipeline.regenerate import Regenerator
+from syndicate.pipeline.render_pool import RenderPool
+from syndicate.pipeline.served import FeedCache
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record
 from tests.helpers import render_faults

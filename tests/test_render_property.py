@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from syndicate.errors import InvalidArticle
-from syndicate.ingest import Parsed, ingest
-from syndicate.model import Article
+from syndicate.core.errors import InvalidArticle
+from syndicate.core.model import Article
+from syndicate.pipeline.ingest import Parsed, ingest
 from syndicate.render import FeedContext, render_feed
 from syndicate.render.newsml import render_news_item
 from syndicate.render.ninjs import render_ninjs_item

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from syndicate.regenerate import SectionResult
+from syndicate.pipeline.regenerate import SectionResult
 from syndicate.validate import validate_record
 from syndicate.web.keys import REGENERATOR, SCHEDULER, STORE
 from tests.helpers.clients import Client, feed_text, running_app

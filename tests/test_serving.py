@@ -18,7 +18,7 @@ import pytest
 from lxml import etree
 from multidict import CIMultiDictProxy
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.app import create_app
 from syndicate.web.keys import REGENERATOR, STORE

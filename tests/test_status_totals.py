@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.store.base import Store
 from tests.helpers.clients import running_app
 from tests.helpers.records import live_record, validated_record

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from syndicate.errors import NotFound, PreconditionFailed
-from syndicate.model import FeedDocument
+from syndicate.core.errors import NotFound, PreconditionFailed
+from syndicate.core.model import FeedDocument
+from syndicate.core.tokens import new_token
 from syndicate.store.base import Store
-from syndicate.tokens import new_token
 from tests.helpers.records import store_record
 from tests.helpers.stores import StoreFactory
 

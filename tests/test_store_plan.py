@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syndicate.errors import PreconditionFailed
-from syndicate.model import PUBLISHED, WITHDRAWN, Article, content_hash, format_time
+from syndicate.core.errors import PreconditionFailed
+from syndicate.core.model import PUBLISHED, WITHDRAWN, Article, content_hash, format_time
 from syndicate.store.plan import (
     Entry,
     PutPlan,

@@ -17,8 +17,8 @@ import feedparser
 import pytest
 from lxml import etree
 
+from syndicate.core.taxonomy import author_slug, path_segment, tag_key
 from syndicate.store.base import Store
-from syndicate.taxonomy import author_slug, path_segment, tag_key
 from syndicate.web.keys import STORE
 from syndicate.web.reach import ONDEMAND
 from tests.helpers.archives import NS, ids_of, links

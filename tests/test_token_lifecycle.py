@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
+from syndicate.core.tokens import new_token, parse_duration
 from syndicate.store.base import Store
-from syndicate.tokens import new_token, parse_duration
 from syndicate.web.auth import USE
 from tests.helpers.clients import Client, start_app
 from tests.helpers.error_shape import first_error

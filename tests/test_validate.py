@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import Settings
-from syndicate.errors import InvalidArticle
+from syndicate.core.config import Settings
+from syndicate.core.errors import InvalidArticle
 from syndicate.validate import (
     MAX_BODY_BYTES,
     MAX_HEADLINE_CHARS,
@@ -117,7 +117,7 @@ def test_body_size_boundary_counts_utf8_bytes(settings: Settings) -> None:
 
 
 def test_section_count_boundary() -> None:
-    from syndicate.config import settings_from_mapping
+    from syndicate.core.config import settings_from_mapping
 
     many = settings_from_mapping({"sections": {f"s{i}": {} for i in range(21)}}, environ={})
     slugs = [f"s{i}" for i in range(21)]

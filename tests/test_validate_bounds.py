@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from syndicate.config import Settings
-from syndicate.errors import FieldError, InvalidArticle
+from syndicate.core.config import Settings
+from syndicate.core.errors import FieldError, InvalidArticle
 from syndicate.validate import (
     MAX_BODY_DEPTH,
     MAX_BODY_TAGS,

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from syndicate import ingest as ingest_module
-from syndicate.ingest import ingest, parse_ndjson
+from syndicate.pipeline import ingest as ingest_module
+from syndicate.pipeline.ingest import ingest, parse_ndjson
 from syndicate.store.base import Store
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.web.app import create_app

@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from syndicate.config import settings_from_mapping
+from syndicate.core.config import settings_from_mapping
 from syndicate.store import open_store
 from syndicate.validate import validate_record
 from syndicate.web.app import create_app

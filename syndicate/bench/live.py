@@ -20,8 +20,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from syndicate.config import Settings, settings_from_mapping
-from syndicate.tokens import new_token
+from syndicate.core.config import Settings, settings_from_mapping
+from syndicate.core.tokens import new_token
 from syndicate.web.app import create_app
 from syndicate.web.keys import STORE
 

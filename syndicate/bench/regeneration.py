@@ -11,10 +11,10 @@ import time
 from datetime import UTC, datetime
 
 from syndicate.bench import corpus
-from syndicate.config import Settings
-from syndicate.regenerate import Regenerator
-from syndicate.render_pool import RenderPool, default_workers
-from syndicate.served import FeedCache
+from syndicate.core.config import Settings
+from syndicate.pipeline.regenerate import Regenerator
+from syndicate.pipeline.render_pool import RenderPool, default_workers
+from syndicate.pipeline.served import FeedCache
 from syndicate.store.base import Store
 
 

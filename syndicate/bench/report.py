@@ -8,7 +8,7 @@ import shutil
 from importlib import metadata
 from typing import Any
 
-from syndicate.tables import table
+from syndicate.core.tables import table
 
 # figure -> (unit, target, "higher"/"lower" is better); a None target is shown, not judged.
 TARGETS: dict[str, tuple[str, float | None, str]] = {

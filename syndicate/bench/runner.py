@@ -20,11 +20,11 @@ from syndicate.bench.embargo import measure_release_delays
 from syndicate.bench.report import TARGETS, format_table, machine
 from syndicate.bench.tags import measure_tag_feeds
 from syndicate.bench.workspace import FULL, QUICK, Plan, bench_settings, fill, fresh_schemas, say
-from syndicate.config import Settings
-from syndicate.ingest import ingest, parse_ndjson, summarise
+from syndicate.core.config import Settings
+from syndicate.core.tokens import new_token
+from syndicate.pipeline.ingest import ingest, parse_ndjson, summarise
 from syndicate.store import open_store
 from syndicate.store.base import Store
-from syndicate.tokens import new_token
 
 __all__ = ["FULL", "QUICK", "TARGETS", "Plan", "format_table", "run_bench"]
 

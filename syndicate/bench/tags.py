@@ -20,12 +20,12 @@ from typing import Any
 from aiohttp import web
 
 from syndicate.bench.corpus import SECTIONS
-from syndicate.clock import utc_now
-from syndicate.config import Settings
-from syndicate.metrics import Metrics
-from syndicate.ondemand import OnDemandFeeds
-from syndicate.regenerate import Regenerator
+from syndicate.core.clock import utc_now
+from syndicate.core.config import Settings
+from syndicate.pipeline.ondemand import OnDemandFeeds
+from syndicate.pipeline.regenerate import Regenerator
 from syndicate.render import FORMATS
+from syndicate.service.metrics import Metrics
 from syndicate.store.base import Store
 from syndicate.web import feeds as feed_routes
 from syndicate.web import reach

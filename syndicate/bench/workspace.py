@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from syndicate.bench import corpus
-from syndicate.config import Settings, settings_from_mapping
+from syndicate.core.config import Settings, settings_from_mapping
 from syndicate.store.base import Store
 
 

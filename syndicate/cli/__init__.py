@@ -27,8 +27,8 @@ from syndicate.cli import (
     token,
 )
 from syndicate.cli._common import _ConfigExit
-from syndicate.config import load_settings
-from syndicate.errors import ConfigError
+from syndicate.core.config import load_settings
+from syndicate.core.errors import ConfigError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
-from syndicate.config import Settings, sqlite_folder
-from syndicate.errors import ConfigError
+from syndicate.core.config import Settings, sqlite_folder
+from syndicate.core.errors import ConfigError
 from syndicate.store import open_store
 from syndicate.store.base import Store
 

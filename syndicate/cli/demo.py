@@ -7,18 +7,18 @@ from importlib import resources
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored, _summary_line
-from syndicate.clock import utc_now
+from syndicate.core.clock import utc_now
 
 
 @click.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Load the demo articles (idempotent), generate the feeds, print a token and URLs."""
-    from syndicate.ingest import ingest as ingest_records
-    from syndicate.ingest import parse_records, summarise
-    from syndicate.regenerate import Regenerator
-    from syndicate.served import FeedCache
-    from syndicate.tokens import new_token
+    from syndicate.core.tokens import new_token
+    from syndicate.pipeline.ingest import ingest as ingest_records
+    from syndicate.pipeline.ingest import parse_records, summarise
+    from syndicate.pipeline.regenerate import Regenerator
+    from syndicate.pipeline.served import FeedCache
 
     settings = _settings(ctx)
     text = resources.files("syndicate").joinpath("demo/articles.json").read_text("utf-8")

@@ -1,5 +1,5 @@
 """`syndicate import page` and `syndicate import feed`: scraped pages and existing feeds in,
-through `syndicate.imports` (the path the editor API uses too). Progress, a result line per
+through `syndicate.pipeline.imports` (the path the editor API uses too). Progress, a result line per
 item and exit codes as `syndicate ingest` has them; `--dry-run` stores nothing."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored, _summary_line
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.store.base import Store
 
 _WIDTH = 16  # the field-name column of a dry run
@@ -40,7 +40,7 @@ def _check_section(settings: Settings, section: str | None) -> None:
 
 
 def _published(value: str | None) -> datetime | None:
-    from syndicate.model import parse_time
+    from syndicate.core.model import parse_time
     from syndicate.validate import ecma_pattern, load_schema
 
     if value is None:
@@ -190,10 +190,10 @@ def page(
     as_json: bool,
 ) -> None:
     """Import scraped article pages (HTML or plain text) from FILE(s) ('-': stdin)."""
-    from syndicate.errors import FieldError
+    from syndicate.core.errors import FieldError
     from syndicate.importing.fields import http_url
     from syndicate.importing.page import MAX_PAGE_BYTES, decode, page_kind
-    from syndicate.imports import ImportResult, PageOptions, import_page
+    from syndicate.pipeline.imports import ImportResult, PageOptions, import_page
 
     settings = _settings(ctx)
     for section in sections:
@@ -236,9 +236,9 @@ def feed(
 ) -> None:
     """Import the items of RSS 2.0, Atom 1.0, JSON Feed or WordPress export FILE(s), keeping
     their GUIDs ('-': stdin)."""
-    from syndicate.errors import FieldError
+    from syndicate.core.errors import FieldError
     from syndicate.importing.feed import NotAFeed, read_feed
-    from syndicate.imports import ImportResult, import_feed
+    from syndicate.pipeline.imports import ImportResult, import_feed
 
     settings = _settings(ctx)
     _check_section(settings, section)

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored, _summary_line
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.store.base import Store
 
 
@@ -56,7 +56,7 @@ async def _ingest_files(
 ) -> dict[str, int]:
     from tqdm import tqdm
 
-    from syndicate.ingest import ingest, parse_records, summarise
+    from syndicate.pipeline.ingest import ingest, parse_records, summarise
 
     inputs = _read_inputs(files)
     totals: dict[str, int] = {}

@@ -12,7 +12,7 @@ import click
 @click.option("--force", is_flag=True, help="Replace the file if it exists.")
 def init(path: str, force: bool) -> None:
     """Write a commented syndicate.toml to start from (the built-in configuration)."""
-    from syndicate.config import default_config_text
+    from syndicate.core.config import default_config_text
 
     target = Path(path)
     if target.exists() and not force:

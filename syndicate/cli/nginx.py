@@ -33,7 +33,7 @@ def nginx_conf(
     brotli: bool,
 ) -> None:
     """Print an nginx server block for the published feeds (put it in nginx's http block)."""
-    from syndicate.nginx import StaticSite
+    from syndicate.pipeline.nginx import StaticSite
 
     settings = _settings(ctx)
     site = StaticSite(

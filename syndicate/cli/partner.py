@@ -8,9 +8,9 @@ from typing import Any
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored
-from syndicate.clock import utc_now
-from syndicate.errors import BadRequest, NotFound
-from syndicate.tables import table
+from syndicate.core.clock import utc_now
+from syndicate.core.errors import BadRequest, NotFound
+from syndicate.core.tables import table
 
 
 @click.group()
@@ -34,7 +34,7 @@ def push_add(
     ctx: click.Context, partner_name: str, url: str, fmt: str, sections: str, as_json: bool
 ) -> None:
     """Add a destination; print its id and signing secret (once: keep the secret)."""
-    from syndicate.push import subscribe
+    from syndicate.service.push import subscribe
 
     settings = _settings(ctx)
     slugs = tuple(s.strip() for s in sections.split(",") if s.strip())
@@ -58,7 +58,7 @@ def push_add(
 @click.pass_context
 def push_list(ctx: click.Context, as_json: bool) -> None:
     """Every destination: partner, URL, format, sections, delivered, failed, dead, waiting."""
-    from syndicate.status import push_status
+    from syndicate.service.status import push_status
 
     settings = _settings(ctx)
 
@@ -118,7 +118,7 @@ def push_remove(ctx: click.Context, destination: str) -> None:
 @click.pass_context
 def push_replay(ctx: click.Context, destination: str, since: str | None) -> None:
     """Deliver again what came after a cursor, or everything from the start."""
-    from syndicate.push import replay
+    from syndicate.service.push import replay
 
     settings = _settings(ctx)
 

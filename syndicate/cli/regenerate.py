@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored
-from syndicate.errors import SyndicateError
-from syndicate.tables import table
+from syndicate.core.errors import SyndicateError
+from syndicate.core.tables import table
 
 
 @click.command()
@@ -18,8 +18,8 @@ from syndicate.tables import table
 @click.pass_context
 def regenerate(ctx: click.Context, sections: tuple[str, ...]) -> None:
     """Render the feeds now and print what changed."""
-    from syndicate.regenerate import Regenerator
-    from syndicate.served import FeedCache
+    from syndicate.pipeline.regenerate import Regenerator
+    from syndicate.pipeline.served import FeedCache
 
     settings = _settings(ctx)
 

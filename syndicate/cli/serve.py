@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from syndicate.cli._common import _ConfigExit, _settings
-from syndicate.config import sqlite_folder
-from syndicate.errors import ConfigError, SyndicateError
+from syndicate.core.config import sqlite_folder
+from syndicate.core.errors import ConfigError, SyndicateError
 
 
 @click.command()

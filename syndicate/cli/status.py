@@ -8,9 +8,9 @@ from typing import Any
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored
-from syndicate.clock import utc_now
-from syndicate.config import Settings
-from syndicate.tables import table
+from syndicate.core.clock import utc_now
+from syndicate.core.config import Settings
+from syndicate.core.tables import table
 
 
 @click.command()
@@ -63,7 +63,7 @@ async def _live_status(base_url: str, token: str) -> dict[str, Any]:
 
 
 async def _stored_status(settings: Settings) -> dict[str, Any]:
-    from syndicate.config import ALL_SECTION
+    from syndicate.core.config import ALL_SECTION
 
     async with _Stored(settings) as store:
         now = utc_now()

@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from syndicate.cli._common import _run, _settings, _Stored
-from syndicate.clock import utc_now
-from syndicate.errors import NotFound
-from syndicate.model import ROLES
-from syndicate.tables import table
+from syndicate.core.clock import utc_now
+from syndicate.core.errors import NotFound
+from syndicate.core.model import ROLES
+from syndicate.core.tables import table
 
 
 @click.group()
@@ -34,7 +34,7 @@ def token_create(
     `editor` uses the editor API, `partner` pulls its --sections, `metrics` scrapes /metrics,
     `admin` manages tokens over /api/tokens.
     """
-    from syndicate.tokens import MAX_NAME_LENGTH, new_token, parse_duration
+    from syndicate.core.tokens import MAX_NAME_LENGTH, new_token, parse_duration
 
     settings = _settings(ctx)
     slugs = [s.strip() for s in sections.split(",") if s.strip()]
@@ -133,7 +133,7 @@ def token_revoke(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def token_rotate(ctx: click.Context, name: str) -> None:
     """Give the token named NAME a new secret (printed once), same grants; the old one ends."""
-    from syndicate.tokens import new_token
+    from syndicate.core.tokens import new_token
 
     settings = _settings(ctx)
     secret, digest = new_token()

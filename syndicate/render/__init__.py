@@ -9,8 +9,8 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from syndicate.config import Section, Settings
-from syndicate.model import PUBLISHED, Article
+from syndicate.core.config import Section, Settings
+from syndicate.core.model import PUBLISHED, Article
 from syndicate.render import atom, jsonfeed, rss
 from syndicate.render.context import EPOCH, FeedContext, article_id, feed_updated
 from syndicate.render.fragments import FragmentCache, incremental

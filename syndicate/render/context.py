@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from syndicate import __version__
-from syndicate.config import Section, Settings
-from syndicate.model import Article
+from syndicate.core.config import Section, Settings
+from syndicate.core.model import Article
 
 # An empty feed has no article to date it by; the Unix epoch keeps its bytes stable.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from syndicate.config import Section
+from syndicate.core.config import Section
 from syndicate.render.context import ATOM_NS, FeedContext
 
 # RFC 5005's namespace (`fh:archive` marks an archive document).

@@ -27,8 +27,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from syndicate.config import Section
-from syndicate.model import Article
+from syndicate.core.config import Section
+from syndicate.core.model import Article
 from syndicate.render.context import FeedContext
 
 Renderer = Callable[[FeedContext, Section, Sequence[Article]], bytes]

@@ -10,8 +10,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from syndicate.config import Section
-from syndicate.model import Article
+from syndicate.core.config import Section
+from syndicate.core.model import Article
 from syndicate.render.context import (
     FeedContext,
     feed_title,

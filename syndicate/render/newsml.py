@@ -14,7 +14,7 @@ from typing import Final, cast
 import lxml.html
 from lxml import etree
 
-from syndicate.model import Article, Change, Notice, PubStatus
+from syndicate.core.model import Article, Change, Notice, PubStatus
 from syndicate.render.partner import (
     PartnerContext,
     embargo_time,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from syndicate.model import Article, Change, Notice, PubStatus
+from syndicate.core.model import Article, Change, Notice, PubStatus
 from syndicate.render.partner import (
     PartnerContext,
     embargo_time,

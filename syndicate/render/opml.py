@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from syndicate.config import ALL_SECTION, Section
+from syndicate.core.config import ALL_SECTION, Section
 from syndicate.render import rss
 from syndicate.render.context import FeedContext, feed_title
 

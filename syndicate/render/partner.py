@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from syndicate.config import Settings
-from syndicate.model import PUBLISHED, WITHDRAWN, Article, Change, Notice, PubStatus
+from syndicate.core.config import Settings
+from syndicate.core.model import PUBLISHED, WITHDRAWN, Article, Change, Notice, PubStatus
 
 
 class EmbargoLeak(ValueError):
@@ -95,7 +95,7 @@ def partner_items(
 ) -> Iterator[tuple[Article, bool, PubStatus]]:
     """(article, held, pubstatus) for each item; `EmbargoLeak` if a held one reaches a plain view.
 
-    A `Notice` is what the delivery rule decided (`syndicate.delivery`): taken as it is.
+    A `Notice` is what the delivery rule decided (`syndicate.core.delivery`): taken as it is.
     A `Change` is held when the change log says so: the log is the authority, because the
     `released` change is written by whichever process runs the timer, by its clock. Judging
     it again by this process's clock would turn a few seconds of clock skew into a failed

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from lxml import etree
 
-from syndicate.config import Section
-from syndicate.model import PUBLISHED, Article
+from syndicate.core.config import Section
+from syndicate.core.model import PUBLISHED, Article
 from syndicate.render import FORMATS, FeedContext, Format
 from syndicate.render.context import ATOM_NS
 from syndicate.render.newsml import render_news_item

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from syndicate.config import Section
-from syndicate.model import Article
+from syndicate.core.config import Section
+from syndicate.core.model import Article
 from syndicate.render.context import (
     ATOM_NS,
     CONTENT_NS,

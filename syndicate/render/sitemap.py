@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from syndicate.model import Article
+from syndicate.core.model import Article
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"

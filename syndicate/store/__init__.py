@@ -19,6 +19,6 @@ def open_store(database_url: str) -> Store:
 
         store: Store = PostgresStore(database_url)
         return store
-    from syndicate.errors import ConfigError
+    from syndicate.core.errors import ConfigError
 
     raise ConfigError(f"store: unsupported database URL scheme in {database_url.split(':')[0]!r}")

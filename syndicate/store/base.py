@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from syndicate.model import (
+from syndicate.core.model import (
     Article,
     ArticleState,
     Change,

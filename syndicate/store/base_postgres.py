@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from syndicate.errors import NotFound
+from syndicate.core.errors import NotFound
 
 
 class PostgresMixin:

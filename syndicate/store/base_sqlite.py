@@ -12,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 
-from syndicate.errors import NotFound
+from syndicate.core.errors import NotFound
 
 
 class Fetched:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from syndicate.model import Article, Change
+from syndicate.core.model import Article, Change
 from syndicate.store.base_postgres import PostgresMixin
 from syndicate.store.plan import Entry, newest_per_section
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from syndicate.model import Article, Change, format_time, parse_time
+from syndicate.core.model import Article, Change, format_time, parse_time
 from syndicate.store.base_sqlite import SQLiteMixin
 from syndicate.store.plan import Entry, newest_per_section
 

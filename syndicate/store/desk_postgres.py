@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Unpack
 
-from syndicate.errors import BadRequest
-from syndicate.model import Article, DeskSession, Token
+from syndicate.core.errors import BadRequest
+from syndicate.core.model import Article, DeskSession, Token
 from syndicate.store.base_postgres import PostgresMixin
 from syndicate.store.changes_postgres import ARTICLE_COLUMNS, article
 from syndicate.store.desk_sqlite import INDEX_BATCH, ArticleQuery, NewDeskSession, state_filter

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict, Unpack
 
-from syndicate.errors import BadRequest
-from syndicate.model import (
+from syndicate.core.errors import BadRequest
+from syndicate.core.model import (
     Article,
     ArticleState,
     DeskSession,

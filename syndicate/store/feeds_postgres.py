@@ -10,8 +10,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from syndicate.errors import StoreError
-from syndicate.model import FeedDocument
+from syndicate.core.errors import StoreError
+from syndicate.core.model import FeedDocument
 from syndicate.store.base_postgres import PostgresMixin
 from syndicate.store.pg_sessions import FeedListener, Leadership
 

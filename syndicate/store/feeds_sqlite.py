@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from syndicate.model import FeedDocument, format_time, parse_time
+from syndicate.core.model import FeedDocument, format_time, parse_time
 from syndicate.store.base_sqlite import SQLiteMixin
 
 

@@ -3,7 +3,7 @@
 Pure: no I/O, no driver, no clock (`now` and the next free seq come in). Both stores read the
 rows a write needs, ask this module what the write means (outcomes, versions, change-log
 entries, the articles rows it leaves) and execute that with their own SQL. The delivery rule
-(`syndicate.delivery`) reads the change log, so every entry is exactly what partners replay.
+(`syndicate.core.delivery`) reads the change log, so every entry is exactly what partners replay.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from syndicate.errors import PreconditionFailed
-from syndicate.model import (
+from syndicate.core.errors import PreconditionFailed
+from syndicate.core.model import (
     PUBLISHED,
     WITHDRAWN,
     Article,

@@ -16,8 +16,8 @@ from typing import Any
 
 import asyncpg
 
-from syndicate.errors import NotFound, StoreError
-from syndicate.model import WITHDRAWN, Article, PutResult
+from syndicate.core.errors import NotFound, StoreError
+from syndicate.core.model import WITHDRAWN, Article, PutResult
 from syndicate.store import plan as rules
 from syndicate.store.base import BatchPuts
 from syndicate.store.changes_postgres import ARTICLE_COLUMNS, PostgresChangeLog, article

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from syndicate.model import Change, Destination
+from syndicate.core.model import Change, Destination
 from syndicate.store.base_postgres import PostgresMixin
 from syndicate.store.changes_postgres import ARTICLE_COLUMNS, change
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from syndicate.model import Change, Destination, format_time, parse_time
+from syndicate.core.model import Change, Destination, format_time, parse_time
 from syndicate.store.base_sqlite import SQLiteMixin
 from syndicate.store.changes_sqlite import ARTICLE_COLUMNS, change
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from syndicate.config import ALL_SECTION
-from syndicate.model import Article
-from syndicate.taxonomy import author_slug, tag_key
+from syndicate.core.config import ALL_SECTION
+from syndicate.core.model import Article
+from syndicate.core.taxonomy import author_slug, tag_key
 
 # Stories per archive page. Fixed for good: another size would re-cut every page.
 PAGE_SIZE = 50

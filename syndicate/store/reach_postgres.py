@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from syndicate.config import ALL_SECTION
-from syndicate.model import Article, parse_time
+from syndicate.core.config import ALL_SECTION
+from syndicate.core.model import Article, parse_time
 from syndicate.store import reach_index as index
 from syndicate.store.base_postgres import PostgresMixin
 from syndicate.store.changes_postgres import ARTICLE_COLUMNS, article

@@ -10,8 +10,8 @@ from typing import Any
 
 import aiosqlite
 
-from syndicate.config import ALL_SECTION
-from syndicate.model import Article, parse_time
+from syndicate.core.config import ALL_SECTION
+from syndicate.core.model import Article, parse_time
 from syndicate.store import reach_index as index
 from syndicate.store.base_sqlite import Reader, SQLiteMixin
 from syndicate.store.changes_sqlite import ARTICLE_COLUMNS, article

@@ -17,8 +17,8 @@ from typing import Any
 
 import aiosqlite
 
-from syndicate.errors import NotFound, StoreError
-from syndicate.model import (
+from syndicate.core.errors import NotFound, StoreError
+from syndicate.core.model import (
     PUBLISHED,
     WITHDRAWN,
     Article,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NotRequired, TypedDict, Unpack
 
-from syndicate.model import Role, Token
+from syndicate.core.model import Role, Token
 
 
 class TokenGrant(TypedDict):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from syndicate.model import Token
+from syndicate.core.model import Token
 from syndicate.store.base_postgres import PostgresMixin
 from syndicate.store.tokens_common import TokenGrants
 from syndicate.store.tokens_sqlite import check_one

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from syndicate.errors import NotFound
-from syndicate.model import Token, format_time, parse_time
+from syndicate.core.errors import NotFound
+from syndicate.core.model import Token, format_time, parse_time
 from syndicate.store.base_sqlite import SQLiteMixin
 from syndicate.store.tokens_common import TokenGrants
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
-from syndicate.errors import FieldError
+from syndicate.core.errors import FieldError
 from syndicate.validate.fast import json_key
 from syndicate.validate.schemas import load_schema
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from syndicate.config import Settings
-from syndicate.errors import FieldError, InvalidArticle
-from syndicate.model import STORE_FIELDS
+from syndicate.core.config import Settings
+from syndicate.core.errors import FieldError, InvalidArticle
+from syndicate.core.model import STORE_FIELDS
 from syndicate.validate.bounds import bounded
 from syndicate.validate.fast import fast_check
 from syndicate.validate.messages import (

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import langcodes
 
-from syndicate.config import Settings
-from syndicate.errors import FieldError
-from syndicate.model import parse_time
+from syndicate.core.config import Settings
+from syndicate.core.errors import FieldError
+from syndicate.core.model import parse_time
 from syndicate.validate.messages import field_error, pointer, short
 
 MAX_BODY_BYTES = 1024 * 1024

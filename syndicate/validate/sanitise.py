@@ -11,7 +11,7 @@ import re
 
 import nh3
 
-from syndicate.errors import FieldError
+from syndicate.core.errors import FieldError
 from syndicate.validate.messages import field_error
 from syndicate.validate.rules import NOT_XML
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from syndicate.errors import (
+from syndicate.core.errors import (
     BadRequest,
     FieldError,
     InvalidArticle,
@@ -18,8 +18,8 @@ from syndicate.errors import (
     PreconditionFailed,
     UnsupportedMediaType,
 )
-from syndicate.ingest import check_record_async, ingest, parse_ndjson, summarise
-from syndicate.model import Article, PutResult
+from syndicate.core.model import Article, PutResult
+from syndicate.pipeline.ingest import check_record_async, ingest, parse_ndjson, summarise
 from syndicate.validate import ARTICLE_SCHEMA, is_article_id, schema_bytes
 from syndicate.web.auth import require
 from syndicate.web.changes import article_stored, articles_changed, count_ingest

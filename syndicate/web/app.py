@@ -12,13 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
-from syndicate.clock import Clock, utc_now
-from syndicate.config import Settings
-from syndicate.metrics import Metrics
-from syndicate.push import Pusher
-from syndicate.regenerate import Regenerator, SectionResult
-from syndicate.schedule import Scheduler
-from syndicate.served import FeedCache
+from syndicate.core.clock import Clock, utc_now
+from syndicate.core.config import Settings
+from syndicate.pipeline.regenerate import Regenerator, SectionResult
+from syndicate.pipeline.served import FeedCache
+from syndicate.service.metrics import Metrics
+from syndicate.service.push import Pusher
+from syndicate.service.schedule import Scheduler
+from syndicate.service.websub import WebSubPublisher
 from syndicate.store import open_store
 from syndicate.store.base import Store
 from syndicate.web import (
@@ -49,7 +50,6 @@ from syndicate.web.keys import (
     WEBSUB,
 )
 from syndicate.web.middleware import error_middleware, quiet_client_errors
-from syndicate.websub import WebSubPublisher
 
 log = logging.getLogger("syndicate.web")
 

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import aiohttp_jinja2
 from aiohttp import web
 
-from syndicate.errors import NotFound
-from syndicate.model import PUBLISHED, Article
+from syndicate.core.errors import NotFound
+from syndicate.core.model import PUBLISHED, Article
 from syndicate.render import FeedContext
 from syndicate.web.caching import (
     caching_headers,

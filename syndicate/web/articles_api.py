@@ -17,9 +17,16 @@ from typing import Any
 
 from aiohttp import web
 
-from syndicate.config import Settings
-from syndicate.errors import BadRequest, FieldError, InvalidRequest, NotFound
-from syndicate.model import ARTICLE_STATES, PUBLISHED, Article, ArticleState, Change, format_time
+from syndicate.core.config import Settings
+from syndicate.core.errors import BadRequest, FieldError, InvalidRequest, NotFound
+from syndicate.core.model import (
+    ARTICLE_STATES,
+    PUBLISHED,
+    Article,
+    ArticleState,
+    Change,
+    format_time,
+)
 from syndicate.store.base import Store
 from syndicate.store.words import query_words
 from syndicate.validate import is_article_id

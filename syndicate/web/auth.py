@@ -16,10 +16,10 @@ from datetime import datetime
 
 from aiohttp import web
 
-from syndicate.errors import Forbidden, Unauthorized
-from syndicate.model import Role, Token
+from syndicate.core.errors import Forbidden, Unauthorized
+from syndicate.core.model import Role, Token
+from syndicate.core.tokens import hash_token, same_hash
 from syndicate.store.base import Store
-from syndicate.tokens import hash_token, same_hash
 from syndicate.web.keys import CLOCK, STORE
 
 log = logging.getLogger(__name__)

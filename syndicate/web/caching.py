@@ -11,7 +11,7 @@ from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
-from syndicate.served import strong_etag
+from syndicate.pipeline.served import strong_etag
 
 __all__ = [
     "PRIVATE",

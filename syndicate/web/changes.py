@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from syndicate.imports import ImportResult
-from syndicate.model import PutResult, parse_time
+from syndicate.core.model import PutResult, parse_time
+from syndicate.pipeline.imports import ImportResult
 from syndicate.web.keys import METRICS, PUSHER, SCHEDULER
 
 # `request.app` for the API's handlers, `request.config_dict` for the desk's (a sub-app).

@@ -13,8 +13,8 @@ from importlib import resources
 
 from aiohttp import web
 
-from syndicate.config import ALL_SECTION, Settings
-from syndicate.errors import NotFound
+from syndicate.core.config import ALL_SECTION, Settings
+from syndicate.core.errors import NotFound
 from syndicate.render import FORMATS
 from syndicate.web.auth import require
 from syndicate.web.caching import caching_headers, not_modified, not_modified_response, public

@@ -1,5 +1,5 @@
 """`POST /api/import/page`: an editor sends a scraped page (HTML or plain text) and gets the
-article it became; the same path as `syndicate import page` (`syndicate.imports`)."""
+article it became; the same path as `syndicate import page` (`syndicate.pipeline.imports`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from syndicate.config import Settings
-from syndicate.errors import FieldError, InvalidArticle, InvalidRequest, UnsupportedMediaType
+from syndicate.core.config import Settings
+from syndicate.core.errors import FieldError, InvalidArticle, InvalidRequest, UnsupportedMediaType
 from syndicate.importing.fields import http_url, parse_date
 from syndicate.importing.page import MAX_PAGE_BYTES, PageKind, decode
-from syndicate.imports import PageOptions, import_page
+from syndicate.pipeline.imports import PageOptions, import_page
 from syndicate.web.auth import require
 from syndicate.web.changes import page_imported
 from syndicate.web.keys import CLOCK, SETTINGS, STORE

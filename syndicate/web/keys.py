@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from syndicate.clock import Clock
-from syndicate.config import Settings
-from syndicate.metrics import Metrics
-from syndicate.push import Pusher
-from syndicate.regenerate import Regenerator
-from syndicate.schedule import Scheduler
-from syndicate.served import FeedCache
+from syndicate.core.clock import Clock
+from syndicate.core.config import Settings
+from syndicate.pipeline.regenerate import Regenerator
+from syndicate.pipeline.served import FeedCache
+from syndicate.service.metrics import Metrics
+from syndicate.service.push import Pusher
+from syndicate.service.schedule import Scheduler
+from syndicate.service.websub import WebSubPublisher
 from syndicate.store.base import Store
-from syndicate.websub import WebSubPublisher
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from syndicate.errors import StoreError, SyndicateError
-from syndicate.tokens import redact_secrets
+from syndicate.core.errors import StoreError, SyndicateError
+from syndicate.core.tokens import redact_secrets
 from syndicate.web.responses import json_response
 
 log = logging.getLogger("syndicate.web")

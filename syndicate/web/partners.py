@@ -1,6 +1,6 @@
 """Partner syndication: NewsML-G2 and ninjs pulls of entitled sections, by cursor.
 
-A pull returns the notices the delivery rule (`syndicate.delivery`) gives this partner for
+A pull returns the notices the delivery rule (`syndicate.core.delivery`) gives this partner for
 the section's changes after the cursor, oldest first, in bounded pages; the next cursor
 travels in `X-Next-Cursor` (and inside the document). Whatever a partner may not see, an
 item outside its sections included, answers exactly as an unknown id does, and every number
@@ -15,10 +15,10 @@ from datetime import datetime
 
 from aiohttp import web
 
-from syndicate.cursor import CURSOR_KEY_NAME, KEY_BYTES, CursorKey, opaque_id
-from syndicate.delivery import Audience, current, notices_by_seq
-from syndicate.errors import Forbidden, NotFound
-from syndicate.model import Notice, Token
+from syndicate.core.cursor import CURSOR_KEY_NAME, KEY_BYTES, CursorKey, opaque_id
+from syndicate.core.delivery import Audience, current, notices_by_seq
+from syndicate.core.errors import Forbidden, NotFound
+from syndicate.core.model import Notice, Token
 from syndicate.render.newsml import render_news_item, render_news_message
 from syndicate.render.ninjs import render_ninjs_item, render_ninjs_list
 from syndicate.render.partner import PartnerContext

@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from syndicate.errors import FieldError, InvalidRequest
-from syndicate.push import DestinationError, describe, replay, subscribe
+from syndicate.core.errors import FieldError, InvalidRequest
+from syndicate.service.push import DestinationError, describe, replay, subscribe
 from syndicate.web.api import json_body
 from syndicate.web.auth import require
 from syndicate.web.changes import destinations_changed

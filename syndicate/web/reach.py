@@ -1,7 +1,7 @@
 """Readers' reach over HTTP: tag and author feeds, RFC 5005 archive pages, sitemaps, robots.txt.
 
-Thin handlers over `syndicate.ondemand` (rendered on demand, cached, invalidated by the change
-log); validators and 304s come from `caching.py`, like the section feeds'.
+Thin handlers over `syndicate.pipeline.ondemand` (rendered on demand, cached, invalidated by
+the change log); validators and 304s come from `caching.py`, like the section feeds'.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from syndicate.config import Settings
-from syndicate.errors import NotFound
-from syndicate.ondemand import Document, OnDemandFeeds
+from syndicate.core.config import Settings
+from syndicate.core.errors import NotFound
+from syndicate.pipeline.ondemand import Document, OnDemandFeeds
 from syndicate.render import FORMATS
 from syndicate.render.sitemap import robots_txt
 from syndicate.web.caching import caching_headers, not_modified, not_modified_response, public

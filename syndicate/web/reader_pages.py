@@ -18,12 +18,12 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from syndicate.config import ALL_SECTION, Section, Settings
-from syndicate.errors import NotFound
-from syndicate.publish import gzip_bytes
+from syndicate.core.config import ALL_SECTION, Section, Settings
+from syndicate.core.errors import NotFound
+from syndicate.pipeline.publish import gzip_bytes
+from syndicate.pipeline.served import FeedCache, strong_etag
 from syndicate.render import EPOCH, FORMATS
 from syndicate.render.jsonfeed import FILENAME as JSON_FEED
-from syndicate.served import FeedCache, strong_etag
 from syndicate.web.caching import caching_headers, not_modified, not_modified_response, public
 from syndicate.web.feeds import _accepts as accepted_encodings
 from syndicate.web.keys import CACHE, SETTINGS

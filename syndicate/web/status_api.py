@@ -1,5 +1,5 @@
 """`GET /api/status`: what the service is doing (sections, timer, releases, WebSub, pushes),
-for editors. The answer is built by `syndicate.status`; this only gathers the app's parts.
+for editors. The answer is built by `syndicate.service.status`; this only gathers the app's parts.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.helpers import ChainMapProxy
 
-from syndicate.status import collect_status
+from syndicate.service.status import collect_status
 from syndicate.web.auth import require
 from syndicate.web.keys import CLOCK, PUSHER, REGENERATOR, SCHEDULER, SETTINGS, STORE, WEBSUB
 from syndicate.web.responses import json_response

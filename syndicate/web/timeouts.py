@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from syndicate.errors import RequestTimeout
+from syndicate.core.errors import RequestTimeout
 
 log = logging.getLogger("syndicate.web")
 

@@ -13,11 +13,11 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from syndicate.config import Settings
-from syndicate.errors import Conflict, FieldError, InvalidRequest
-from syndicate.model import ROLES, Role, Token
+from syndicate.core.config import Settings
+from syndicate.core.errors import Conflict, FieldError, InvalidRequest
+from syndicate.core.model import ROLES, Role, Token
+from syndicate.core.tokens import MAX_NAME_LENGTH, new_token, parse_duration
 from syndicate.store.base import Store
-from syndicate.tokens import MAX_NAME_LENGTH, new_token, parse_duration
 from syndicate.web.api import json_body
 from syndicate.web.auth import require
 from syndicate.web.keys import CLOCK, SETTINGS, STORE

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 from multidict import CIMultiDictProxy
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.store.base import Store
 from syndicate.web.app import create_app
 from syndicate.web.keys import REGENERATOR

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from syndicate.config import Section
-from syndicate.model import Article
+from syndicate.core.config import Section
+from syndicate.core.model import Article
 from syndicate.render import FeedContext
 from tests.helpers.settings import BASE_URL
 from tests.helpers.texts import (

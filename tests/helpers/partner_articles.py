@@ -8,7 +8,7 @@ import copy
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from syndicate.model import Article, Status
+from syndicate.core.model import Article, Status
 from syndicate.render.partner import PartnerContext
 from tests.helpers.settings import BASE_URL
 from tests.helpers.texts import (

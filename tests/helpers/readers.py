@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.store.base import Store
 from syndicate.web.keys import REGENERATOR
 from tests.helpers.clients import Client, app_on

@@ -10,7 +10,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.validate import validate_record
 from tests.helpers.settings import BASE_URL
 from tests.helpers.texts import HINDI_BODY, HINDI_HEADLINE, HINDI_SUMMARY

@@ -12,7 +12,7 @@ from typing import Any
 
 import tomli_w
 
-from syndicate.config import Settings, settings_from_mapping
+from syndicate.core.config import Settings, settings_from_mapping
 
 BASE_URL = "https://news.example"
 # A plain-HTTP base: the desk's cookie is then not `Secure`, so the test client (plain HTTP

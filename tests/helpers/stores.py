@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import asyncpg
 import pytest
 
-from syndicate.model import Article
+from syndicate.core.model import Article
 from syndicate.store.base import Store
 from syndicate.store.postgres import PostgresStore, with_schema
 from syndicate.store.sqlite import SQLiteStore

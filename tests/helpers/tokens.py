@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from syndicate.model import Role
+from syndicate.core.model import Role
+from syndicate.core.tokens import new_token
 from syndicate.store.base import Store
-from syndicate.tokens import new_token
 from syndicate.web.keys import STORE
 
 

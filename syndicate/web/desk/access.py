@@ -1,6 +1,6 @@
 """The desk's admin forms for who has access to what: create and rotate tokens, add, remove and
 replay partners' push destinations. Each calls what `/api/tokens` and `/api/push` call
-(`web/tokens_api.py`, `syndicate/push/`), so the checks, errors and secrets are theirs.
+(`web/tokens_api.py`, `syndicate/service/push/`), so the checks, errors and secrets are theirs.
 A secret is shown once, on the page that answers the form that made it; editors see the
 tokens page but change nothing.
 """
@@ -12,9 +12,16 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from syndicate.errors import BadRequest, Conflict, FieldError, Forbidden, InvalidRequest, NotFound
-from syndicate.model import ROLES, DeskSession
-from syndicate.push import MEDIA_TYPES, DestinationError, replay, subscribe
+from syndicate.core.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+)
+from syndicate.core.model import ROLES, DeskSession
+from syndicate.service.push import MEDIA_TYPES, DestinationError, replay, subscribe
 from syndicate.web.changes import destinations_changed
 from syndicate.web.desk.common import redirect, render, signed_in
 from syndicate.web.desk.session import Form, checked_form

@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from syndicate.errors import Forbidden, StoreError, SyndicateError
-from syndicate.model import DeskSession
+from syndicate.core.errors import Forbidden, StoreError, SyndicateError
+from syndicate.core.model import DeskSession
 from syndicate.web.desk.session import current
 from syndicate.web.keys import CLOCK, SETTINGS
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from syndicate.errors import FieldError
+from syndicate.core.errors import FieldError
 
 Form = Mapping[str, Sequence[str]]
 

@@ -1,7 +1,8 @@
 """The desk's import page: an editor pastes a scraped page or uploads an HTML (or text) file,
 sees what importing it would store (the dry run: every field, what was dropped and why), then
-imports it. The one import path, `syndicate.imports.import_page`, as `syndicate import page`
-and `POST /api/import/page` take it, with the API's option checks and after-import notices.
+imports it. The one import path, `syndicate.pipeline.imports.import_page`, as
+`syndicate import page` and `POST /api/import/page` take it, with the API's option checks and
+after-import notices.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from syndicate.errors import FieldError, InvalidRequest
+from syndicate.core.errors import FieldError, InvalidRequest
 from syndicate.importing.page import MAX_PAGE_BYTES, PageKind, decode, page_kind
-from syndicate.imports import ImportResult, PageOptions, import_page
+from syndicate.pipeline.imports import ImportResult, PageOptions, import_page
 from syndicate.validate import sanitise_html
 from syndicate.web.articles_api import state_of
 from syndicate.web.changes import page_imported

@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from syndicate.errors import Forbidden
-from syndicate.regenerate import SectionResult
-from syndicate.status import push_status
+from syndicate.core.errors import Forbidden
+from syndicate.pipeline.regenerate import SectionResult
+from syndicate.service.status import push_status
 from syndicate.web.desk.common import redirect, render, require_editor, signed_in
 from syndicate.web.desk.session import checked_form
 from syndicate.web.keys import CLOCK, PUSHER, REGENERATOR, SETTINGS, STORE

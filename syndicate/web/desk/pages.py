@@ -9,14 +9,14 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from syndicate.config import ALL_SECTION, Settings
-from syndicate.delivery import Audience, current
-from syndicate.errors import Forbidden, NotFound
-from syndicate.model import Article, Change
+from syndicate.core.config import ALL_SECTION, Settings
+from syndicate.core.delivery import Audience, current
+from syndicate.core.errors import Forbidden, NotFound
+from syndicate.core.model import Article, Change
+from syndicate.pipeline.served import ServedFeed
 from syndicate.render import FeedContext, article_id
 from syndicate.render.partner import PartnerContext
 from syndicate.render.preview import item_previews
-from syndicate.served import ServedFeed
 from syndicate.web.articles_api import (
     article_page,
     history_of,

@@ -20,9 +20,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
-from syndicate.errors import BadRequest, Forbidden
-from syndicate.model import DeskSession, Token
-from syndicate.tokens import hash_token, same_hash
+from syndicate.core.errors import BadRequest, Forbidden
+from syndicate.core.model import DeskSession, Token
+from syndicate.core.tokens import hash_token, same_hash
 from syndicate.web.auth import USE
 from syndicate.web.keys import CLOCK, SETTINGS, STORE
 

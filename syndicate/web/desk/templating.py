@@ -8,7 +8,7 @@ from typing import Any
 
 import jinja2
 
-from syndicate.model import parse_time
+from syndicate.core.model import parse_time
 
 
 def when(value: datetime | str | None) -> str:

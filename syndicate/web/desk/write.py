@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from syndicate.errors import BadRequest, FieldError, NotFound, PreconditionFailed
-from syndicate.ingest import check_record_async
-from syndicate.model import Article
+from syndicate.core.errors import BadRequest, FieldError, NotFound, PreconditionFailed
+from syndicate.core.model import Article
+from syndicate.pipeline.ingest import check_record_async
 from syndicate.validate import is_article_id
 from syndicate.web.articles_api import diff, state_of
 from syndicate.web.changes import article_stored, articles_changed, count_ingest

@@ -15,14 +15,14 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from syndicate import archive, publish
-from syndicate.clock import Clock
-from syndicate.config import ALL_SECTION, Settings
-from syndicate.model import FeedDocument
-from syndicate.regenerate.results import FormatResult, SectionResult
+from syndicate.core.clock import Clock
+from syndicate.core.config import ALL_SECTION, Settings
+from syndicate.core.model import FeedDocument
+from syndicate.pipeline import archive, publish
+from syndicate.pipeline.regenerate.results import FormatResult, SectionResult
+from syndicate.pipeline.render_pool import RenderPool
+from syndicate.pipeline.served import FeedCache, ServedFeed
 from syndicate.render import FORMATS, FeedContext
-from syndicate.render_pool import RenderPool
-from syndicate.served import FeedCache, ServedFeed
 from syndicate.store.base import Store
 
 log = logging.getLogger("syndicate.regenerate")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from syndicate.regenerate.results import SectionResult
+from syndicate.pipeline.regenerate.results import SectionResult
 
 Run = Callable[[str], Awaitable[SectionResult]]
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from syndicate.clock import Clock, utc_now
-from syndicate.config import ALL_SECTION, Settings
-from syndicate.metrics import Metrics
-from syndicate.regenerate import Regenerator
+from syndicate.core.clock import Clock, utc_now
+from syndicate.core.config import ALL_SECTION, Settings
+from syndicate.pipeline.regenerate import Regenerator
+from syndicate.service.metrics import Metrics
 from syndicate.store.base import Store
 
 log = logging.getLogger("syndicate.schedule")

@@ -14,10 +14,10 @@ from typing import Any
 
 import aiohttp
 
-from syndicate.clock import Clock, utc_now
-from syndicate.config import Settings
-from syndicate.metrics import Metrics
+from syndicate.core.clock import Clock, utc_now
+from syndicate.core.config import Settings
 from syndicate.render import FORMATS, FeedContext
+from syndicate.service.metrics import Metrics
 
 log = logging.getLogger("syndicate.websub")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

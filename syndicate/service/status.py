@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from syndicate.config import ALL_SECTION, Settings
-from syndicate.regenerate import Regenerator
+from syndicate.core.config import ALL_SECTION, Settings
+from syndicate.pipeline.regenerate import Regenerator
 from syndicate.store.base import Store
 
 if TYPE_CHECKING:
-    from syndicate.push import Pusher
-    from syndicate.schedule import Scheduler
-    from syndicate.websub import WebSubPublisher
+    from syndicate.service.push import Pusher
+    from syndicate.service.schedule import Scheduler
+    from syndicate.service.websub import WebSubPublisher
 
 
 async def collect_status(

@@ -13,7 +13,7 @@ import logging
 from dataclasses import fields, replace
 from typing import Any
 
-from syndicate.config import Section
+from syndicate.core.config import Section
 from syndicate.render.documents import ArchiveLinks, FeedSection
 from syndicate.store.base import Store
 from syndicate.store.reach_index import PAGE_SIZE, pages

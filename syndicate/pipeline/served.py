@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import format_datetime
 
-from syndicate.model import FeedDocument
-from syndicate.publish import brotli_bytes, gzip_bytes
+from syndicate.core.model import FeedDocument
+from syndicate.pipeline.publish import brotli_bytes, gzip_bytes
 
 
 def strong_etag(body: bytes) -> str:

@@ -28,13 +28,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from syndicate.config import Section
-from syndicate.model import Article
-from syndicate.publish import gzip_bytes
+from syndicate.core.config import Section
+from syndicate.core.model import Article
+from syndicate.pipeline.publish import gzip_bytes
+from syndicate.pipeline.served import strong_etag
 from syndicate.render import FORMATS, FeedContext, Fitted, render_feed_counted
 from syndicate.render.fragments import DEFAULT_BUDGET as DEFAULT_CACHE_BYTES
 from syndicate.render.fragments import FragmentCache
-from syndicate.served import strong_etag
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class RenderPool:
             # forkserver: workers start from a clean process, never a fork of one holding
             # an event loop, database threads and sockets.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["syndicate.render_pool"])
+            context.set_forkserver_preload(["syndicate.pipeline.render_pool"])
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from syndicate.cursor import CURSOR_KEY_NAME, KEY_BYTES, CursorKey
-from syndicate.errors import NotFound
-from syndicate.model import Destination, Token
+from syndicate.core.cursor import CURSOR_KEY_NAME, KEY_BYTES, CursorKey
+from syndicate.core.errors import NotFound
+from syndicate.core.model import Destination, Token
 from syndicate.store.base import Store
 
 MEDIA_TYPES = {

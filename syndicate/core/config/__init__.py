@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from syndicate.config.checks import (
+from syndicate.core.config.checks import (
     _bad,
     _bool,
     _database_url,
@@ -26,7 +26,7 @@ from syndicate.config.checks import (
     _text,
     redact_url,
 )
-from syndicate.config.sections import (
+from syndicate.core.config.sections import (
     ALL_SECTION,
     DEFAULT_LIMIT,
     DEFAULT_MAX_BYTES,
@@ -35,7 +35,7 @@ from syndicate.config.sections import (
     Section,
     parse_sections,
 )
-from syndicate.errors import ConfigError
+from syndicate.core.errors import ConfigError
 
 __all__ = [
     "ALL_SECTION",

@@ -223,7 +223,7 @@ PubStatus = Literal["usable", "withheld", "canceled"]
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """What one partner is told about one article at one change (see `syndicate.delivery`).
+    """What one partner is told about one article at one change (see `syndicate.core.delivery`).
 
     `article` is the version the partner may see, numbered in the partner's own sequence of
     notices; a `withheld` or `canceled` notice carries the last version it had, nothing

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from syndicate.clock import Clock, utc_now
-from syndicate.config import Settings
-from syndicate.errors import FieldError
+from syndicate.core.clock import Clock, utc_now
+from syndicate.core.config import Settings
+from syndicate.core.errors import FieldError
 from syndicate.store.base import Store
 from syndicate.validate import check_record
 

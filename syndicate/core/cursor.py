@@ -21,7 +21,7 @@ import struct
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from syndicate.errors import BadRequest
+from syndicate.core.errors import BadRequest
 
 CURSOR_KEY_NAME = "partner-cursor"
 KEY_BYTES = 32

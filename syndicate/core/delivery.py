@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from syndicate.model import PUBLISHED, WITHDRAWN, Article, Change, Notice, PubStatus, Token
+from syndicate.core.model import PUBLISHED, WITHDRAWN, Article, Change, Notice, PubStatus, Token
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ from, and returns the value in its type or raises a `ConfigError` of one line na
 and what is allowed. Also `redact_url`, the one way a URL with a password is printed.
 
 The names keep the leading underscore they had when settings were one module: they are used
-in `syndicate.config` (`config/__init__.py`) with lines like
+in `syndicate.core.config` (`config/__init__.py`) with lines like
 `_seconds(*get("publish_delay")[:2], ...)`.
 """
 
@@ -15,7 +15,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from syndicate.errors import ConfigError
+from syndicate.core.errors import ConfigError
 
 _SECRET_QUERY = re.compile(r"([?&;][^=&#;]*(?:pass|secret|token)[^=&#;]*=)[^&#;]*", re.I)
 _SECRET_PAIR = re.compile(r"(\b\w*(?:pass|secret|token)\w*\s*=\s*)(?:'[^']*'|\S+)", re.I)

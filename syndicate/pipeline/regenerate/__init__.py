@@ -11,17 +11,17 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from syndicate import publish
-from syndicate.clock import Clock, utc_now
-from syndicate.config import ALL_SECTION, Settings
-from syndicate.errors import NotFound
-from syndicate.regenerate.pipeline import SectionPipeline, seq_of
-from syndicate.regenerate.results import FormatResult, SectionResult, logfmt
-from syndicate.regenerate.runs import Runs
+from syndicate.core.clock import Clock, utc_now
+from syndicate.core.config import ALL_SECTION, Settings
+from syndicate.core.errors import NotFound
+from syndicate.pipeline import publish
+from syndicate.pipeline.regenerate.pipeline import SectionPipeline, seq_of
+from syndicate.pipeline.regenerate.results import FormatResult, SectionResult, logfmt
+from syndicate.pipeline.regenerate.runs import Runs
+from syndicate.pipeline.render_pool import RenderPool, default_workers, shared_pool
+from syndicate.pipeline.served import FeedCache, ServedFeed
 from syndicate.render import feed_sections
 from syndicate.render.opml import render_opml
-from syndicate.render_pool import RenderPool, default_workers, shared_pool
-from syndicate.served import FeedCache, ServedFeed
 from syndicate.store.base import Store
 
 __all__ = ["FormatResult", "Regenerator", "SectionResult"]

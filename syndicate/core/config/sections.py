@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from syndicate.config.checks import _bad, _int, _text
+from syndicate.core.config.checks import _bad, _int, _text
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ALL_SECTION = "all"

@@ -4,8 +4,8 @@
 `delivery` the `Pusher` that signs and POSTs each change, retries and parks.
 """
 
-from syndicate.push.delivery import Pusher, item_body, sign
-from syndicate.push.destinations import (
+from syndicate.service.push.delivery import Pusher, item_body, sign
+from syndicate.service.push.destinations import (
     MEDIA_TYPES,
     DestinationError,
     check_url,

@@ -25,19 +25,19 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
-from syndicate import archive
-from syndicate.clock import Clock, utc_now
-from syndicate.config import ALL_SECTION, DEFAULT_LIMIT, Section, Settings
-from syndicate.model import Article
-from syndicate.publish import gzip_bytes
+from syndicate.core.clock import Clock, utc_now
+from syndicate.core.config import ALL_SECTION, DEFAULT_LIMIT, Section, Settings
+from syndicate.core.model import Article
+from syndicate.core.taxonomy import author_slug, path_segment, tag_key
+from syndicate.pipeline import archive
+from syndicate.pipeline.publish import gzip_bytes
+from syndicate.pipeline.render_pool import RenderPool
+from syndicate.pipeline.served import strong_etag
 from syndicate.render import FORMATS, FeedContext
 from syndicate.render import sitemap as sitemaps
 from syndicate.render.documents import FeedSection
-from syndicate.render_pool import RenderPool
-from syndicate.served import strong_etag
 from syndicate.store.base import Store
 from syndicate.store.reach_index import AUTHOR, TAG, ReachChange
-from syndicate.taxonomy import author_slug, path_segment, tag_key
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The one import path the CLI and the editor API share: extract (`syndicate.importing`), make
 records (stable ids, sections, language, times), link teasers to stored articles, then
-validate and store through `syndicate.ingest`, so imports get its outcomes and batching.
+validate and store through `syndicate.pipeline.ingest`, so imports get its outcomes and batching.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from syndicate.config import Settings
-from syndicate.errors import FieldError
+from syndicate.core.config import Settings
+from syndicate.core.errors import FieldError
 from syndicate.importing import language
 from syndicate.importing.blocks import Dropped
 from syndicate.importing.entry import FeedEntry, FeedFile
 from syndicate.importing.fields import rfc3339, stable_id, text_of
 from syndicate.importing.page import PageExtract, PageKind, extract_page
-from syndicate.ingest import BATCH, Parsed, RecordResult, ingest
+from syndicate.pipeline.ingest import BATCH, Parsed, RecordResult, ingest
 from syndicate.store.base import Store
 
 ImportOutcome = Literal["created", "updated", "unchanged", "rejected", "valid", "skipped"]

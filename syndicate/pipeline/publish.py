@@ -16,7 +16,7 @@ from pathlib import Path
 import brotli
 from zlib_ng import gzip_ng
 
-from syndicate.config import ALL_SECTION, SLUG_RE
+from syndicate.core.config import ALL_SECTION, SLUG_RE
 
 _FILENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
 COMPRESSED_SUFFIXES = (".gz", ".br")

@@ -1,6 +1,6 @@
 """Delivery to push destinations: each change a partner would see in a pull, POSTed to them.
 
-What a destination receives is decided by the one delivery rule (`syndicate.delivery`) over
+What a destination receives is decided by the one delivery rule (`syndicate.core.delivery`) over
 the change log, the partner's entitlements narrowed to the destination's sections. The change
 log is the outbox: it is written in the change's own transaction, and a destination's
 `position` (the seq delivered through) moves only after the receiver answered 2xx, so a crash
@@ -31,15 +31,15 @@ from datetime import datetime
 
 import aiohttp
 
-from syndicate.clock import Clock, utc_now
-from syndicate.config import Settings
-from syndicate.cursor import CursorKey
-from syndicate.delivery import Audience, notices_by_seq
-from syndicate.model import Change, Destination, Notice, Token
-from syndicate.push.destinations import MEDIA_TYPES, cursor_key, replay_scope
+from syndicate.core.clock import Clock, utc_now
+from syndicate.core.config import Settings
+from syndicate.core.cursor import CursorKey
+from syndicate.core.delivery import Audience, notices_by_seq
+from syndicate.core.model import Change, Destination, Notice, Token
 from syndicate.render.newsml import render_news_item
 from syndicate.render.ninjs import render_ninjs_item
 from syndicate.render.partner import PartnerContext, item_guid
+from syndicate.service.push.destinations import MEDIA_TYPES, cursor_key, replay_scope
 from syndicate.store.base import Store
 
 log = logging.getLogger(__name__)
