@@ -7,6 +7,7 @@ tokens page but change nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -84,37 +85,45 @@ def _token_values(form: Form | None) -> dict[str, Any]:
     }
 
 
-async def _token_form(
+async def _admin_form(
     request: web.Request,
+    kind: str,
     values: dict[str, Any],
     errors: dict[str, list[str]] | None = None,
     status: int = 200,
 ) -> web.Response:
-    return await render(
-        request,
-        "token_new.html",
-        {
-            "nav": "tokens",
-            "values": values,
-            "errors": errors or {},
-            "labels": TOKEN_LABELS,
-            "roles": ROLES,
-            "role_hints": ROLE_HINTS,
-            "sections": request.config_dict[SETTINGS].sections,
-        },
-        status,
-    )
+    """An admin's form (`token` or `push`) with its values and the errors beside their fields."""
+    context: dict[str, Any] = {
+        "nav": "tokens",
+        "values": values,
+        "errors": errors or {},
+        "sections": request.config_dict[SETTINGS].sections,
+    }
+    if kind == "push":
+        tokens = await request.config_dict[STORE].list_tokens()
+        partners = [t for t in tokens if t.role == "partner"]
+        context |= {"labels": PUSH_LABELS, "partners": partners, "formats": sorted(MEDIA_TYPES)}
+    else:
+        context |= {"labels": TOKEN_LABELS, "roles": ROLES, "role_hints": ROLE_HINTS}
+    return await render(request, f"{kind}_new.html", context, status)
 
 
 async def new_token(request: web.Request) -> web.Response:
     require_admin(await signed_in(request))
-    return await _token_form(request, _token_values(None))
+    return await _admin_form(request, "token", _token_values(None))
+
+
+async def _admin_values(
+    request: web.Request, values_of: Callable[[Form | None], dict[str, Any]]
+) -> dict[str, Any]:
+    """An admin's form, its CSRF checked: its values as `values_of` reads them."""
+    session, form = await checked_form(request)
+    require_admin(session)
+    return values_of(form)
 
 
 async def create_token(request: web.Request) -> web.Response:
-    session, form = await checked_form(request)
-    require_admin(session)
-    values = _token_values(form)
+    values = await _admin_values(request, _token_values)
     body = {k: v for k, v in values.items() if k != "expires_in"}
     if values["expires_in"]:
         body["expires_in"] = values["expires_in"]
@@ -123,9 +132,9 @@ async def create_token(request: web.Request) -> web.Response:
         grants = check_grants(request.config_dict[SETTINGS], body)
         token, secret = await issue_token(store, grants, now=request.config_dict[CLOCK]())
     except InvalidRequest as exc:
-        return await _token_form(request, values, place(exc.errors, TOKEN_LABELS), 422)
+        return await _admin_form(request, "token", values, place(exc.errors, TOKEN_LABELS), 422)
     except Conflict as exc:
-        return await _token_form(request, values, {"name": [exc.message]}, 409)
+        return await _admin_form(request, "token", values, {"name": [exc.message]}, 409)
     shown = describe(token)
     return await _secret(request, f"Token created: {token.name}", secret, shown, status=201)
 
@@ -152,29 +161,6 @@ async def _secret(
 
 
 # -- push destinations --------------------------------------------------------------------------
-async def _push_form(
-    request: web.Request,
-    values: dict[str, Any],
-    errors: dict[str, list[str]] | None = None,
-    status: int = 200,
-) -> web.Response:
-    tokens = await request.config_dict[STORE].list_tokens()
-    return await render(
-        request,
-        "push_new.html",
-        {
-            "nav": "tokens",
-            "values": values,
-            "errors": errors or {},
-            "labels": PUSH_LABELS,
-            "partners": [t for t in tokens if t.role == "partner"],
-            "formats": sorted(MEDIA_TYPES),
-            "sections": request.config_dict[SETTINGS].sections,
-        },
-        status,
-    )
-
-
 def _push_values(form: Form | None) -> dict[str, Any]:
     form = form or {}
     values: dict[str, Any] = {k: _one(form, k) for k in ("partner", "url", "format")}
@@ -184,13 +170,11 @@ def _push_values(form: Form | None) -> dict[str, Any]:
 
 async def new_destination(request: web.Request) -> web.Response:
     require_admin(await signed_in(request))
-    return await _push_form(request, _push_values(None))
+    return await _admin_form(request, "push", _push_values(None))
 
 
 async def add_destination(request: web.Request) -> web.Response:
-    session, form = await checked_form(request)
-    require_admin(session)
-    values = _push_values(form)
+    values = await _admin_values(request, _push_values)
     store = request.config_dict[STORE]
     try:
         made = await subscribe(
@@ -202,9 +186,9 @@ async def add_destination(request: web.Request) -> web.Response:
             now=request.config_dict[CLOCK](),
         )
     except DestinationError as exc:
-        return await _push_form(request, values, {exc.field: [str(exc)]}, 422)
+        return await _admin_form(request, "push", values, {exc.field: [str(exc)]}, 422)
     except NotFound as exc:
-        return await _push_form(request, values, {"partner": [exc.message]}, 422)
+        return await _admin_form(request, "push", values, {"partner": [exc.message]}, 422)
     shown = {
         "id": made.id,
         "partner": values["partner"],
