@@ -21,7 +21,9 @@ from syndicate.pipeline.render_pool import RenderPool
 from syndicate.pipeline.served import FeedCache
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record
+from syndicate.web.keys import REGENERATOR
 from tests.helpers import render_faults
+from tests.helpers.clients import running_app
 from tests.helpers.processes import child_env, free_port, serving, wait_for_log
 from tests.helpers.settings import build_settings, config_toml
 from tests.helpers.waiting import wait_until_sync
@@ -146,3 +148,13 @@ def test_render_workers_end_with_a_server_killed_outright(tmp_path: Path) -> Non
             return not [pid for pid in below if Path(f"/proc/{pid}").exists()]
 
         wait_until_sync(all_gone, timeout=20, what="the killed server's workers to end")
+
+
+async def test_the_workers_are_running_before_the_first_render(tmp_path: Path) -> None:
+    """Started by the app (in a thread), not by a section's first render: spawning a worker
+    holds its caller for tens of milliseconds, which on the loop held every reader."""
+    # A budget no other test uses: a pool of its own (pools are shared per shape in a process).
+    settings = build_settings(tmp_path, run_scheduler=False, render_workers=2, render_cache_mb=7)
+    async with running_app(settings) as client:
+        pool = client.app[REGENERATOR].pool
+        assert pool.alive() == 2  # nothing has been rendered yet

@@ -27,6 +27,10 @@ TARGETS: dict[str, tuple[str, float | None, str]] = {
     "serve_304_rps": ("req/s", 5000, "higher"),
     "serve_304_p50_ms": ("ms", None, "lower"),
     "serve_304_p99_ms": ("ms", None, "lower"),
+    "nginx_gzip_rps": ("req/s", None, "higher"),
+    "nginx_gzip_p99_ms": ("ms", None, "lower"),
+    "nginx_304_rps": ("req/s", None, "higher"),
+    "nginx_304_p99_ms": ("ms", None, "lower"),
     "readers_idle_p99_ms": ("ms", None, "lower"),
     "readers_busy_p50_ms": ("ms", None, "lower"),
     "readers_busy_p99_ms": ("ms", None, "lower"),
@@ -48,6 +52,12 @@ TARGETS: dict[str, tuple[str, float | None, str]] = {
 }
 
 
+# Measured only where nginx is installed (Debian's package); the rest always.
+NGINX_FIGURES = frozenset(
+    {"nginx_gzip_rps", "nginx_gzip_p99_ms", "nginx_304_rps", "nginx_304_p99_ms"}
+)
+
+
 def labels(plan: dict[str, Any], figures: dict[str, Any]) -> dict[str, str]:
     corpus = f"{plan['corpus']:,}"
     wide = f"{plan['wide_sections']} sections + all x 3, {plan['large_store']:,} stored"
@@ -67,6 +77,10 @@ def labels(plan: dict[str, Any], figures: dict[str, Any]) -> dict[str, str]:
         "serve_304_rps": "serve one feed, 304 Not Modified",
         "serve_304_p50_ms": "  latency p50",
         "serve_304_p99_ms": "  latency p99",
+        "nginx_gzip_rps": "the same feed by nginx from feeds/, gzip 200",
+        "nginx_gzip_p99_ms": "  latency p99",
+        "nginx_304_rps": "  nginx, 304 Not Modified",
+        "nginx_304_p99_ms": "  latency p99",
         "readers_idle_p99_ms": "readers' 304 p99, idle",
         "readers_busy_p50_ms": "readers' 304 p50 during back-to-back full passes"
         + f" ({figures.get('readers_busy_full_passes', 0):.0f})",

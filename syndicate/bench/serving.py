@@ -130,6 +130,25 @@ def measure_serving(base: str, pid: int, seconds: float) -> dict[str, float]:
     }
 
 
+def measure_nginx(feeds_dir: Path, seconds: float, prefix: Path) -> dict[str, float]:
+    """The same feed served from the feeds folder by nginx on the shipped configuration
+    (`syndicate nginx-conf`): gzip 200 and 304. Nothing when nginx is not installed."""
+    from syndicate.pipeline.nginx import StaticSite, nginx_binary, running_nginx
+
+    if nginx_binary() is None:
+        return {}
+    with running_nginx(prefix, StaticSite(feeds_dir, free_port())) as base:
+        url = base + FEED
+        gz = load(url, ["Accept-Encoding: gzip"], seconds)
+        nm = load(url, [f"If-None-Match: {_etag(url)}", "Accept-Encoding: gzip"], seconds)
+    return {
+        "nginx_gzip_rps": gz["rps"],
+        "nginx_gzip_p99_ms": gz["p99_ms"],
+        "nginx_304_rps": nm["rps"],
+        "nginx_304_p99_ms": nm["p99_ms"],
+    }
+
+
 def measure_readers_during_regeneration(base: str, token: str, seconds: float) -> dict[str, float]:
     """Readers' 304 latency idle, then while every section is regenerated back to back.
 

@@ -201,6 +201,22 @@ class RenderPool:
         light = articles if self.workers == 0 else [_without_record(a) for a in articles]
         return await self.call(render_document, ctx, section, light, name)
 
+    def start(self) -> None:
+        """Start every worker now, and wait until they are up. Blocking: call it in a thread
+        (spawning a worker holds its caller for tens of milliseconds; on the loop, at a
+        section's first render, that held every reader)."""
+        if self.workers == 0:
+            return
+        pool = self._executor()
+        started = [pool.submit(_up) for _ in range(self.workers)]
+        for future in started:
+            future.result(timeout=self.timeout)
+
+    def alive(self) -> int:
+        """How many worker processes are running now."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return sum(1 for p in processes.values() if p.is_alive())
+
     def _replace(self, pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
         """Drop a broken or hung pool; the next render starts a fresh one."""
         if kill:
@@ -214,6 +230,10 @@ class RenderPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _up() -> None:
+    """A worker's first task: nothing, once it is running."""
 
 
 def _without_record(article: Article) -> Article:

@@ -111,6 +111,9 @@ def create_app(
                 await the_store.close()
 
     async def feeds_ctx(app: web.Application) -> AsyncIterator[None]:
+        # The render workers start now, in a thread: started by a section's first render,
+        # they would hold the loop (and every reader) while they spawn.
+        await asyncio.to_thread(regenerator.pool.start)
         loaded = await regenerator.load_published()
         log.info("serving %d stored feed documents", loaded)
         # Another process regenerated: take its bytes, so every process serves the same.
