@@ -76,7 +76,8 @@ class SectionPipeline:
                 for fmt in FORMATS.values()
                 if (current := self.cache.get(slug, fmt.filename)) is not None
             }
-            # Rendered and gzipped in a worker; brotli follows later, in the background.
+            # Rendered and gzipped in a worker; brotli follows later, in the background (also
+            # in a worker, after the renders queued there).
             rendered = await self.pool.render(self.context, section, articles, served_etags)
             served: list[ServedFeed] = []
             fresh: list[FeedDocument] = []
@@ -193,7 +194,9 @@ class SectionPipeline:
     async def _add_brotli(self, documents: list[ServedFeed]) -> None:
         for doc in documents:
             try:
-                br = await asyncio.to_thread(publish.brotli_bytes, doc.body)
+                # In a render worker, after the renders already queued there: at its priority,
+                # never competing with a regeneration in progress for the cores.
+                br = await self.pool.call(publish.brotli_bytes, doc.body)
                 if self.cache.add_brotli(doc.section, doc.name, doc.body, br):
                     await asyncio.to_thread(
                         publish.write_copy,
