@@ -474,6 +474,10 @@ async def test_status_with_a_token_shows_the_running_service(
         )
         assert live["scheduler"]["running"] is True
         assert {s["section"] for s in live["sections"]} == {*SECTIONS, "all"}
+        # Without a token, the store's view: the one status builder, the same shape.
+        stored = json.loads((await asyncio.to_thread(invoke, "status", "--json")).stdout)
+        assert set(stored) == set(live)
+        assert [set(s) for s in stored["sections"]] == [set(s) for s in live["sections"]]
 
         wrong = await asyncio.to_thread(invoke, "status", "--url", url, "--token", "syn_wrong")
         assert wrong.exit_code == 1

@@ -41,7 +41,7 @@ def status(ctx: click.Context, as_json: bool, url: str | None, token: str | None
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
-    click.echo(_status_tables(body))
+    click.echo(_status_tables(body, live=bool(token)))
 
 
 async def _live_status(base_url: str, token: str) -> dict[str, Any]:
@@ -63,34 +63,36 @@ async def _live_status(base_url: str, token: str) -> dict[str, Any]:
 
 
 async def _stored_status(settings: Settings) -> dict[str, Any]:
-    from syndicate.core.config import ALL_SECTION
+    """What the store alone tells, in the shape of the running service's status."""
+    from syndicate.service.status import collect_status
 
     async with _Stored(settings) as store:
-        now = utc_now()
-        docs = {(d.section, d.name): d for d in await store.load_feeds()}
-        sections = []
-        for slug in [*settings.section_slugs, ALL_SECTION]:
-            generated = [d.generated for (s, _), d in docs.items() if s == slug]
-            sections.append(
-                {
-                    "section": slug,
-                    "items": await store.count(None if slug == ALL_SECTION else slug, now=now),
-                    "last_generation": max(generated).isoformat() if generated else None,
-                    "feeds": sorted(n for (s, n) in docs if s == slug),
-                }
-            )
-        pending = [
-            {"id": i, "release_at": w.isoformat(), "sections": list(s)}
-            for i, w, s in await store.pending_releases()
-        ]
-        return {
-            "now": now.isoformat(),
-            "sections": sections,
-            "pending_releases": pending,
-            "articles": await store.totals(),
-            "max_seq": await store.max_seq(),
-            "scheduler": None,
-        }
+        return await collect_status(settings, store, None, None, now=utc_now())
+
+
+def _timer_tables(body: dict[str, Any]) -> list[str]:
+    """The timer, what it left out, its jobs: what only a running service can tell."""
+    timer = body["scheduler"]
+    out = [
+        f"\ntimer: {'running' if timer.get('running') else 'off'}, "
+        f"{'leader' if timer.get('leader') else 'not leading'}, "
+        f"every {timer.get('interval_seconds')} s, "
+        f"last error: {timer.get('last_error') or 'none'}"
+    ]
+    # Records left out of what they would break (status names them; the rest goes on).
+    held_back = [
+        [q["id"], q.get("stage", "schedule"), q["error"]] for q in timer.get("quarantined") or []
+    ]
+    held_back += [
+        [s["section"], "render", w] for s in body["sections"] for w in s.get("warnings") or []
+    ]
+    if held_back:
+        out.append("\nleft out or shortened:")
+        out.append(table(["article / section", "stage", "why"], held_back))
+    jobs = timer.get("jobs") or []
+    if jobs:
+        out.append(table(["job", "next run"], [[j["id"], j.get("next_run") or "-"] for j in jobs]))
+    return out
 
 
 def _waiting(section: dict[str, Any]) -> str:
@@ -100,71 +102,29 @@ def _waiting(section: dict[str, Any]) -> str:
     return f"out {when[11:19]}" if when else "waiting"
 
 
-def _status_tables(body: dict[str, Any]) -> str:
+def _status_tables(body: dict[str, Any], *, live: bool) -> str:
+    """The status as tables: the running service's (`live`) or the store's, one shape."""
+
     def short(tag: str | None) -> str:
         return (tag or "").strip('"')[:10]
 
-    live = body.get("scheduler") is not None
-    out = []
+    heads = ["section", "items", "last generation", "ms", "rss etag", "changes", "last error"]
+    rows = [
+        [
+            s["section"],
+            s["items"],
+            s.get("last_generation") or "never",
+            s.get("milliseconds") if s.get("milliseconds") is not None else "-",
+            short(s.get("etags", {}).get("rss.xml")),
+            _waiting(s),
+            s.get("last_error") or "",
+        ]
+        for s in body["sections"]
+    ]
+    out = [table(heads, rows)]
     if live:
-        out.append(
-            table(
-                [
-                    "section",
-                    "items",
-                    "last generation",
-                    "ms",
-                    "rss etag",
-                    "changes",
-                    "last error",
-                ],
-                [
-                    [
-                        s["section"],
-                        s["items"],
-                        s.get("last_generation") or "never",
-                        s.get("milliseconds") if s.get("milliseconds") is not None else "-",
-                        short(s.get("etags", {}).get("rss.xml")),
-                        _waiting(s),
-                        s.get("last_error") or "",
-                    ]
-                    for s in body["sections"]
-                ],
-            )
-        )
-        timer = body["scheduler"]
-        out.append(
-            f"\ntimer: {'running' if timer.get('running') else 'off'}, "
-            f"{'leader' if timer.get('leader') else 'not leading'}, "
-            f"every {timer.get('interval_seconds')} s, "
-            f"last error: {timer.get('last_error') or 'none'}"
-        )
-        # Records left out of what they would break (status names them; the rest goes on).
-        held_back = [
-            [q["id"], q.get("stage", "schedule"), q["error"]]
-            for q in timer.get("quarantined") or []
-        ]
-        held_back += [
-            [s["section"], "render", w] for s in body["sections"] for w in s.get("warnings") or []
-        ]
-        if held_back:
-            out.append("\nleft out or shortened:")
-            out.append(table(["article / section", "stage", "why"], held_back))
-        jobs = timer.get("jobs") or []
-        if jobs:
-            out.append(
-                table(["job", "next run"], [[j["id"], j.get("next_run") or "-"] for j in jobs])
-            )
+        out += _timer_tables(body)
     else:
-        out.append(
-            table(
-                ["section", "items", "feeds stored", "last change"],
-                [
-                    [s["section"], s["items"], len(s["feeds"]), s["last_generation"] or "never"]
-                    for s in body["sections"]
-                ],
-            )
-        )
         out.append("\n(from the store; pass --token for the running service's own view)")
     totals = body.get("articles")
     if totals:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from syndicate.core.config import ALL_SECTION, Settings
+from syndicate.core.model import FeedDocument
 from syndicate.pipeline.regenerate import Regenerator
+from syndicate.pipeline.served import strong_etag
 from syndicate.store.base import Store
 
 if TYPE_CHECKING:
@@ -18,7 +21,7 @@ if TYPE_CHECKING:
 async def collect_status(
     settings: Settings,
     store: Store,
-    regenerator: Regenerator,
+    regenerator: Regenerator | None,
     scheduler: Scheduler | None,
     *,
     websub: WebSubPublisher | None = None,
@@ -27,31 +30,28 @@ async def collect_status(
 ) -> dict[str, Any]:
     """Sections (items, last generation, ETags, last error), the timer, releases, WebSub.
 
+    The running service's view (`GET /api/status`), or, without a `regenerator` (the CLI
+    with no service to ask), what the store alone tells in the same shape: the stored feeds'
+    generation and ETags, and which sections' stored feeds lag behind their changes.
     `scheduler` is None in a process that only serves (SYNDICATE_RUN_SCHEDULER=0); `now` is
     the service's clock, read once for the whole answer.
     """
-    waiting = regenerator.waiting(await store.section_seqs())
+    seqs = await store.section_seqs()
     goes_out = scheduler.next_publish() if scheduler is not None else None
+    if regenerator is not None:
+        waiting = regenerator.waiting(seqs)
+        views = {slug: _served_view(regenerator, slug) for slug in _slugs(settings)}
+    else:
+        stored = await store.load_feeds()
+        waiting = _lagging(settings, seqs, stored)
+        views = {slug: _stored_view(stored, slug) for slug in _slugs(settings)}
     sections = []
-    for slug in [*settings.section_slugs, ALL_SECTION]:
-        last = regenerator.last_result(slug)
-        etags = {}
-        for name in ("rss.xml", "atom.xml", "feed.json"):
-            served = regenerator.served(slug, name)
-            if served is not None:
-                etags[name] = served.etag
+    for slug in _slugs(settings):
         sections.append(
             {
                 "section": slug,
                 "items": await store.count(None if slug == ALL_SECTION else slug, now=now),
-                "last_generation": last.generated_at.isoformat()
-                if last and last.generated_at
-                else None,
-                "milliseconds": round(last.milliseconds, 2) if last else None,
-                "changed": last.changed if last else None,
-                "last_error": (last.error or last.files_error) if last else None,
-                "warnings": last.warnings if last else [],
-                "etags": etags,
+                **views[slug],
                 # Changes stored but not yet in this section's feeds, and when they go out
                 # (None: on another process, the leader, or only when someone regenerates).
                 "changes_waiting": slug in waiting,
@@ -62,7 +62,7 @@ async def collect_status(
     body: dict[str, Any] = {
         "now": now.isoformat(),
         "sections": sections,
-        "opml_error": regenerator.opml_error,
+        "opml_error": regenerator.opml_error if regenerator is not None else None,
         "articles": await store.totals(),
         "pending_releases": [
             {"id": article_id, "release_at": when.isoformat(), "sections": list(secs)}
@@ -96,6 +96,51 @@ async def collect_status(
             jobs=jobs,
         )
     return body
+
+
+FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
+
+
+def _slugs(settings: Settings) -> list[str]:
+    return [*settings.section_slugs, ALL_SECTION]
+
+
+def _served_view(regenerator: Regenerator, slug: str) -> dict[str, Any]:
+    """A section as this process serves it, and its last run here."""
+    last = regenerator.last_result(slug)
+    etags = {n: f.etag for n in FEED_NAMES if (f := regenerator.served(slug, n)) is not None}
+    return {
+        "last_generation": last.generated_at.isoformat() if last and last.generated_at else None,
+        "milliseconds": round(last.milliseconds, 2) if last else None,
+        "changed": last.changed if last else None,
+        "last_error": (last.error or last.files_error) if last else None,
+        "warnings": last.warnings if last else [],
+        "etags": etags,
+    }
+
+
+def _stored_view(stored: Sequence[FeedDocument], slug: str) -> dict[str, Any]:
+    """A section as the store keeps its feeds (no run of this process to tell more)."""
+    mine = [d for d in stored if d.section == slug and d.name in FEED_NAMES]
+    newest = max((d.generated for d in mine), default=None)
+    return {
+        "last_generation": newest.isoformat() if newest else None,
+        "milliseconds": None,
+        "changed": None,
+        "last_error": None,
+        "warnings": [],
+        "etags": {d.name: strong_etag(d.body) for d in mine},
+    }
+
+
+def _lagging(settings: Settings, seqs: dict[str, int], stored: Sequence[FeedDocument]) -> set[str]:
+    """Sections whose stored feeds were rendered from an older store state than their changes."""
+    rendered = {d.section: d.seq for d in stored if d.name in FEED_NAMES}
+    newest = max(seqs.values(), default=0)
+    behind = {s for s in settings.section_slugs if seqs.get(s, 0) > rendered.get(s, -1)}
+    if behind or newest > rendered.get(ALL_SECTION, -1):
+        behind.add(ALL_SECTION)
+    return behind
 
 
 QUEUE_COUNT_LIMIT = 1000  # beyond this, "at least" is what status can honestly say
