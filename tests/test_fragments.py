@@ -136,3 +136,23 @@ def test_a_new_prev_archive_link_renders_a_new_frame() -> None:
             assert pieced == render_feed_counted(name, ctx, section, items), (name, page)
             wanted = f"/archive/{page}/".encode() if page else b"/archive/"
             assert (wanted in pieced.body) == bool(page), (name, page)
+
+
+def test_text_that_looks_like_markup_or_an_item_start_is_cut_exactly() -> None:
+    # The cut looks for where items begin (`<item`, `<entry`, `{"id":`); text may hold those
+    # very characters, escaped, and must neither split an item nor hide one.
+    tricky = '{"id":"x"},{"id":"y"} </item><item> </entry><entry> "items":[ ]}\n \\"'
+    articles = [
+        dataclasses.replace(a, headline=f"{a.headline} {tricky}", body_html=f"<p>{tricky}</p>")
+        for a in POOL[:6]
+    ]
+    ctx, section = context(), hindi_section()
+    for name in FORMATS:
+        cache = FragmentCache()
+        full = FORMATS[name].render(ctx, section, articles)
+        assert assemble(name, FORMATS[name].render, ctx, section, articles, cache) == full
+        # The cold render was cut into its items (else nothing could be reused).
+        assert len(cache) == len(articles) + 1, name
+        changed = [_newer(articles[2], 1) if n == 2 else a for n, a in enumerate(articles)]
+        pieced = assemble(name, FORMATS[name].render, ctx, section, changed, cache)
+        assert pieced == FORMATS[name].render(ctx, section, changed), name

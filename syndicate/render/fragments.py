@@ -41,6 +41,7 @@ MARKERS: dict[str, tuple[re.Pattern[bytes], bytes]] = {
     "json": (re.compile(rb'"items":\['), b"]}\n"),
 }
 SEPARATORS = {"rss": b"", "atom": b"", "json": b","}
+_JSON_ITEM = re.compile(rb'\{"id":')
 DEFAULT_BUDGET = 64 * 1024 * 1024  # bytes of fragments kept per process
 # Up to this many missing items (or a quarter of the feed) are rendered one by one; more, and
 # one full render cut into pieces is cheaper.
@@ -115,27 +116,17 @@ def _split(name: str, document: bytes) -> tuple[bytes, list[bytes], bytes] | Non
 
 
 def _json_objects(body: bytes) -> list[bytes]:
-    """Top-level objects of `{..},{..}`, tracking strings and nesting."""
-    items, depth, start, in_string, escaped = [], 0, 0, False, False
-    for n, byte in enumerate(body):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte == 0x7B:
-            if depth == 0:
-                start = n
-            depth += 1
-        elif byte == 0x7D:
-            depth -= 1
-            if depth == 0:
-                items.append(body[start : n + 1])
-    return items
+    """The items of `{"id":..},{"id":..}`, cut where each begins.
+
+    Inside a JSON string every `"` is escaped, so the bytes `{"id":` only appear where an
+    object whose first key is `id` begins: in a JSON Feed's `items` only the items do (their
+    nested objects, authors and the `_syndicate` extension, have no `id`). The caller checks
+    the cut by putting the pieces back together. A scan byte by byte in Python, tracking
+    strings, cost ~45 ms a 50-item feed: most of a cold pass.
+    """
+    starts = [m.start() for m in _JSON_ITEM.finditer(body)]
+    ends = [n - 1 for n in starts[1:]] + [len(body)]  # each ends before the next one's comma
+    return [body[a:b] for a, b in zip(starts, ends, strict=True)]
 
 
 def assemble(
