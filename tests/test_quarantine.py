@@ -129,7 +129,11 @@ def test_syndicate_status_names_what_was_left_out() -> None:
         },
         "pending_releases": [],
     }
-    rows = {tuple(line.split()[:2]) for line in _status_tables(body, live=True).splitlines() if line.strip()}
+    rows = {
+        tuple(line.split()[:2])
+        for line in _status_tables(body, live=True).splitlines()
+        if line.strip()
+    }
     assert ("bad", "schedule") in rows and ("global", "render") in rows
 
 

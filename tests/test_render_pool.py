@@ -83,6 +83,64 @@ async def test_workers_render_the_same_bytes_as_the_loop(tmp_path: Path) -> None
         await store.close()
 
 
+async def test_a_changed_feed_is_served_with_a_fast_gzip_then_the_small_copies(
+    tmp_path: Path,
+) -> None:
+    # The fast copy goes out with the render; the smaller gzip and the brotli copy follow in
+    # the background, in memory and in the feeds folder alike, for the same body and ETag.
+    import brotli
+
+    from syndicate.pipeline.publish import gzip_bytes, gzip_fast
+
+    settings = _settings(tmp_path)
+    store = await _store(tmp_path, settings, count=60)
+    pool = RenderPool(1)
+    cache = FeedCache()
+    regenerator = Regenerator(settings, store, cache, pool=pool)
+    try:
+        assert all(r.error is None for r in await regenerator.regenerate(["all"]))
+        first = cache.get("all", "rss.xml")
+        assert first is not None and first.gzip == gzip_fast(first.body) and first.br is None
+        await regenerator.settle()
+        small = cache.get("all", "rss.xml")
+        assert small is not None and (small.body, small.etag) == (first.body, first.etag)
+        assert small.gzip == gzip_bytes(small.body) and len(small.gzip) < len(first.gzip)
+        assert small.br is not None and brotli.decompress(small.br) == small.body
+        folder = settings.feeds_dir / "all"
+        assert (folder / "rss.xml.gz").read_bytes() == small.gzip
+        assert (folder / "rss.xml.br").read_bytes() == small.br
+    finally:
+        pool.close()
+        await store.close()
+
+
+async def test_small_copies_of_a_replaced_feed_are_never_written(tmp_path: Path) -> None:
+    # A background step that finishes after the next run replaced the feed must not pair
+    # the old body's copies with the new body, in memory or in files.
+    settings = _settings(tmp_path)
+    store = await _store(tmp_path, settings, count=60)
+    regenerator = Regenerator(settings, store, FeedCache(), pool=RenderPool(0))
+    pipeline = regenerator._pipeline
+    try:
+        await regenerator.regenerate(["all"])
+        old = pipeline.cache.get("all", "rss.xml")
+        assert old is not None
+        await regenerator.settle()
+        record = corpus.article(random.Random(999), 999, tuple(SECTIONS))
+        await store.put(validate_record(record, settings), now=datetime.now(UTC))
+        await regenerator.regenerate(["all"])
+        await regenerator.settle()
+        new = pipeline.cache.get("all", "rss.xml")
+        assert new is not None and new.body != old.body
+        await pipeline._add_small_copies([old])  # late, for the replaced document
+        folder = settings.feeds_dir / "all"
+        assert pipeline.cache.get("all", "rss.xml") == new
+        assert gzip.decompress((folder / "rss.xml.gz").read_bytes()) == new.body
+        assert (folder / "rss.xml").read_bytes() == new.body
+    finally:
+        await store.close()
+
+
 async def test_a_crashing_or_hanging_worker_is_a_section_error_and_the_last_feed_stays(
     tmp_path: Path,
 ) -> None:

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from syndicate.core.config import Section
 from syndicate.core.model import Article
-from syndicate.pipeline.publish import gzip_bytes
+from syndicate.pipeline.publish import gzip_bytes, gzip_fast
 from syndicate.pipeline.served import strong_etag
 from syndicate.render import FORMATS, FeedContext, Fitted, render_feed_counted
 from syndicate.render.fragments import DEFAULT_BUDGET as DEFAULT_CACHE_BYTES
@@ -50,7 +50,11 @@ class RenderFailed(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """One format of a section as a worker made it: the fitted body, its ETag, its gzip copy
-    (None when the ETag matches what is served already: no need to compress it again)."""
+    (None when the ETag matches what is served already: no need to compress it again).
+
+    A section's gzip copy is the fast one (`publish.gzip_fast`): the smaller copies follow in
+    the background. A document rendered on demand gets the small one at once (it has no
+    background step, and is rendered once per many readers)."""
 
     format: str
     filename: str
@@ -73,7 +77,7 @@ def render_section(
         etag = strong_etag(fitted.body)
         same = served_etags.get(fmt.filename) == etag
         out.append(
-            Rendered(name, fmt.filename, fitted, etag, None if same else gzip_bytes(fitted.body))
+            Rendered(name, fmt.filename, fitted, etag, None if same else gzip_fast(fitted.body))
         )
     return out
 

@@ -28,7 +28,9 @@ class ServedFeed:
     name: str
     body: bytes
     gzip: bytes
-    br: bytes | None  # made in the background after a change; gzip serves until then
+    # After a change, `gzip` is the fast copy and `br` None until the background step puts the
+    # small copies in (see publish.py); the ETag is the body's, the same throughout.
+    br: bytes | None
     etag: str  # strong, quoted: a hash of the bytes, the same on every instance
     last_modified: datetime
     last_modified_http: str
@@ -84,12 +86,13 @@ class FeedCache:
     def put_served(self, served: ServedFeed) -> None:
         self._feeds[(served.section, served.name)] = served
 
-    def add_brotli(self, section: str, name: str, body: bytes, br: bytes) -> bool:
-        """Attach a brotli copy if the document is still the one it was made from."""
+    def add_copies(self, section: str, name: str, body: bytes, gzip: bytes, br: bytes) -> bool:
+        """Put the small gzip and brotli copies in, if the document is still the one they
+        were made from (the fast gzip copy served until now is replaced)."""
         current = self._feeds.get((section, name))
         if current is None or current.body != body:
             return False
-        self._feeds[(section, name)] = replace(current, br=br)
+        self._feeds[(section, name)] = replace(current, gzip=gzip, br=br)
         return True
 
     def drop(self, section: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ class SectionPipeline:
         # Sections whose files lag behind what is served (a write failed): dirty until written.
         self.files_behind: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
+        # One writer a section (or file) at a time: the small copies of a document written
+        # after the next run had written its own files would pair an old .gz with a new body.
+        self._writing: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
     def feeds_dir(self) -> Path:
@@ -55,8 +59,8 @@ class SectionPipeline:
 
     async def run(self, slug: str) -> SectionResult:
         """Regenerate `slug` now; every failure becomes the result's error."""
-        section = self.settings.feed_section(slug)
-        assert section is not None
+        configured = self.settings.feed_section(slug)
+        assert configured is not None
         started = time.perf_counter()
         result = SectionResult(section=slug)
         try:
@@ -66,18 +70,19 @@ class SectionPipeline:
             # before `now`, so `latest(now=now)` cannot leave the released article out.
             now = self.clock()
             result.generated_at = now
-            articles = await self.store.latest(
-                None if slug == ALL_SECTION else slug, section.limit, now=now
+            # The newest articles, and (RFC 5005) the feed's link to its newest archive page
+            # (see pipeline/archive.py): both at once, on the store's reader and writer.
+            articles, section = await asyncio.gather(
+                self.store.latest(None if slug == ALL_SECTION else slug, configured.limit, now=now),
+                archive.linked(self.store, configured),
             )
-            # RFC 5005: the feed links its newest archive page (see syndicate/archive.py).
-            section = await archive.linked(self.store, section)
             served_etags = {
                 fmt.filename: current.etag
                 for fmt in FORMATS.values()
                 if (current := self.cache.get(slug, fmt.filename)) is not None
             }
-            # Rendered and gzipped in a worker; brotli follows later, in the background (also
-            # in a worker, after the renders queued there).
+            # Rendered and gzipped (fast) in a worker; the small gzip and brotli copies follow
+            # in the background (also in a worker, after the renders queued there).
             rendered = await self.pool.render(self.context, section, articles, served_etags)
             served: list[ServedFeed] = []
             fresh: list[FeedDocument] = []
@@ -114,7 +119,7 @@ class SectionPipeline:
                 self.cache.put_served(item)
             result.files_error = await self.write_files(slug, self._publish_files, served + made)
             if made:
-                self._in_background(self._add_brotli(made))
+                self._in_background(self._add_small_copies(made))
             etags = {s.name: s.etag for s in [*served, *made]}
             for fr in result.formats:
                 fr.etag = etags.get(FORMATS[fr.format].filename, "")
@@ -164,7 +169,8 @@ class SectionPipeline:
     ) -> str | None:
         """Run one write into the feeds folder off the loop; its error in words, or None."""
         try:
-            await asyncio.to_thread(write, *args)
+            async with self._writing[what]:
+                await asyncio.to_thread(write, *args)
         except OSError as exc:
             log.warning("regenerate: cannot write %s into %s: %s", what, self.feeds_dir, exc)
             self.files_behind.add(what)
@@ -191,29 +197,34 @@ class SectionPipeline:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _add_brotli(self, documents: list[ServedFeed]) -> None:
+    async def _add_small_copies(self, documents: list[ServedFeed]) -> None:
         for doc in documents:
             try:
                 # In a render worker, after the renders already queued there: at its priority,
                 # never competing with a regeneration in progress for the cores.
-                br = await self.pool.call(publish.brotli_bytes, doc.body)
-                if self.cache.add_brotli(doc.section, doc.name, doc.body, br):
-                    await asyncio.to_thread(
-                        publish.write_copy,
-                        self.feeds_dir,
-                        doc.section,
-                        doc.name,
-                        ".br",
-                        br,
-                        mtime=doc.last_modified.timestamp(),
-                    )
+                gz, br = await self.pool.call(publish.small_copies, doc.body)
+                async with self._writing[doc.section]:
+                    # Still the document served (no newer run has replaced it, nor its files).
+                    if self.cache.add_copies(doc.section, doc.name, doc.body, gz, br):
+                        await asyncio.to_thread(self._write_copies, doc, gz, br)
             except OSError as exc:  # the feeds folder: the run's own write reports it
-                log.warning("regenerate: brotli copy of %s/%s: %s", doc.section, doc.name, exc)
-            except Exception:  # a missing .br only costs bytes: gzip still serves
-                log.exception("regenerate: brotli copy of %s/%s failed", doc.section, doc.name)
+                log.warning("regenerate: small copies of %s/%s: %s", doc.section, doc.name, exc)
+            except Exception:  # the fast gzip copy goes on serving: only bytes are lost
+                log.exception("regenerate: small copies of %s/%s failed", doc.section, doc.name)
+
+    def _write_copies(self, doc: ServedFeed, gz: bytes, br: bytes) -> None:
+        for suffix, data in ((".gz", gz), (".br", br)):
+            publish.write_copy(
+                self.feeds_dir,
+                doc.section,
+                doc.name,
+                suffix,
+                data,
+                mtime=doc.last_modified.timestamp(),
+            )
 
     async def settle(self) -> None:
-        """Wait for background work (brotli copies) to finish: before exit, or in tests."""
+        """Wait for background work (the small copies) to finish: before exit, or in tests."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
