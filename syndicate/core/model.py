@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from syndicate.core.quickpickle import quick_pickle
+
 Status = Literal["published", "withdrawn"]
 PUBLISHED: Status = "published"
 WITHDRAWN: Status = "withdrawn"
@@ -34,6 +36,7 @@ def format_time(value: datetime) -> str:
     return value.isoformat()
 
 
+@quick_pickle()
 @dataclass(frozen=True, slots=True)
 class Author:
     name: str
@@ -41,6 +44,7 @@ class Author:
     email: str | None = None
 
 
+@quick_pickle()
 @dataclass(frozen=True, slots=True)
 class Image:
     url: str
@@ -52,6 +56,7 @@ class Image:
     length: int | None = None  # bytes, for RSS enclosures
 
 
+@quick_pickle()
 @dataclass(frozen=True, slots=True)
 class RelatedLink:
     # None: a story named by its headline alone (renderers write no link element for it).
@@ -59,6 +64,7 @@ class RelatedLink:
     title: str | None = None
 
 
+@quick_pickle()
 @dataclass(frozen=True, slots=True)
 class Rights:
     holder: str | None = None
@@ -80,6 +86,9 @@ def content_hash(record: Mapping[str, Any]) -> str:
     return hash_canonical(canonical_json(record))
 
 
+# Pickled for a render worker, an article leaves its stored record behind: feeds never read
+# it, and it is most of the bytes.
+@quick_pickle(leave_out=["record"])
 @dataclass(frozen=True, slots=True)
 class Article:
     """One article as stored: the editorial record plus what the store owns.

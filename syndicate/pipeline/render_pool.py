@@ -178,9 +178,8 @@ class RenderPool:
         if self.workers == 0:
             FRAGMENTS.resize(self.cache_bytes)  # this process's own, shared by its apps
             return self.worker(ctx, section, articles, served_etags)
-        # The stored record travels with each article only for the API; feeds never read it.
-        light = [_without_record(a) for a in articles]
-        return await self.call(self.worker, ctx, section, light, served_etags)
+        # Pickled, an article leaves its stored record behind (see core/model.py).
+        return await self.call(self.worker, ctx, section, articles, served_etags)
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` (a pure, picklable function) in a worker, with the same crash and timeout
@@ -202,8 +201,7 @@ class RenderPool:
         self, ctx: FeedContext, section: Section, articles: Sequence[Article], name: str
     ) -> Rendered:
         """One format of a document rendered on demand (see `render_document`)."""
-        light = articles if self.workers == 0 else [_without_record(a) for a in articles]
-        return await self.call(render_document, ctx, section, light, name)
+        return await self.call(render_document, ctx, section, articles, name)
 
     def start(self) -> None:
         """Start every worker now, and wait until they are up. Blocking: call it in a thread
@@ -238,12 +236,6 @@ class RenderPool:
 
 def _up() -> None:
     """A worker's first task: nothing, once it is running."""
-
-
-def _without_record(article: Article) -> Article:
-    from dataclasses import replace
-
-    return replace(article, record={})
 
 
 _SHARED: dict[tuple[int, int], RenderPool] = {}

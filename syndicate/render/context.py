@@ -14,6 +14,7 @@ from email.utils import format_datetime
 from syndicate import __version__
 from syndicate.core.config import Section, Settings
 from syndicate.core.model import Article
+from syndicate.core.quickpickle import quick_pickle
 
 # An empty feed has no article to date it by; the Unix epoch keeps its bytes stable.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -28,6 +29,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SECTION_SCHEME = "urn:syndicate:section"
 
 
+@quick_pickle()
 @dataclass(frozen=True, slots=True)
 class FeedContext:
     """Site-wide facts a feed needs besides its section and articles."""

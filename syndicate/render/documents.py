@@ -14,12 +14,14 @@ from typing import Any
 from lxml import etree
 
 from syndicate.core.config import Section
+from syndicate.core.quickpickle import quick_pickle
 from syndicate.render.context import ATOM_NS, FeedContext
 
 # RFC 5005's namespace (`fh:archive` marks an archive document).
 FH_NS = "http://purl.org/syndication/history/1.0"
 
 
+@quick_pickle()
 @dataclass(frozen=True, slots=True)
 class ArchiveLinks:
     """The RFC 5005 links of one document. Archive pages are numbered from 1, oldest first."""
@@ -29,6 +31,7 @@ class ArchiveLinks:
     next: int | None = None  # `next-archive`: the page after it (newer); archive pages only
 
 
+@quick_pickle()
 @dataclass(frozen=True, slots=True)
 class FeedSection(Section):
     """A section as one feed document sees it.

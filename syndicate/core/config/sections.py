@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from syndicate.core.config.checks import _bad, _int, _text
+from syndicate.core.quickpickle import quick_pickle
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ALL_SECTION = "all"
@@ -20,6 +21,7 @@ DEFAULT_LIMIT = 50
 DEFAULT_MAX_BYTES = 1024 * 1024
 
 
+@quick_pickle()
 @dataclass(frozen=True, slots=True)
 class Section:
     """A declared section: its slug, titles and descriptions per language, feed limits."""
