@@ -18,7 +18,7 @@ from syndicate.bench import corpus
 from syndicate.core.config import Settings
 from syndicate.pipeline.regenerate import Regenerator
 from syndicate.pipeline.render_pool import RenderPool
-from syndicate.pipeline.served import FeedCache
+from syndicate.pipeline.served import FeedCache, ServedFeed
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record
 from syndicate.web.keys import REGENERATOR
@@ -109,6 +109,32 @@ async def test_a_changed_feed_is_served_with_a_fast_gzip_then_the_small_copies(
         folder = settings.feeds_dir / "all"
         assert (folder / "rss.xml.gz").read_bytes() == small.gzip
         assert (folder / "rss.xml.br").read_bytes() == small.br
+    finally:
+        pool.close()
+        await store.close()
+
+
+async def test_small_copies_wait_until_no_run_is_in_progress(tmp_path: Path) -> None:
+    # Queued in the workers while a pass still had sections to render, they held those up.
+    settings = _settings(tmp_path)
+    store = await _store(tmp_path, settings, count=60)
+    pool = RenderPool(1)
+    regenerator = Regenerator(settings, store, FeedCache(), pool=pool)
+    pipeline = regenerator._pipeline
+    started: list[tuple[int, int]] = []  # (runs in progress, documents) at each start
+    make = pipeline._add_small_copies
+
+    async def watched(documents: list[ServedFeed]) -> None:
+        started.append((pipeline._runs_in_progress, len(documents)))
+        await make(documents)
+
+    pipeline._add_small_copies = watched  # type: ignore[method-assign]
+    try:
+        results = await regenerator.regenerate()
+        assert all(r.error is None for r in results)
+        await regenerator.settle()
+        # Once, after the last run, for every document the pass changed.
+        assert started == [(0, 3 * len(results))]
     finally:
         pool.close()
         await store.close()

@@ -52,6 +52,11 @@ class SectionPipeline:
         # One writer a section (or file) at a time: the small copies of a document written
         # after the next run had written its own files would pair an old .gz with a new body.
         self._writing: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # The small copies of what the runs changed, made once no run is in progress: queued
+        # in the workers behind a pass's renders still to come, they held up its later
+        # sections. Keyed by document, so a feed changed twice meanwhile is compressed once.
+        self._copies_due: dict[tuple[str, str], ServedFeed] = {}
+        self._runs_in_progress = 0
 
     @property
     def feeds_dir(self) -> Path:
@@ -59,6 +64,17 @@ class SectionPipeline:
 
     async def run(self, slug: str) -> SectionResult:
         """Regenerate `slug` now; every failure becomes the result's error."""
+        self._runs_in_progress += 1
+        try:
+            return await self._run(slug)
+        finally:
+            self._runs_in_progress -= 1
+            if not self._runs_in_progress and self._copies_due:
+                due = list(self._copies_due.values())
+                self._copies_due.clear()
+                self._in_background(self._add_small_copies(due))
+
+    async def _run(self, slug: str) -> SectionResult:
         configured = self.settings.feed_section(slug)
         assert configured is not None
         started = time.perf_counter()
@@ -70,11 +86,13 @@ class SectionPipeline:
             # before `now`, so `latest(now=now)` cannot leave the released article out.
             now = self.clock()
             result.generated_at = now
-            # The newest articles, and (RFC 5005) the feed's link to its newest archive page
-            # (see pipeline/archive.py): both at once, on the store's reader and writer.
-            articles, section = await asyncio.gather(
-                self.store.latest(None if slug == ALL_SECTION else slug, configured.limit, now=now),
-                archive.linked(self.store, configured),
+            # RFC 5005: the feed links its newest archive page (see pipeline/archive.py).
+            # Linked before the articles are read: in a pass, every section's reads queue
+            # on the store's one reader, and indexing's short reads queued behind all of
+            # them held every render back (~90 ms of a 0.5 s pass).
+            section = await archive.linked(self.store, configured)
+            articles = await self.store.latest(
+                None if slug == ALL_SECTION else slug, section.limit, now=now
             )
             served_etags = {
                 fmt.filename: current.etag
@@ -118,8 +136,8 @@ class SectionPipeline:
             for item in made:
                 self.cache.put_served(item)
             result.files_error = await self.write_files(slug, self._publish_files, served + made)
-            if made:
-                self._in_background(self._add_small_copies(made))
+            for item in made:  # made when no run is in progress (see `__init__`)
+                self._copies_due[(item.section, item.name)] = item
             etags = {s.name: s.etag for s in [*served, *made]}
             for fr in result.formats:
                 fr.etag = etags.get(FORMATS[fr.format].filename, "")
