@@ -148,6 +148,8 @@ async def _wide(plan: Plan, workdir: Path, url: str | None, seed: int) -> dict[s
     try:
         say(f"building a {plan.large_store:,}-article store in {plan.wide_sections} sections…")
         await fill(store, 0, plan.large_store, seed + 2, settings.section_slugs)
+        # Indexed first, as for the 20-section pass: indexing a bulk load once is not a pass.
+        await store.index_changes()
         say(f"full pass, cold: {plan.wide_sections} sections…")
         full = await regeneration.full_pass(settings, store)
     finally:
