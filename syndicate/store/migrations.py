@@ -5,6 +5,45 @@ Each store applies the ones it has not recorded in `schema_migrations`, in order
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class _Types(NamedTuple):
+    """What one store's SQL calls the kinds of column a migration written once needs."""
+
+    key: str  # text compared byte for byte
+    big: str  # a whole number as large as a change seq
+    stamp: str  # a point in time, as the store writes it
+    seconds: str  # a point in time the store compares as a number (SQLite) or a time
+    published: str  # the articles table's publication time column
+    clustered: str  # what makes a table be stored in its key's order, where that is said
+
+
+def _desk_tables(t: _Types) -> str:
+    """The editors' desk, for both stores: sessions (only the hash of the cookie's id is
+    kept), the articles newest first for its list, and headline words for its search, kept
+    up to date from the change log (`headline_index.seq`: indexed through that change)."""
+    return f"""
+    CREATE TABLE desk_sessions (
+        session_hash {t.key} PRIMARY KEY,
+        token_id {t.big} NOT NULL REFERENCES tokens (id),
+        csrf TEXT NOT NULL,
+        created {t.stamp} NOT NULL,
+        last_seen {t.seconds} NOT NULL
+    );
+    CREATE INDEX desk_sessions_seen ON desk_sessions (last_seen);
+    CREATE INDEX articles_by_published ON articles ({t.published} DESC, id);
+    CREATE TABLE headline_words (
+        word {t.key} NOT NULL,
+        article_id {t.key} NOT NULL,
+        PRIMARY KEY (word, article_id)
+    ) {t.clustered};
+    CREATE INDEX headline_words_by_article ON headline_words (article_id);
+    CREATE TABLE headline_index (id INTEGER PRIMARY KEY CHECK (id = 1), seq {t.big} NOT NULL);
+    INSERT INTO headline_index (id, seq) VALUES (1, 0);
+    """
+
+
 # Append-only: never edit a migration that has shipped; add the next one.
 SQLITE: tuple[str, ...] = (
     """
@@ -120,28 +159,8 @@ SQLITE: tuple[str, ...] = (
         PRIMARY KEY (destination, seq)
     );
     """,
-    # The editors' desk: sessions (only the hash of the cookie's id is kept), the articles
-    # newest first for its list, and headline words for its search, kept up to date from the
-    # change log (`headline_index.seq`: indexed through that change).
-    """
-    CREATE TABLE desk_sessions (
-        session_hash TEXT PRIMARY KEY,
-        token_id INTEGER NOT NULL REFERENCES tokens(id),
-        csrf TEXT NOT NULL,
-        created TEXT NOT NULL,
-        last_seen REAL NOT NULL
-    );
-    CREATE INDEX desk_sessions_seen ON desk_sessions (last_seen);
-    CREATE INDEX articles_by_published ON articles (published_ts DESC, id);
-    CREATE TABLE headline_words (
-        word TEXT NOT NULL,
-        article_id TEXT NOT NULL,
-        PRIMARY KEY (word, article_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX headline_words_by_article ON headline_words (article_id);
-    CREATE TABLE headline_index (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
-    INSERT INTO headline_index (id, seq) VALUES (1, 0);
-    """,
+    # The editors' desk (see `_desk_tables`).
+    _desk_tables(_Types("TEXT", "INTEGER", "TEXT", "REAL", "published_ts", "WITHOUT ROWID")),
     # Imported pages link their "also read" teasers to stored articles by headline.
     """
     CREATE INDEX changes_by_headline ON changes (json_extract(record, '$.headline'));
@@ -297,26 +316,10 @@ POSTGRES: tuple[str, ...] = (
         PRIMARY KEY (destination, seq)
     );
     """,
-    # The editors' desk (as on SQLite): sessions, the articles newest first, headline words.
-    """
-    CREATE TABLE desk_sessions (
-        session_hash TEXT COLLATE "C" PRIMARY KEY,
-        token_id BIGINT NOT NULL REFERENCES tokens (id),
-        csrf TEXT NOT NULL,
-        created TIMESTAMPTZ NOT NULL,
-        last_seen TIMESTAMPTZ NOT NULL
-    );
-    CREATE INDEX desk_sessions_seen ON desk_sessions (last_seen);
-    CREATE INDEX articles_by_published ON articles (published DESC, id);
-    CREATE TABLE headline_words (
-        word TEXT COLLATE "C" NOT NULL,
-        article_id TEXT COLLATE "C" NOT NULL,
-        PRIMARY KEY (word, article_id)
-    );
-    CREATE INDEX headline_words_by_article ON headline_words (article_id);
-    CREATE TABLE headline_index (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);
-    INSERT INTO headline_index (id, seq) VALUES (1, 0);
-    """,
+    # The editors' desk (see `_desk_tables`).
+    _desk_tables(
+        _Types('TEXT COLLATE "C"', "BIGINT", "TIMESTAMPTZ", "TIMESTAMPTZ", "published", "")
+    ),
     # Imported pages link their "also read" teasers to stored articles by headline.
     """
     CREATE INDEX changes_by_headline ON changes ((record::jsonb ->> 'headline'));
