@@ -11,6 +11,7 @@ import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,6 +136,44 @@ async def test_small_copies_wait_until_no_run_is_in_progress(tmp_path: Path) -> 
         await regenerator.settle()
         # Once, after the last run, for every document the pass changed.
         assert started == [(0, 3 * len(results))]
+    finally:
+        pool.close()
+        await store.close()
+
+
+async def test_loading_what_another_process_rendered_compresses_in_a_worker(
+    tmp_path: Path,
+) -> None:
+    # A follower loads the leader's feeds while it answers readers: their copies are made in
+    # a worker, once per new body, and are the small ones.
+    import brotli
+
+    from syndicate.pipeline.publish import gzip_bytes
+
+    settings = _settings(tmp_path)
+    store = await _store(tmp_path, settings, count=40)
+    leader = Regenerator(settings, store, FeedCache(), pool=RenderPool(0))
+    pool = RenderPool(1)
+    calls: list[str] = []
+    call = pool.call
+
+    async def counted(fn: Any, *args: Any) -> Any:
+        calls.append(fn.__name__)
+        return await call(fn, *args)
+
+    pool.call = counted  # type: ignore[method-assign]
+    follower = Regenerator(settings, store, FeedCache(), pool=pool)
+    try:
+        await leader.regenerate()
+        loaded = await follower.load_published()
+        assert loaded == 3 * (len(settings.section_slugs) + 1)
+        assert calls == ["small_copies"] * loaded
+        served = follower.served("all", "atom.xml")
+        assert served is not None and served.gzip == gzip_bytes(served.body)
+        assert served.br is not None and brotli.decompress(served.br) == served.body
+        calls.clear()
+        assert await follower.load_published() == loaded
+        assert calls == []  # the same bodies: nothing compressed again
     finally:
         pool.close()
         await store.close()

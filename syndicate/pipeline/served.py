@@ -51,15 +51,18 @@ class ServedFeed:
         )
 
     @classmethod
-    def from_document(cls, doc: FeedDocument, *, with_brotli: bool = True) -> ServedFeed:
+    def from_document(
+        cls, doc: FeedDocument, *, gzip: bytes | None = None, br: bytes | None = None
+    ) -> ServedFeed:
+        """A stored document, with its small copies (made here unless given)."""
         # Whole seconds: HTTP dates carry no fractions, and If-Modified-Since compares them.
         modified = doc.generated.replace(microsecond=0)
         return cls(
             section=doc.section,
             name=doc.name,
             body=doc.body,
-            gzip=gzip_bytes(doc.body),
-            br=brotli_bytes(doc.body) if with_brotli else None,
+            gzip=gzip if gzip is not None else gzip_bytes(doc.body),
+            br=br if br is not None else brotli_bytes(doc.body),
             etag=strong_etag(doc.body),
             last_modified=modified,
             last_modified_http=format_datetime(modified, usegmt=True),

@@ -254,12 +254,30 @@ class SectionPipeline:
         first: a folder that cannot be written never keeps the new bytes from being served.
         """
         docs = await self.store.load_feeds(section)
-        served = [self.cache.put(doc) for doc in docs]
-        try:
-            await asyncio.to_thread(self._publish_files, served)
-        except Exception:
-            log.exception("regenerate: cannot write loaded feeds to %s", self.feeds_dir)
+        served: dict[str, list[ServedFeed]] = defaultdict(list)
+        for item in await asyncio.gather(*(self._loaded(doc) for doc in docs)):
+            served[item.section].append(item)
+        for slug, items in served.items():
+            try:
+                async with self._writing[slug]:
+                    await asyncio.to_thread(self._publish_files, items)
+            except Exception:
+                log.exception("regenerate: cannot write loaded feeds to %s", self.feeds_dir)
         return len(docs)
+
+    async def _loaded(self, doc: FeedDocument) -> ServedFeed:
+        """A stored document as served, its copies compressed in a worker: a process that
+        loads what another rendered does so while it answers readers (~11 ms a feed)."""
+        before = self.cache.get(doc.section, doc.name)
+        if before is not None and before.body == doc.body:
+            return before
+        gz, br = await self.pool.call(publish.small_copies, doc.body)
+        now = self.cache.get(doc.section, doc.name)
+        if now is not before and now is not None:  # a run here put newer bytes meanwhile
+            return now
+        loaded = ServedFeed.from_document(doc, gzip=gz, br=br)
+        self.cache.put_served(loaded)
+        return loaded
 
 
 def seq_of(slug: str, seqs: dict[str, int]) -> int:
