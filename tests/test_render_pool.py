@@ -9,16 +9,20 @@ import itertools
 import random
 import signal
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import brotli
 import pytest
 
 from syndicate.bench import corpus
 from syndicate.core.config import Settings
+from syndicate.pipeline.publish import gzip_bytes, gzip_fast
 from syndicate.pipeline.regenerate import Regenerator
-from syndicate.pipeline.render_pool import RenderPool
+from syndicate.pipeline.render_pool import RenderFailed, RenderPool
 from syndicate.pipeline.served import FeedCache, ServedFeed
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record
@@ -84,126 +88,119 @@ async def test_workers_render_the_same_bytes_as_the_loop(tmp_path: Path) -> None
         await store.close()
 
 
+@asynccontextmanager
+async def _site(
+    tmp_path: Path, workers: int, count: int = 60
+) -> AsyncIterator[tuple[Settings, SQLiteStore, Regenerator]]:
+    """Settings, a filled store and a regenerator with a pool of `workers`, closed after."""
+    settings = _settings(tmp_path)
+    store = await _store(tmp_path, settings, count=count)
+    regenerator = Regenerator(settings, store, FeedCache(), pool=RenderPool(workers))
+    try:
+        yield settings, store, regenerator
+    finally:
+        regenerator.pool.close()
+        await store.close()
+
+
 async def test_a_changed_feed_is_served_with_a_fast_gzip_then_the_small_copies(
     tmp_path: Path,
 ) -> None:
     # The fast copy goes out with the render; the smaller gzip and the brotli copy follow in
     # the background, in memory and in the feeds folder alike, for the same body and ETag.
-    import brotli
-
-    from syndicate.pipeline.publish import gzip_bytes, gzip_fast
-
-    settings = _settings(tmp_path)
-    store = await _store(tmp_path, settings, count=60)
-    pool = RenderPool(1)
-    cache = FeedCache()
-    regenerator = Regenerator(settings, store, cache, pool=pool)
-    try:
+    async with _site(tmp_path, workers=1) as (settings, _, regenerator):
         assert all(r.error is None for r in await regenerator.regenerate(["all"]))
-        first = cache.get("all", "rss.xml")
+        first = regenerator.served("all", "rss.xml")
         assert first is not None and first.gzip == gzip_fast(first.body) and first.br is None
         await regenerator.settle()
-        small = cache.get("all", "rss.xml")
+        small = regenerator.served("all", "rss.xml")
         assert small is not None and (small.body, small.etag) == (first.body, first.etag)
         assert small.gzip == gzip_bytes(small.body) and len(small.gzip) < len(first.gzip)
         assert small.br is not None and brotli.decompress(small.br) == small.body
         folder = settings.feeds_dir / "all"
         assert (folder / "rss.xml.gz").read_bytes() == small.gzip
         assert (folder / "rss.xml.br").read_bytes() == small.br
-    finally:
-        pool.close()
-        await store.close()
 
 
 async def test_small_copies_wait_until_no_run_is_in_progress(tmp_path: Path) -> None:
     # Queued in the workers while a pass still had sections to render, they held those up.
-    settings = _settings(tmp_path)
-    store = await _store(tmp_path, settings, count=60)
-    pool = RenderPool(1)
-    regenerator = Regenerator(settings, store, FeedCache(), pool=pool)
-    pipeline = regenerator._pipeline
-    started: list[tuple[int, int]] = []  # (runs in progress, documents) at each start
-    make = pipeline._add_small_copies
+    async with _site(tmp_path, workers=1) as (_, _, regenerator):
+        pipeline = regenerator._pipeline
+        started: list[tuple[int, int]] = []  # (runs in progress, documents) at each start
+        make = pipeline._add_small_copies
 
-    async def watched(documents: list[ServedFeed]) -> None:
-        started.append((pipeline._runs_in_progress, len(documents)))
-        await make(documents)
+        async def watched(documents: list[ServedFeed]) -> None:
+            started.append((pipeline._runs_in_progress, len(documents)))
+            await make(documents)
 
-    pipeline._add_small_copies = watched  # type: ignore[method-assign]
-    try:
+        pipeline._add_small_copies = watched  # type: ignore[method-assign]
         results = await regenerator.regenerate()
         assert all(r.error is None for r in results)
         await regenerator.settle()
         # Once, after the last run, for every document the pass changed.
         assert started == [(0, 3 * len(results))]
-    finally:
-        pool.close()
-        await store.close()
 
 
 async def test_loading_what_another_process_rendered_compresses_in_a_worker(
     tmp_path: Path,
 ) -> None:
     # A follower loads the leader's feeds while it answers readers: their copies are made in
-    # a worker, once per new body, and are the small ones.
-    import brotli
-
-    from syndicate.pipeline.publish import gzip_bytes
-
-    settings = _settings(tmp_path)
-    store = await _store(tmp_path, settings, count=40)
-    leader = Regenerator(settings, store, FeedCache(), pool=RenderPool(0))
-    pool = RenderPool(1)
-    calls: list[str] = []
-    call = pool.call
-
-    async def counted(fn: Any, *args: Any) -> Any:
-        calls.append(fn.__name__)
-        return await call(fn, *args)
-
-    pool.call = counted  # type: ignore[method-assign]
-    follower = Regenerator(settings, store, FeedCache(), pool=pool)
-    try:
+    # a worker, once per new body, and are the small ones; with no worker to make them, the
+    # feeds are still loaded (compressed in-process).
+    async with _site(tmp_path, workers=0, count=40) as (settings, store, leader):
         await leader.regenerate()
-        loaded = await follower.load_published()
-        assert loaded == 3 * (len(settings.section_slugs) + 1)
-        assert calls == ["small_copies"] * loaded
-        served = follower.served("all", "atom.xml")
-        assert served is not None and served.gzip == gzip_bytes(served.body)
-        assert served.br is not None and brotli.decompress(served.br) == served.body
-        calls.clear()
-        assert await follower.load_published() == loaded
-        assert calls == []  # the same bodies: nothing compressed again
-    finally:
-        pool.close()
-        await store.close()
+        for broken in (False, True):
+            pool = RenderPool(1)
+            calls: list[str] = []
+            call = pool.call
+
+            async def counted(
+                fn: Any,
+                *args: Any,
+                broken: bool = broken,
+                calls: list[str] = calls,
+                call: Any = call,
+            ) -> Any:
+                calls.append(fn.__name__)
+                if broken:
+                    raise RenderFailed("a renderer worker died")
+                return await call(fn, *args)
+
+            pool.call = counted  # type: ignore[method-assign]
+            follower = Regenerator(settings, store, FeedCache(), pool=pool)
+            try:
+                loaded = await follower.load_published()
+                assert loaded == 3 * (len(settings.section_slugs) + 1)
+                assert calls == ["small_copies"] * loaded
+                served = follower.served("all", "atom.xml")
+                assert served is not None and served.gzip == gzip_bytes(served.body)
+                assert served.br is not None and brotli.decompress(served.br) == served.body
+                calls.clear()
+                assert await follower.load_published() == loaded
+                assert calls == []  # the same bodies: nothing compressed again
+            finally:
+                pool.close()
 
 
 async def test_small_copies_of_a_replaced_feed_are_never_written(tmp_path: Path) -> None:
     # A background step that finishes after the next run replaced the feed must not pair
     # the old body's copies with the new body, in memory or in files.
-    settings = _settings(tmp_path)
-    store = await _store(tmp_path, settings, count=60)
-    regenerator = Regenerator(settings, store, FeedCache(), pool=RenderPool(0))
-    pipeline = regenerator._pipeline
-    try:
+    async with _site(tmp_path, workers=0) as (settings, store, regenerator):
         await regenerator.regenerate(["all"])
-        old = pipeline.cache.get("all", "rss.xml")
+        old = regenerator.served("all", "rss.xml")
         assert old is not None
         await regenerator.settle()
         record = corpus.article(random.Random(999), 999, tuple(SECTIONS))
         await store.put(validate_record(record, settings), now=datetime.now(UTC))
         await regenerator.regenerate(["all"])
         await regenerator.settle()
-        new = pipeline.cache.get("all", "rss.xml")
+        new = regenerator.served("all", "rss.xml")
         assert new is not None and new.body != old.body
-        await pipeline._add_small_copies([old])  # late, for the replaced document
+        await regenerator._pipeline._add_small_copies([old])  # late, for the replaced one
         folder = settings.feeds_dir / "all"
-        assert pipeline.cache.get("all", "rss.xml") == new
+        assert regenerator.served("all", "rss.xml") == new
         assert gzip.decompress((folder / "rss.xml.gz").read_bytes()) == new.body
         assert (folder / "rss.xml").read_bytes() == new.body
-    finally:
-        await store.close()
 
 
 async def test_a_crashing_or_hanging_worker_is_a_section_error_and_the_last_feed_stays(

@@ -21,7 +21,7 @@ from syndicate.core.config import ALL_SECTION, Settings
 from syndicate.core.model import FeedDocument
 from syndicate.pipeline import archive, publish
 from syndicate.pipeline.regenerate.results import FormatResult, SectionResult
-from syndicate.pipeline.render_pool import RenderPool
+from syndicate.pipeline.render_pool import RenderFailed, RenderPool
 from syndicate.pipeline.served import FeedCache, ServedFeed
 from syndicate.render import FORMATS, FeedContext
 from syndicate.store.base import Store
@@ -100,7 +100,7 @@ class SectionPipeline:
                 if (current := self.cache.get(slug, fmt.filename)) is not None
             }
             # Rendered and gzipped (fast) in a worker; the small gzip and brotli copies follow
-            # in the background (also in a worker, after the renders queued there).
+            # in the background, in a worker too, once no run is in progress.
             rendered = await self.pool.render(self.context, section, articles, served_etags)
             served: list[ServedFeed] = []
             fresh: list[FeedDocument] = []
@@ -218,8 +218,8 @@ class SectionPipeline:
     async def _add_small_copies(self, documents: list[ServedFeed]) -> None:
         for doc in documents:
             try:
-                # In a render worker, after the renders already queued there: at its priority,
-                # never competing with a regeneration in progress for the cores.
+                # In a render worker, at its priority, once no run is in progress: never
+                # competing with a regeneration for the cores.
                 gz, br = await self.pool.call(publish.small_copies, doc.body)
                 async with self._writing[doc.section]:
                     # Still the document served (no newer run has replaced it, nor its files).
@@ -271,7 +271,11 @@ class SectionPipeline:
         before = self.cache.get(doc.section, doc.name)
         if before is not None and before.body == doc.body:
             return before
-        gz, br = await self.pool.call(publish.small_copies, doc.body)
+        try:
+            gz, br = await self.pool.call(publish.small_copies, doc.body)
+        except RenderFailed:  # no worker to do it: here, rather than not serve the feed
+            log.exception("regenerate: compressing %s/%s here", doc.section, doc.name)
+            gz, br = publish.small_copies(doc.body)
         now = self.cache.get(doc.section, doc.name)
         if now is not before and now is not None:  # a run here put newer bytes meanwhile
             return now
