@@ -30,8 +30,9 @@ from syndicate.web.keys import REGENERATOR
 from tests.helpers import render_faults
 from tests.helpers.clients import running_app
 from tests.helpers.processes import child_env, free_port, serving, wait_for_log
+from tests.helpers.records import live_record
 from tests.helpers.settings import build_settings, config_toml
-from tests.helpers.waiting import wait_until_sync
+from tests.helpers.waiting import wait_until, wait_until_sync
 
 SECTIONS = {s: {"title": s} for s in corpus.SECTIONS[:4]}
 
@@ -182,6 +183,42 @@ async def test_loading_what_another_process_rendered_compresses_in_a_worker(
                 pool.close()
 
 
+async def test_a_newer_load_is_never_undone_by_an_older_one_that_finishes_first(
+    tmp_path: Path,
+) -> None:
+    # Two notices of saves elsewhere, two loads of one feed: the first reads the older bytes,
+    # the second the newer. Each awaits its copies; the older one's are made first.
+    async with _site(tmp_path, workers=0, count=20) as (settings, store, leader):
+        await leader.regenerate(["all"])
+        gates = {"older": asyncio.Event(), "newer": asyncio.Event()}
+        waiting: list[str] = []
+
+        async def gated(fn: Any, *args: Any) -> Any:
+            which = "newer" if b"headline newer" in args[0] else "older"
+            waiting.append(which)
+            await gates[which].wait()
+            return fn(*args)
+
+        follower = Regenerator(settings, store, FeedCache(), pool=RenderPool(0))
+        follower.pool.call = gated  # type: ignore[method-assign]
+        older = asyncio.ensure_future(follower.load_published("all"))
+        await wait_until(
+            lambda: _true(len(waiting) == 3), timeout=10, what="the older load's copies"
+        )
+        await store.put(
+            live_record("newer", sections=[next(iter(SECTIONS))]), now=datetime.now(UTC)
+        )
+        await leader.regenerate(["all"])
+        newer = asyncio.ensure_future(follower.load_published("all"))
+        await asyncio.sleep(0.05)  # room for the newer load to start, were it allowed to
+        gates["older"].set()
+        await older
+        gates["newer"].set()
+        await newer
+        served = follower.served("all", "rss.xml")
+        assert served is not None and b"headline newer" in served.body
+
+
 async def test_small_copies_of_a_replaced_feed_are_never_written(tmp_path: Path) -> None:
     # A background step that finishes after the next run replaced the feed must not pair
     # the old body's copies with the new body, in memory or in files.
@@ -278,3 +315,7 @@ async def test_the_workers_are_running_before_the_first_render(tmp_path: Path) -
     async with running_app(settings) as client:
         pool = client.app[REGENERATOR].pool
         assert pool.alive() == 2  # nothing has been rendered yet
+
+
+async def _true(value: bool) -> bool:
+    return value

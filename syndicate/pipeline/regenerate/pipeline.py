@@ -56,6 +56,10 @@ class SectionPipeline:
         # in the workers behind a pass's renders still to come, they held up its later
         # sections. Keyed by document, so a feed changed twice meanwhile is compressed once.
         self._copies_due: dict[tuple[str, str], ServedFeed] = {}
+        # Loads one at a time, each from reading the store to serving what it read: a load
+        # awaits its copies, and an older load finishing after a newer one would serve the
+        # older bytes.
+        self._loading = asyncio.Lock()
         self._runs_in_progress = 0
 
     @property
@@ -253,16 +257,17 @@ class SectionPipeline:
         copy of what it serves (for a static server or CDN origin), leader or not. Memory
         first: a folder that cannot be written never keeps the new bytes from being served.
         """
-        docs = await self.store.load_feeds(section)
-        served: dict[str, list[ServedFeed]] = defaultdict(list)
-        for item in await asyncio.gather(*(self._loaded(doc) for doc in docs)):
-            served[item.section].append(item)
-        for slug, items in served.items():
-            try:
-                async with self._writing[slug]:
-                    await asyncio.to_thread(self._publish_files, items)
-            except Exception:
-                log.exception("regenerate: cannot write loaded feeds to %s", self.feeds_dir)
+        async with self._loading:
+            docs = await self.store.load_feeds(section)
+            served: dict[str, list[ServedFeed]] = defaultdict(list)
+            for item in await asyncio.gather(*(self._loaded(doc) for doc in docs)):
+                served[item.section].append(item)
+            for slug, items in served.items():
+                try:
+                    async with self._writing[slug]:
+                        await asyncio.to_thread(self._publish_files, items)
+                except Exception:
+                    log.exception("regenerate: cannot write loaded feeds to %s", self.feeds_dir)
         return len(docs)
 
     async def _loaded(self, doc: FeedDocument) -> ServedFeed:
@@ -277,7 +282,7 @@ class SectionPipeline:
             log.exception("regenerate: compressing %s/%s here", doc.section, doc.name)
             gz, br = publish.small_copies(doc.body)
         now = self.cache.get(doc.section, doc.name)
-        if now is not before and now is not None:  # a run here put newer bytes meanwhile
+        if now is not before and now is not None:  # a run here put its render meanwhile
             return now
         loaded = ServedFeed.from_document(doc, gzip=gz, br=br)
         self.cache.put_served(loaded)
