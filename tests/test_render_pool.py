@@ -319,3 +319,25 @@ async def test_the_workers_are_running_before_the_first_render(tmp_path: Path) -
 
 async def _true(value: bool) -> bool:
     return value
+
+
+@pytest.mark.skipif(not Path("/proc/sys/fs/pipe-max-size").is_file(), reason="Linux pipes")
+def test_a_sections_feeds_go_through_the_pools_pipes_in_one_write() -> None:
+    """A section's three feeds (~1 MB) through the default 64 KiB pipes took sixteen turns
+    between the processes: a dirty pass's round trip cost twice its render."""
+    import fcntl
+
+    from syndicate.pipeline.render_pool import PIPE_BYTES
+
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < PIPE_BYTES:
+        pytest.skip("this system keeps pipes smaller")
+    pool = RenderPool(1, 0)
+    try:
+        pool.start()
+        executor = pool._executor()
+        ends = (executor._call_queue._writer, executor._result_queue._reader)  # type: ignore[attr-defined]
+        get_size = getattr(fcntl, "F_GETPIPE_SZ", 1032)
+        sizes = [fcntl.fcntl(end.fileno(), get_size) for end in ends]
+        assert sizes == [PIPE_BYTES, PIPE_BYTES]
+    finally:
+        pool.close()
