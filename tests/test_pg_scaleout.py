@@ -350,10 +350,14 @@ async def test_an_older_render_saved_last_does_not_replace_a_newer_one(
     await store.open()
     earlier = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
     later = earlier + timedelta(seconds=1)
-    await store.save_feeds([FeedDocument("sport", "rss.xml", b"newer", later)])
-    await store.save_feeds([FeedDocument("sport", "rss.xml", b"older", earlier)])
+    assert await store.save_feeds([FeedDocument("sport", "rss.xml", b"newer", later)]) == []
+    # The save says what won over it, so the loser serves the winner without reading back.
+    won = await store.save_feeds([FeedDocument("sport", "rss.xml", b"older", earlier)])
+    assert [(d.name, d.body, d.generated) for d in won] == [("rss.xml", b"newer", later)]
     [doc] = await store.load_feeds("sport")
     assert (doc.body, doc.generated) == (b"newer", later)
+    # A newer render of the same bytes is no loss.
+    assert await store.save_feeds([FeedDocument("sport", "rss.xml", b"newer", earlier)]) == []
     # The same bytes again keep the time they were first made (Last-Modified stays put).
     await store.save_feeds([FeedDocument("sport", "rss.xml", b"newer", later + timedelta(1))])
     [doc] = await store.load_feeds("sport")

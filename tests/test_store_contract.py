@@ -271,8 +271,8 @@ async def test_feeds_save_and_load_bytes_exact(store: Store) -> None:
         FeedDocument("global", "atom.xml", b"<feed/>", NOW),
         FeedDocument("sport", "feed.json", b"{}", NOW),
     ]
-    await store.save_feeds(docs)
-    await store.save_feeds([])
+    assert await store.save_feeds(docs) == []  # nothing newer stored: nothing won over them
+    assert await store.save_feeds([]) == []
     loaded = {(d.section, d.name): d for d in await store.load_feeds()}
     assert loaded[("global", "rss.xml")].body == body
     assert loaded[("global", "rss.xml")].generated == NOW

@@ -152,8 +152,12 @@ class Store(Protocol):
         """Changes touching any of `sections` with seq > `after_seq`, oldest first."""
 
     # -- published feeds and scale-out ------------------------------------------
-    async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
-        """Upsert rendered documents by (section, name) and tell other processes (NOTIFY)."""
+    async def save_feeds(self, documents: Sequence[FeedDocument]) -> list[FeedDocument]:
+        """Upsert rendered documents by (section, name) and tell other processes (NOTIFY).
+
+        Returns the stored documents that won over given ones: renders of a newer store
+        state another process saved first (never any on a store one process uses).
+        """
 
     async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
         """Every stored document (or one section's), for a process filling its memory."""

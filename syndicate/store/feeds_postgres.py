@@ -38,9 +38,9 @@ class PostgresFeeds(PostgresMixin):
                 return bytes(rows[0]["value"])
         raise StoreError(f"store: cannot read the service key {name!r}")
 
-    async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
+    async def save_feeds(self, documents: Sequence[FeedDocument]) -> list[FeedDocument]:
         if not documents:
-            return
+            return []
         async with self._transaction() as conn:
             # Two processes can regenerate a section at once (the timer on one, an editor's
             # button on another) and save in the opposite order to the one they read in: the
@@ -57,10 +57,29 @@ class PostgresFeeds(PostgresMixin):
                 "AND (feeds.seq, feeds.generated) < (excluded.seq, excluded.generated)",
                 [(d.section, d.name, d.body, d.generated, d.seq) for d in documents],
             )
+            # What a newer render kept: read back only those rows, not every saved body.
+            rows = await conn.fetch(
+                "SELECT f.section, f.name, f.body, f.generated, f.seq FROM feeds f "
+                "JOIN unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) "
+                "AS g(section, name, generated, seq) "
+                "ON f.section = g.section AND f.name = g.name "
+                "WHERE (f.seq, f.generated) > (g.seq, g.generated)",
+                [d.section for d in documents],
+                [d.name for d in documents],
+                [d.generated for d in documents],
+                [d.seq for d in documents],
+            )
             # Delivered on commit, and only then: listeners never load half-saved feeds. Sent
             # even when a save lost to a newer one, so the loser's process reloads the winner.
             for section in sorted({d.section for d in documents}):
                 await conn.execute("SELECT pg_notify($1, $2)", self._channel, section)
+        given = {(d.section, d.name): d.body for d in documents}
+        won = (
+            FeedDocument(r["section"], r["name"], bytes(r["body"]), r["generated"], int(r["seq"]))
+            for r in rows
+        )
+        # The same bytes from a newer render are no loss: ours are what it made.
+        return [doc for doc in won if doc.body != given[doc.section, doc.name]]
 
     async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
         sql = "SELECT section, name, body, generated, seq FROM feeds"

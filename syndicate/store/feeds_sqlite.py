@@ -28,15 +28,17 @@ class SQLiteFeeds(SQLiteMixin):
         assert row is not None
         return bytes(row[0])
 
-    async def save_feeds(self, documents: Sequence[FeedDocument]) -> None:
+    async def save_feeds(self, documents: Sequence[FeedDocument]) -> list[FeedDocument]:
         # As on PostgreSQL: identical bytes keep the time they were first made, so
-        # Last-Modified does not move when nothing changed.
+        # Last-Modified does not move when nothing changed. One process renders into one
+        # SQLite file: no other render to lose to.
         await self._write_many(
             "INSERT INTO feeds (section, name, body, generated) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
             "generated = excluded.generated WHERE feeds.body <> excluded.body",
             [(d.section, d.name, d.body, format_time(d.generated)) for d in documents],
         )
+        return []
 
     async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
         where, params = ("", ()) if section is None else (" WHERE section = ?", (section,))

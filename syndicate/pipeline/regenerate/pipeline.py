@@ -165,18 +165,10 @@ class SectionPipeline:
 
         Returns (made, served, done_seq) with the lost documents replaced by the stored ones.
         """
-        await self.store.save_feeds(fresh)
-        stored = {d.name: d for d in await self.store.load_feeds(slug)}
-        # Lost only to a render of a newer state (the order the store's save keeps): a read
-        # that saw an older snapshot (SQLite's reader, mid-transaction) is no reason to serve
-        # older bytes.
-        lost = {
-            d.name
-            for d in fresh
-            if (other := stored.get(d.name)) is not None
-            and other.body != d.body
-            and (other.seq, other.generated) > (d.seq, d.generated)
-        }
+        # Lost only to a render of a newer state (the order the store's save keeps): the
+        # store says which, without reading back every body it was given.
+        stored = {d.name: d for d in await self.store.save_feeds(fresh)}
+        lost = set(stored)
         done_seq = seq
         for name in lost:
             self.cache.put(stored[name])
