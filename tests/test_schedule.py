@@ -254,13 +254,13 @@ def count_callers(client: Client) -> list[str]:
 def slow_reads(client: Client, gate: asyncio.Event) -> None:
     """Make every regeneration wait at its article read until `gate` is set."""
     store = client.app[STORE]
-    real = store.latest
+    real = store.latest_stored
 
-    async def latest(*args: Any, **kwargs: Any) -> Any:
+    async def latest_stored(*args: Any, **kwargs: Any) -> Any:
         await gate.wait()
         return await real(*args, **kwargs)
 
-    store.latest = latest  # type: ignore[method-assign]
+    store.latest_stored = latest_stored  # type: ignore[method-assign]
 
 
 async def test_concurrent_regenerate_requests_share_one_run(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import os
 import select
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from syndicate.core.config import Section
-from syndicate.core.model import Article
+from syndicate.core.model import Article, StoredArticle
 from syndicate.pipeline.publish import gzip_bytes, gzip_fast
 from syndicate.pipeline.served import strong_etag
 from syndicate.render import FORMATS, FeedContext, Fitted, render_feed_counted
@@ -67,12 +68,13 @@ class Rendered:
 def render_section(
     ctx: FeedContext,
     section: Section,
-    articles: Sequence[Article],
+    stored: Sequence[StoredArticle],
     served_etags: dict[str, str],
 ) -> list[Rendered]:
     """Every reader format of one section (runs in a worker, or in-process)."""
     out = []
     fragments = FRAGMENTS if FRAGMENTS.budget > 0 else None
+    articles = [DECODED.article(s) for s in stored] if fragments else [s.article() for s in stored]
     for name, fmt in FORMATS.items():
         fitted = render_feed_counted(name, ctx, section, articles, fragments)
         etag = strong_etag(fitted.body)
@@ -86,6 +88,29 @@ def render_section(
 # This process's item fragments (each worker has its own; a section may go to any of them,
 # which costs a render, never a wrong byte).
 FRAGMENTS = FragmentCache()
+
+
+class DecodedArticles:
+    """The articles this worker decoded lately, by their stored form: after a story changes,
+    a section's other 49 are not decoded again. The same Article objects come back too,
+    which the fragment cache's keys then hash and compare cheaply."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._articles: OrderedDict[StoredArticle, Article] = OrderedDict()
+
+    def article(self, stored: StoredArticle) -> Article:
+        found = self._articles.get(stored)
+        if found is not None:
+            self._articles.move_to_end(stored)
+            return found
+        found = self._articles[stored] = stored.article()
+        if len(self._articles) > self.size:
+            self._articles.popitem(last=False)
+        return found
+
+
+DECODED = DecodedArticles()
 # Documents rendered on demand (tag, author and archive feeds) keep their own, smaller
 # fragments: a reader asking for many tags must not push the section feeds' out.
 ON_DEMAND_FRAGMENTS = FragmentCache(16 * 1024 * 1024)
@@ -100,7 +125,7 @@ def render_document(
     return Rendered(name, FORMATS[name].filename, fitted, etag, gzip_bytes(fitted.body))
 
 
-Worker = Callable[[FeedContext, Section, Sequence[Article], dict[str, str]], list[Rendered]]
+Worker = Callable[[FeedContext, Section, Sequence[StoredArticle], dict[str, str]], list[Rendered]]
 
 
 def _start_worker(cache_bytes: int, server_pid: int) -> None:
@@ -174,13 +199,12 @@ class RenderPool:
         self,
         ctx: FeedContext,
         section: Section,
-        articles: Sequence[Article],
+        articles: Sequence[StoredArticle],
         served_etags: dict[str, str],
     ) -> list[Rendered]:
         if self.workers == 0:
             FRAGMENTS.resize(self.cache_bytes)  # this process's own, shared by its apps
             return self.worker(ctx, section, articles, served_etags)
-        # Pickled, an article leaves its stored record behind (see core/model.py).
         return await self.call(self.worker, ctx, section, articles, served_etags)
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:

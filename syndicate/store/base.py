@@ -19,6 +19,7 @@ from syndicate.core.model import (
     FeedDocument,
     PutResult,
     Role,
+    StoredArticle,
     Token,
 )
 from syndicate.store.reach_index import ReachChange
@@ -58,6 +59,11 @@ class Store(Protocol):
 
         `section=None` is every section. Cost is independent of the store's size (indexed).
         """
+
+    async def latest_stored(
+        self, section: str | None, limit: int, *, now: datetime
+    ) -> list[StoredArticle]:
+        """`latest`, not yet decoded: for a render worker to decode (see `StoredArticle`)."""
 
     async def count(self, section: str | None, *, now: datetime) -> int:
         """How many public articles a section has (for status)."""
@@ -288,3 +294,15 @@ class BatchPuts:
         if not records:
             return []
         return await self._put_all(records, now, None)
+
+
+class DecodedReads:
+    """`latest` for a store whose reads come undecoded from `latest_stored`."""
+
+    async def latest_stored(
+        self, section: str | None, limit: int, *, now: datetime
+    ) -> list[StoredArticle]:
+        raise NotImplementedError
+
+    async def latest(self, section: str | None, limit: int, *, now: datetime) -> list[Article]:
+        return [s.article() for s in await self.latest_stored(section, limit, now=now)]

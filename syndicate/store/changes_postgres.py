@@ -6,12 +6,11 @@ What an entry holds is decided in `plan.py`; this module only writes entries and
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from syndicate.core.model import Article, Change
+from syndicate.core.model import Article, Change, StoredArticle
 from syndicate.store.base_postgres import PostgresMixin
 from syndicate.store.plan import Entry, newest_per_section
 
@@ -19,14 +18,15 @@ from syndicate.store.plan import Entry, newest_per_section
 ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 
 
-def article(row: Any) -> Article:
-    return Article.from_record(
-        json.loads(row["record"]),
-        version=row["version"],
-        status=row["status"],
-        first_created=row["first_created"],
-        version_created=row["version_created"],
+def stored(row: Any) -> StoredArticle:
+    """A row of `ARTICLE_COLUMNS`, not yet decoded."""
+    return StoredArticle(
+        row["record"], row["version"], row["status"], row["first_created"], row["version_created"]
     )
+
+
+def article(row: Any) -> Article:
+    return stored(row).article()
 
 
 def change(row: Any) -> Change:

@@ -7,14 +7,13 @@ here: one writer connection appends, one transaction at a time.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
-from syndicate.core.model import Article, Change, format_time, parse_time
+from syndicate.core.model import Article, Change, StoredArticle, format_time, parse_time
 from syndicate.store.base_sqlite import SQLiteMixin
 from syndicate.store.plan import Entry, newest_per_section
 
@@ -22,15 +21,16 @@ from syndicate.store.plan import Entry, newest_per_section
 ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
 
 
-def article(row: Sequence[Any]) -> Article:
+def stored(row: Sequence[Any]) -> StoredArticle:
+    """A row of `ARTICLE_COLUMNS`, not yet decoded."""
     record, version, status, first_created, version_created = row[:5]
-    return Article.from_record(
-        json.loads(record),
-        version=version,
-        status=status,
-        first_created=parse_time(first_created),
-        version_created=parse_time(version_created),
+    return StoredArticle(
+        record, version, status, parse_time(first_created), parse_time(version_created)
     )
+
+
+def article(row: Sequence[Any]) -> Article:
+    return stored(row).article()
 
 
 def change(row: Sequence[Any]) -> Change:

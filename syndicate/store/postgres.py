@@ -17,10 +17,15 @@ from typing import Any
 import asyncpg
 
 from syndicate.core.errors import NotFound, StoreError
-from syndicate.core.model import WITHDRAWN, Article, PutResult
+from syndicate.core.model import WITHDRAWN, Article, PutResult, StoredArticle
 from syndicate.store import plan as rules
-from syndicate.store.base import BatchPuts
-from syndicate.store.changes_postgres import ARTICLE_COLUMNS, PostgresChangeLog, article
+from syndicate.store.base import BatchPuts, DecodedReads
+from syndicate.store.changes_postgres import (
+    ARTICLE_COLUMNS,
+    PostgresChangeLog,
+    article,
+    stored,
+)
 from syndicate.store.desk_postgres import PostgresDesk
 from syndicate.store.feeds_postgres import PostgresFeeds
 from syndicate.store.headlines_postgres import PostgresHeadlines
@@ -74,6 +79,7 @@ class PostgresStore(
     PostgresHeadlines,
     PostgresReach,
     BatchPuts,
+    DecodedReads,
 ):
     """The scale-out store (`postgresql://user@host/db[?schema=name]`)."""
 
@@ -280,7 +286,9 @@ class PostgresStore(
         )
         return article(rows[0]) if rows else None
 
-    async def latest(self, section: str | None, limit: int, *, now: datetime) -> list[Article]:
+    async def latest_stored(
+        self, section: str | None, limit: int, *, now: datetime
+    ) -> list[StoredArticle]:
         # `status = 'published'` is spelled as a literal so the partial indexes apply.
         if section is None:
             rows = await self._fetch(
@@ -300,7 +308,7 @@ class PostgresStore(
                 now,
                 limit,
             )
-        return [article(r) for r in rows]
+        return [stored(r) for r in rows]
 
     async def count(self, section: str | None, *, now: datetime) -> int:
         if section is None:

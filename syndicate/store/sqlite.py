@@ -23,10 +23,11 @@ from syndicate.core.model import (
     WITHDRAWN,
     Article,
     PutResult,
+    StoredArticle,
     parse_time,
 )
 from syndicate.store import plan as rules
-from syndicate.store.base import BatchPuts
+from syndicate.store.base import BatchPuts, DecodedReads
 from syndicate.store.base_sqlite import Reader
 from syndicate.store.changes_sqlite import (
     ARTICLE_COLUMNS,
@@ -34,6 +35,7 @@ from syndicate.store.changes_sqlite import (
     append,
     article,
     next_seq,
+    stored,
     time_texts,
 )
 from syndicate.store.desk_sqlite import SQLiteDesk
@@ -74,6 +76,7 @@ class SQLiteStore(
     SQLiteHeadlines,
     SQLiteReach,
     BatchPuts,
+    DecodedReads,
 ):
     """The embedded default store (`sqlite:///var/syndicate.db`)."""
 
@@ -237,7 +240,9 @@ class SQLiteStore(
             row = await cur.fetchone()
         return article(row) if row else None
 
-    async def latest(self, section: str | None, limit: int, *, now: datetime) -> list[Article]:
+    async def latest_stored(
+        self, section: str | None, limit: int, *, now: datetime
+    ) -> list[StoredArticle]:
         if section is None:
             sql = (
                 f"SELECT {ARTICLE_COLUMNS} FROM articles a JOIN changes c ON c.seq = a.seq "
@@ -255,7 +260,7 @@ class SQLiteStore(
             params = (section, _ts(now), limit)
         async with self.reader.execute(sql, params) as cur:
             rows = await cur.fetchall()
-        return [article(r) for r in rows]
+        return [stored(r) for r in rows]
 
     async def count(self, section: str | None, *, now: datetime) -> int:
         if section is None:

@@ -95,7 +95,8 @@ class SectionPipeline:
             # on the store's one reader, and indexing's short reads queued behind all of
             # them held every render back (~90 ms of a 0.5 s pass).
             section = await archive.linked(self.store, configured)
-            articles = await self.store.latest(
+            # Read undecoded: the worker that renders them decodes them (see StoredArticle).
+            articles = await self.store.latest_stored(
                 None if slug == ALL_SECTION else slug, section.limit, now=now
             )
             served_etags = {
