@@ -21,10 +21,13 @@ import pytest
 
 from syndicate.bench import corpus
 from syndicate.core.config import Settings
+from syndicate.core.model import FeedDocument
+from syndicate.pipeline import archive
 from syndicate.pipeline.publish import gzip_bytes, gzip_fast
 from syndicate.pipeline.regenerate import Regenerator
-from syndicate.pipeline.render_pool import RenderFailed, RenderPool
+from syndicate.pipeline.render_pool import RenderFailed, RenderPool, render_section
 from syndicate.pipeline.served import FeedCache, ServedFeed
+from syndicate.render import FeedContext
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record
 from syndicate.web.keys import REGENERATOR
@@ -382,3 +385,70 @@ def test_a_worker_decodes_each_stored_article_once_and_anew_when_it_changes() ->
     for n in range(3):  # bounded: the oldest go first
         decoded.article(StoredArticle(json.dumps(record), 10 + n, "published", now, now))
     assert decoded.article(first) is not article
+
+
+async def test_a_section_is_rendered_by_the_same_worker_every_time(tmp_path: Path) -> None:
+    """Its item fragments live in that worker: sent to whichever was free, a section found
+    them in the other one half the time and rendered all its items cold."""
+    settings = _settings(tmp_path)
+    section = settings.feed_section(settings.section_slugs[0])
+    assert section is not None
+    pool = RenderPool(2, 0)
+    pool.worker = render_faults.whose  # type: ignore[assignment]
+    try:
+        await asyncio.to_thread(pool.start)
+        calls = [
+            pool.render(FeedContext.from_settings(settings), section, [], {}, home=n % 2)
+            for n in range(20)
+        ]
+        pids: list[Any] = await asyncio.gather(*calls)
+        by_home = {home: set(pids[home::2]) for home in (0, 1)}
+        assert all(len(found) == 1 for found in by_home.values()), by_home
+        assert by_home[0] != by_home[1]
+    finally:
+        pool.close()
+
+
+async def test_what_is_served_comes_back_from_a_worker_without_its_bytes(tmp_path: Path) -> None:
+    async with _site(tmp_path, workers=0) as (settings, store, regenerator):
+        await regenerator.regenerate()
+        slug = settings.section_slugs[0]
+        configured = settings.feed_section(slug)
+        assert configured is not None
+        section = await archive.linked(store, configured)  # as a run renders it
+        served = {n: s.etag for n in ("rss.xml", "atom.xml") if (s := regenerator.served(slug, n))}
+        stored = await store.latest_stored(slug, section.limit, now=datetime.now(UTC))
+        pieces = render_section(FeedContext.from_settings(settings), section, stored, served)
+        left_out = {p.filename for p in pieces if p.served}
+        assert left_out == {"rss.xml", "atom.xml"}
+        assert all(p.fitted.body == b"" and p.gzip is None for p in pieces if p.served)
+        [json_feed] = [p for p in pieces if not p.served]
+        assert json_feed.fitted.body == regenerator.served(slug, "feed.json").body  # type: ignore[union-attr]
+
+
+async def test_a_feed_replaced_while_its_render_ran_is_rendered_again_with_its_bytes(
+    tmp_path: Path,
+) -> None:
+    """The worker left out the bytes of what was served when the run began; a load that
+    replaced them meanwhile must not have its bytes served under the render's ETag."""
+    async with _site(tmp_path, workers=0) as (settings, _, regenerator):
+        await regenerator.regenerate()
+        slug = settings.section_slugs[0]
+        before = regenerator.served(slug, "rss.xml")
+        assert before is not None
+        real = regenerator.pool.render
+        replaced: list[bool] = []
+
+        async def render(*args: Any, **kwargs: Any) -> Any:
+            out = await real(*args, **kwargs)
+            if not replaced:  # as a load of another process's render would, meanwhile
+                replaced.append(True)
+                other = FeedDocument(slug, "rss.xml", b"<rss>another</rss>", before.last_modified)
+                regenerator.cache.put(other)
+            return out
+
+        regenerator.pool.render = render  # type: ignore[method-assign]
+        regenerator.start_afresh()
+        await regenerator.regenerate([slug])
+        now = regenerator.served(slug, "rss.xml")
+        assert now is not None and now.body == before.body and now.etag == before.etag

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from syndicate.core.config import Section
@@ -51,8 +51,11 @@ class RenderFailed(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """One format of a section as a worker made it: the fitted body, its ETag, its gzip copy
-    (None when the ETag matches what is served already: no need to compress it again).
+    """One format of a section as a worker made it: the fitted body, its ETag, its gzip copy.
+
+    When the ETag matches what is served already (`served`), the body is left out (empty)
+    and so is the gzip copy: the caller has those bytes, and a full pass where nothing
+    changed sent ~1 MB a section back through the pipe for nothing.
 
     A section's gzip copy is the fast one (`publish.gzip_fast`): the smaller copies follow in
     the background. A document rendered on demand gets the small one at once (it has no
@@ -63,6 +66,7 @@ class Rendered:
     fitted: Fitted
     etag: str
     gzip: bytes | None
+    served: bool = False
 
 
 def render_section(
@@ -78,10 +82,10 @@ def render_section(
     for name, fmt in FORMATS.items():
         fitted = render_feed_counted(name, ctx, section, articles, fragments)
         etag = strong_etag(fitted.body)
-        same = served_etags.get(fmt.filename) == etag
-        out.append(
-            Rendered(name, fmt.filename, fitted, etag, None if same else gzip_fast(fitted.body))
-        )
+        if served_etags.get(fmt.filename) == etag:
+            out.append(Rendered(name, fmt.filename, replace(fitted, body=b""), etag, None, True))
+        else:
+            out.append(Rendered(name, fmt.filename, fitted, etag, gzip_fast(fitted.body)))
     return out
 
 
@@ -170,7 +174,11 @@ def _alive(pid: int) -> bool:
 class RenderPool:
     """Worker processes for `render_section`; `workers=0` renders in-process instead.
 
-    Each worker keeps up to `cache_bytes` of rendered item fragments (0: none).
+    Each worker keeps up to `cache_bytes` of rendered item fragments (0: none). A section
+    goes to the same worker every time (`home`), so the fragments it needs are there: sent
+    to whichever worker was free, a section found its items in the other one half the
+    time, and a run after one new story rendered all fifty cold. Work without a home (the
+    small copies, documents on demand) goes to the least busy worker.
     """
 
     def __init__(self, workers: int, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
@@ -178,22 +186,25 @@ class RenderPool:
         self.cache_bytes = cache_bytes
         self.worker: Worker = render_section  # tests put a crashing or hanging one here
         self.timeout = RENDER_TIMEOUT
-        self._pool: ProcessPoolExecutor | None = None
+        # One single-process executor a worker: a task can be sent to the worker it needs.
+        self._pools: list[ProcessPoolExecutor | None] = [None] * workers
+        self._busy = [0] * workers
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
+    def _executor(self, index: int = 0) -> ProcessPoolExecutor:
+        pool = self._pools[index]
+        if pool is None:
             # forkserver: workers start from a clean process, never a fork of one holding
             # an event loop, database threads and sockets.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["syndicate.pipeline.render_pool"])
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers,
+            pool = self._pools[index] = ProcessPoolExecutor(
+                max_workers=1,
                 mp_context=context,
                 initializer=_start_worker,
                 initargs=(self.cache_bytes, os.getpid()),
             )
-            _widen_pipes(self._pool)
-        return self._pool
+            _widen_pipes(pool)
+        return pool
 
     async def render(
         self,
@@ -201,27 +212,41 @@ class RenderPool:
         section: Section,
         articles: Sequence[StoredArticle],
         served_etags: dict[str, str],
+        *,
+        home: int | None = None,
     ) -> list[Rendered]:
+        """Render one section; `home` (any int, e.g. the section's place in the config)
+        picks its worker, the same one every time."""
         if self.workers == 0:
             FRAGMENTS.resize(self.cache_bytes)  # this process's own, shared by its apps
             return self.worker(ctx, section, articles, served_etags)
-        return await self.call(self.worker, ctx, section, articles, served_etags)
+        return await self._call(home, self.worker, ctx, section, articles, served_etags)
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` (a pure, picklable function) in a worker, with the same crash and timeout
-        handling as a section render; in-process when `workers` is 0."""
+        """`fn(*args)` (a pure, picklable function) in the least busy worker, with the same
+        crash and timeout handling as a section render; in-process when `workers` is 0."""
         if self.workers == 0:
             return fn(*args)
-        pool = self._executor()
+        return await self._call(None, fn, *args)
+
+    async def _call(self, home: int | None, fn: Callable[..., T], *args: Any) -> T:
+        index = home % self.workers if home is not None else self._least_busy()
+        pool = self._executor(index)
+        self._busy[index] += 1
         try:
             future = pool.submit(fn, *args)
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except BrokenProcessPool:
-            self._replace(pool)
+            self._replace(index, pool)
             raise RenderFailed("a renderer worker died while rendering this section") from None
         except TimeoutError:
-            self._replace(pool, kill=True)
+            self._replace(index, pool, kill=True)
             raise RenderFailed(f"rendering took longer than {self.timeout:g} s") from None
+        finally:
+            self._busy[index] -= 1
+
+    def _least_busy(self) -> int:
+        return min(range(self.workers), key=self._busy.__getitem__)
 
     async def render_one(
         self, ctx: FeedContext, section: Section, articles: Sequence[Article], name: str
@@ -233,31 +258,36 @@ class RenderPool:
         """Start every worker now, and wait until they are up. Blocking: call it in a thread
         (spawning a worker holds its caller for tens of milliseconds; on the loop, at a
         section's first render, that held every reader)."""
-        if self.workers == 0:
-            return
-        pool = self._executor()
-        started = [pool.submit(_up) for _ in range(self.workers)]
+        started = [self._executor(index).submit(_up) for index in range(self.workers)]
         for future in started:
             future.result(timeout=self.timeout)
 
     def alive(self) -> int:
         """How many worker processes are running now."""
-        processes = getattr(self._pool, "_processes", None) or {}
-        return sum(1 for p in processes.values() if p.is_alive())
+        return sum(1 for process in self._processes() if process.is_alive())
 
-    def _replace(self, pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
-        """Drop a broken or hung pool; the next render starts a fresh one."""
+    def _processes(self) -> list[Any]:
+        # The executors' own table of their processes (private: nothing public lists them).
+        return [
+            process
+            for pool in self._pools
+            for process in (getattr(pool, "_processes", None) or {}).values()
+        ]
+
+    def _replace(self, index: int, pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
+        """Drop a broken or hung worker; the next task for it starts a fresh one."""
         if kill:
-            for process in list(getattr(pool, "_processes", {}).values()):
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
-        if self._pool is pool:
-            self._pool = None
+        if self._pools[index] is pool:
+            self._pools[index] = None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for index, pool in enumerate(self._pools):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+                self._pools[index] = None
 
 
 # Linux's F_SETPIPE_SZ (fcntl names it on Linux only).

@@ -1,5 +1,6 @@
-"""Renderer workers that fail the hard way, for the render pool's tests (importable by the
-worker processes, which is why they live in a module of their own)."""
+"""Renderer workers that fail the hard way (and one that says where it ran), for the render
+pool's tests (importable by the worker processes, which is why they live in a module of
+their own)."""
 
 from __future__ import annotations
 
@@ -14,3 +15,8 @@ def crash(*args: Any) -> Any:
 
 def hang(*args: Any) -> Any:
     time.sleep(3600)
+
+
+def whose(*args: Any) -> Any:
+    """Not a fault: which worker process ran the task (for the pool's affinity test)."""
+    return os.getpid()

@@ -21,7 +21,7 @@ from syndicate.core.config import ALL_SECTION, Settings
 from syndicate.core.model import FeedDocument
 from syndicate.pipeline import archive, publish
 from syndicate.pipeline.regenerate.results import FormatResult, SectionResult
-from syndicate.pipeline.render_pool import RenderFailed, RenderPool
+from syndicate.pipeline.render_pool import Rendered, RenderFailed, RenderPool
 from syndicate.pipeline.served import FeedCache, ServedFeed
 from syndicate.render import FORMATS, FeedContext
 from syndicate.store.base import Store
@@ -61,6 +61,10 @@ class SectionPipeline:
         # older bytes.
         self._loading = asyncio.Lock()
         self._runs_in_progress = 0
+        # Each section's render worker (see RenderPool): the sections in turn, and `all`,
+        # which changes with every one of them, on the last.
+        self._homes = {slug: n for n, slug in enumerate(settings.section_slugs)}
+        self._homes[ALL_SECTION] = -1
 
     @property
     def feeds_dir(self) -> Path:
@@ -106,7 +110,14 @@ class SectionPipeline:
             }
             # Rendered and gzipped (fast) in a worker; the small gzip and brotli copies follow
             # in the background, in a worker too, once no run is in progress.
-            rendered = await self.pool.render(self.context, section, articles, served_etags)
+            home = self._homes.get(slug)
+            rendered = await self.pool.render(
+                self.context, section, articles, served_etags, home=home
+            )
+            if not all(self._still_served(slug, piece) for piece in rendered if piece.served):
+                # What was served changed meanwhile (a load of another process's render):
+                # the bytes left out are no longer here. Rare: render again, bodies and all.
+                rendered = await self.pool.render(self.context, section, articles, {}, home=home)
             served: list[ServedFeed] = []
             fresh: list[FeedDocument] = []
             made: list[ServedFeed] = []
@@ -115,8 +126,9 @@ class SectionPipeline:
                 # `generated` is the clock read above: never later than a response's Date
                 # (RFC 9110), so two changes in one second share a Last-Modified; the ETag
                 # tells them apart. Which render is newer is decided by `seq`, never by times.
-                doc = FeedDocument(section.slug, piece.filename, fitted.body, now, seq)
-                current = self.cache.get(slug, doc.name)
+                current = self.cache.get(slug, piece.filename)
+                body = current.body if piece.served and current is not None else fitted.body
+                doc = FeedDocument(section.slug, piece.filename, body, now, seq)
                 changed = current is None or current.body != doc.body
                 if changed:
                     fresh.append(doc)
@@ -153,6 +165,10 @@ class SectionPipeline:
             result.error = f"{type(exc).__name__}: {exc}"
         result.milliseconds = (time.perf_counter() - started) * 1000
         return result
+
+    def _still_served(self, slug: str, piece: Rendered) -> bool:
+        current = self.cache.get(slug, piece.filename)
+        return current is not None and current.etag == piece.etag
 
     async def _keep(
         self,
