@@ -5,10 +5,10 @@ Run on the loop, they held every reader of every feed while a section rendered (
 during a full pass). Threads would not help: rendering is Python holding the GIL. A process
 pool does. Its workers run at a lower priority (nice 10), so on a busy machine the readers'
 loop still comes first. The pool is one per process, shared by every app in it, and is started
-on first use.
+with the app. A section always renders in the same worker, where its fragments are.
 
-A worker that crashes (the pool breaks) or hangs past `RENDER_TIMEOUT` is a section error:
-the pool is replaced, the section keeps its last good feeds, and the service goes on.
+A worker that crashes or hangs past `RENDER_TIMEOUT` is a section error: that worker is
+replaced, the section keeps its last good feeds, and the service goes on.
 """
 
 from __future__ import annotations
