@@ -150,3 +150,17 @@ def test_umask_does_not_change_the_mode(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "global" / "atom.xml").stat().st_mode) == 0o644
+
+
+def test_a_new_feed_written_before_its_brotli_copy_leaves_no_stale_one(tmp_path: Path) -> None:
+    # A run writes a changed feed with its fast .gz and leaves the .br to the small copies,
+    # made a moment later: meanwhile brotli_static must not find the old bytes' .br.
+    publish(tmp_path, "global", "rss.xml", DATA)
+    assert publish(tmp_path, "global", "rss.xml", DATA + b"!", brotli_copy=False) is True
+    folder = tmp_path / "global"
+    assert gzip.decompress((folder / "rss.xml.gz").read_bytes()) == DATA + b"!"
+    assert not (folder / "rss.xml.br").exists()
+    # Unchanged bytes keep the .br the small copies made.
+    publish(tmp_path, "global", "rss.xml", DATA + b"!")
+    assert publish(tmp_path, "global", "rss.xml", DATA + b"!", brotli_copy=False) is False
+    assert (folder / "rss.xml.br").is_file()

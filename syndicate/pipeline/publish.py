@@ -147,6 +147,11 @@ def publish(
     path.parent.mkdir(parents=True, exist_ok=True)
     for copy_path, ready, compress in copies:
         write_atomic(copy_path, ready if ready is not None else compress(data), mtime=mtime)
+    if not brotli_copy:
+        # The old bytes' .br beside the new feed would be served (nginx's brotli_static)
+        # until the new one is made: none is better than a stale one.
+        with contextlib.suppress(FileNotFoundError):
+            path.with_name(path.name + ".br").unlink()
     write_atomic(path, data, mtime=mtime)
     return True
 
