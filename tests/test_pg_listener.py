@@ -18,7 +18,7 @@ import pytest
 from syndicate.core.errors import StoreError
 from syndicate.core.model import FeedDocument
 from syndicate.store.postgres import PostgresStore
-from syndicate.web.keys import STORE
+from syndicate.web.keys import REGENERATOR, STORE
 from tests.helpers.clients import running_app, scrape
 from tests.helpers.settings import build_settings
 from tests.helpers.stores import PgFactory
@@ -133,3 +133,38 @@ async def test_healthz_says_degraded_while_the_database_is_not_heard(
         assert "syndicate_store_degraded 1.0" in metrics.splitlines()
         listener._connect = real_connect
         await wait_until(lambda: healthz(200), timeout=15, what="/healthz to recover")
+
+
+async def test_a_save_made_while_a_process_starts_is_served_by_it(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process loads what is stored, then hears of later saves: a save between its load and
+    its LISTEN was heard by no one, and it served nothing of it until the next save (CI saw a
+    follower start with no feeds this way). It listens first now."""
+    theirs = PostgresStore(pg_url)
+    await theirs.open()
+    theirs_body = b"<rss>saved by another process meanwhile</rss>"
+    real = PostgresStore.load_feeds
+    saved: list[bool] = []
+
+    async def load_then_another_saves(self: PostgresStore, section: str | None = None) -> Any:
+        loaded = await real(self, section)
+        if not saved:  # the start-up load has read the store; now the other process saves
+            saved.append(True)
+            doc = FeedDocument("global", "rss.xml", theirs_body, datetime.now(UTC), 1)
+            await theirs.save_feeds([doc])
+        return loaded
+
+    monkeypatch.setattr(PostgresStore, "load_feeds", load_then_another_saves)
+    settings = build_settings(tmp_path, database_url=pg_url, run_scheduler=False)
+    try:
+        async with running_app(settings) as client:
+            regenerator = client.app[REGENERATOR]
+
+            async def serves_it() -> bool:
+                served = regenerator.served("global", "rss.xml")
+                return served is not None and served.body == theirs_body
+
+            await wait_until(serves_it, timeout=10, what="the save made during the start")
+    finally:
+        await theirs.close()

@@ -114,12 +114,14 @@ def create_app(
         # The render workers start now, in a thread: started by a section's first render,
         # they would hold the loop (and every reader) while they spawn.
         await asyncio.to_thread(regenerator.pool.start)
-        loaded = await regenerator.load_published()
-        log.info("serving %d stored feed documents", loaded)
         # Another process regenerated: take its bytes, so every process serves the same.
+        # Listening before loading: a save between the load and the LISTEN was heard by no
+        # one, and this process served nothing of it until the next save.
         follower = _FeedFollower(regenerator)
         spawn(follower.run())
         await the_store.subscribe_feeds(follower.saved)
+        loaded = await regenerator.load_published()
+        log.info("serving %d stored feed documents", loaded)
         yield
         for task in list(tasks):
             task.cancel()
