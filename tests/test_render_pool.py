@@ -452,3 +452,39 @@ async def test_a_feed_replaced_while_its_render_ran_is_rendered_again_with_its_b
         await regenerator.regenerate([slug])
         now = regenerator.served(slug, "rss.xml")
         assert now is not None and now.body == before.body and now.etag == before.etag
+
+
+async def test_a_pass_reads_the_sections_seqs_once_not_once_a_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 500-section pass read 500 rows for each of its 500 sections."""
+    real = SQLiteStore.section_seqs
+    reads: list[int] = []
+
+    async def section_seqs(self: SQLiteStore) -> dict[str, int]:
+        reads.append(1)
+        return await real(self)
+
+    monkeypatch.setattr(SQLiteStore, "section_seqs", section_seqs)
+    async with _site(tmp_path, workers=0) as (settings, _, regenerator):
+        results = await regenerator.regenerate()
+        assert len(results) == len(settings.section_slugs) + 1
+        assert all(r.error is None for r in results)
+        assert len(reads) == 2  # the caller's, then one for every run of the pass
+        await regenerator.regenerate()  # a later pass reads again
+        assert len(reads) == 4
+
+
+async def test_a_shared_read_is_one_read_per_turn_of_the_loop() -> None:
+    from syndicate.pipeline.regenerate.pipeline import SharedRead
+
+    reads: list[int] = []
+
+    async def read() -> int:
+        reads.append(1)
+        await asyncio.sleep(0.01)
+        return len(reads)
+
+    shared = SharedRead(read)
+    assert await asyncio.gather(shared(), shared(), shared()) == [1, 1, 1]
+    assert await shared() == 2

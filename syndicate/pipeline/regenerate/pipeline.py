@@ -12,9 +12,9 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from syndicate.core.clock import Clock
 from syndicate.core.config import ALL_SECTION, Settings
@@ -27,6 +27,7 @@ from syndicate.render import FORMATS, FeedContext
 from syndicate.store.base import Store
 
 log = logging.getLogger("syndicate.regenerate")
+T = TypeVar("T")
 
 
 class SectionPipeline:
@@ -61,6 +62,9 @@ class SectionPipeline:
         # older bytes.
         self._loading = asyncio.Lock()
         self._runs_in_progress = 0
+        # A pass starts every section at once: one read of the seqs for all of them (each
+        # run read them all for its own, 500 reads of 500 rows in a 500-section pass).
+        self._section_seqs = SharedRead(store.section_seqs)
         # Each section's render worker (see RenderPool): the sections in turn, and `all`,
         # which changes with every one of them, on the last.
         self._homes = {slug: n for n, slug in enumerate(settings.section_slugs)}
@@ -88,7 +92,7 @@ class SectionPipeline:
         started = time.perf_counter()
         result = SectionResult(section=slug)
         try:
-            seqs = await self.store.section_seqs()
+            seqs = await self._section_seqs()
             seq = seq_of(slug, seqs)
             # The clock is read after the seqs: a release the seqs show was decided at a time
             # before `now`, so `latest(now=now)` cannot leave the released article out.
@@ -296,6 +300,29 @@ class SectionPipeline:
         loaded = ServedFeed.from_document(doc, gzip=gz, br=br)
         self.cache.put_served(loaded)
         return loaded
+
+
+class SharedRead(Generic[T]):
+    """`read()` once for every caller that asks in the same turn of the event loop; callers
+    a turn later read again.
+
+    A shared read started at most a turn before its caller asked. For the seqs that is
+    safe: a run that reports an older seq than it rendered only makes a caller (or the
+    timer) regenerate that section once more; it can never claim a change it did not see.
+    """
+
+    def __init__(self, read: Callable[[], Awaitable[T]]) -> None:
+        self._read = read
+        self._current: asyncio.Future[T] | None = None
+
+    async def __call__(self) -> T:
+        if self._current is None:
+            self._current = asyncio.ensure_future(self._read())
+            asyncio.get_running_loop().call_soon(self._forget)
+        return await asyncio.shield(self._current)
+
+    def _forget(self) -> None:
+        self._current = None
 
 
 def seq_of(slug: str, seqs: dict[str, int]) -> int:
