@@ -488,3 +488,21 @@ async def test_a_shared_read_is_one_read_per_turn_of_the_loop() -> None:
     shared = SharedRead(read)
     assert await asyncio.gather(shared(), shared(), shared()) == [1, 1, 1]
     assert await shared() == 2
+
+
+async def test_a_pass_indexes_new_changes_once_not_once_a_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = SQLiteStore.index_changes
+    calls: list[int] = []
+
+    async def index_changes(self: SQLiteStore) -> int:
+        calls.append(1)
+        return await real(self)
+
+    monkeypatch.setattr(SQLiteStore, "index_changes", index_changes)
+    async with _site(tmp_path, workers=0) as (settings, _, regenerator):
+        results = await regenerator.regenerate()
+        assert len(results) == len(settings.section_slugs) + 1
+        assert all(r.error is None and r.items for r in results)
+        assert len(calls) == 1

@@ -10,6 +10,7 @@ before it is full, so a full page can name its `next-archive` from the start.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import fields, replace
 from typing import Any
 
@@ -56,14 +57,17 @@ def page_section(section: Section, page: int, count: int) -> FeedSection:
     )
 
 
-async def linked(store: Store, section: Section) -> Section:
+async def linked(
+    store: Store, section: Section, *, index: Callable[[], Awaitable[int]] | None = None
+) -> Section:
     """The current feed of `section`, linked to its newest archive page (`prev-archive`).
 
-    Indexes the changes first, so the link covers everything the feed shows. If indexing fails
-    the feed still goes out, linked as far as the index goes.
+    Indexes the changes first (`index`, by default the store's), so the link covers
+    everything the feed shows. If indexing fails the feed still goes out, linked as far as
+    the index goes.
     """
     try:
-        await store.index_changes()
+        await (index or store.index_changes)()
     except Exception:
         log.exception("archive: cannot index changes; linking %s as far as indexed", section.slug)
     count = await store.archive_count(section.slug)

@@ -65,6 +65,7 @@ class SectionPipeline:
         # A pass starts every section at once: one read of the seqs for all of them (each
         # run read them all for its own, 500 reads of 500 rows in a 500-section pass).
         self._section_seqs = SharedRead(store.section_seqs)
+        self._index = SharedRead(store.index_changes)  # and one indexing of new changes
         # Each section's render worker (see RenderPool): the sections in turn, and `all`,
         # which changes with every one of them, on the last.
         self._homes = {slug: n for n, slug in enumerate(settings.section_slugs)}
@@ -102,7 +103,7 @@ class SectionPipeline:
             # Linked before the articles are read: in a pass, every section's reads queue
             # on the store's one reader, and indexing's short reads queued behind all of
             # them held every render back (~90 ms of a 0.5 s pass).
-            section = await archive.linked(self.store, configured)
+            section = await archive.linked(self.store, configured, index=self._index)
             # Read undecoded: the worker that renders them decodes them (see StoredArticle).
             articles = await self.store.latest_stored(
                 None if slug == ALL_SECTION else slug, section.limit, now=now
