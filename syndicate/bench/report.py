@@ -65,9 +65,9 @@ def labels(plan: dict[str, Any], figures: dict[str, Any]) -> dict[str, str]:
     wide = f"{plan['wide_sections']} sections + all x 3, {plan['large_store']:,} stored"
     return {
         "ingest_records_per_s": f"ingest ({corpus} records, validate + store)",
-        "full_regeneration_s": f"full pass, cold: 20 sections + all x 3, {corpus} stored",
+        "full_regeneration_s": f"full pass, cold (median of 3): 20 sections + all x 3, {corpus}",
         "full_pass_ms_per_doc": "  per document",
-        "wide_full_pass_s": f"full pass, cold: {wide}",
+        "wide_full_pass_s": f"full pass, cold (median of 3): {wide}",
         "wide_full_pass_ms_per_doc": "  per document",
         "full_pass_warm_ms_per_doc": "full pass, warm (hourly, nothing changed), per document",
         "wide_full_pass_warm_ms_per_doc": f"  the same, {plan['wide_sections']} sections",
