@@ -454,23 +454,32 @@ async def test_a_feed_replaced_while_its_render_ran_is_rendered_again_with_its_b
         assert now is not None and now.body == before.body and now.etag == before.etag
 
 
-async def test_a_pass_reads_the_sections_seqs_once_not_once_a_section(
+def _calls_to(monkeypatch: pytest.MonkeyPatch, method: str) -> list[int]:
+    """Count the calls of one of the SQLite store's methods (every store made from now)."""
+    real = getattr(SQLiteStore, method)
+    calls: list[int] = []
+
+    async def counted(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLiteStore, method, counted)
+    return calls
+
+
+async def test_a_pass_reads_the_seqs_and_indexes_once_not_once_a_section(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A 500-section pass read 500 rows for each of its 500 sections."""
-    real = SQLiteStore.section_seqs
-    reads: list[int] = []
-
-    async def section_seqs(self: SQLiteStore) -> dict[str, int]:
-        reads.append(1)
-        return await real(self)
-
-    monkeypatch.setattr(SQLiteStore, "section_seqs", section_seqs)
+    """A 500-section pass read 500 rows for each of its 500 sections, and each run began
+    its archive link with an indexing of its own."""
+    reads = _calls_to(monkeypatch, "section_seqs")
+    indexings = _calls_to(monkeypatch, "index_changes")
     async with _site(tmp_path, workers=0) as (settings, _, regenerator):
         results = await regenerator.regenerate()
         assert len(results) == len(settings.section_slugs) + 1
-        assert all(r.error is None for r in results)
+        assert all(r.error is None and r.items for r in results)
         assert len(reads) == 2  # the caller's, then one for every run of the pass
+        assert len(indexings) == 1
         await regenerator.regenerate()  # a later pass reads again
         assert len(reads) == 4
 
@@ -488,21 +497,3 @@ async def test_a_shared_read_is_one_read_per_turn_of_the_loop() -> None:
     shared = SharedRead(read)
     assert await asyncio.gather(shared(), shared(), shared()) == [1, 1, 1]
     assert await shared() == 2
-
-
-async def test_a_pass_indexes_new_changes_once_not_once_a_section(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = SQLiteStore.index_changes
-    calls: list[int] = []
-
-    async def index_changes(self: SQLiteStore) -> int:
-        calls.append(1)
-        return await real(self)
-
-    monkeypatch.setattr(SQLiteStore, "index_changes", index_changes)
-    async with _site(tmp_path, workers=0) as (settings, _, regenerator):
-        results = await regenerator.regenerate()
-        assert len(results) == len(settings.section_slugs) + 1
-        assert all(r.error is None and r.items for r in results)
-        assert len(calls) == 1
