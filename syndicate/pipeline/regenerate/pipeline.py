@@ -310,6 +310,8 @@ class SharedRead(Generic[T]):
     A shared read started at most a turn before its caller asked. For the seqs that is
     safe: a run that reports an older seq than it rendered only makes a caller (or the
     timer) regenerate that section once more; it can never claim a change it did not see.
+    For indexing, a story saved within that turn may be indexed by the next run instead,
+    its archive link one article behind until then (as when indexing fails).
     """
 
     def __init__(self, read: Callable[[], Awaitable[T]]) -> None:
