@@ -152,7 +152,7 @@ def test_the_guid_is_part_of_the_cached_fragment_key(settings: Settings) -> None
     second = _article(settings, guid="https://old.example/b")
     for name, fmt in FORMATS.items():
         for article in (first, second, first):
-            cached = assemble(name, fmt.render, ctx, section, [article], cache)
+            cached = assemble(fmt, ctx, section, [article], cache)
             assert cached == fmt.render(ctx, section, [article]), name
             assert article.guid is not None and article.guid.encode() in cached
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +13,8 @@ from typing import Any
 import feedparser
 import pytest
 
-from syndicate.core.config import Section
 from syndicate.core.model import Article
-from syndicate.render import FORMATS, FeedContext
+from syndicate.render import FORMATS
 from syndicate.store.sqlite import SQLiteStore
 from syndicate.validate import validate_record
 from tests.helpers.clients import feed_text, running_app
@@ -71,15 +69,15 @@ async def test_an_unschedulable_release_never_stops_the_others(tmp_path: Path) -
 async def test_an_article_a_renderer_fails_on_is_left_out_and_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    real = FORMATS[name].render
+    real = FORMATS[name].item
 
-    def fragile(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> bytes:
-        if any(a.id == "poison" for a in articles):
+    def fragile(article: Article, language: str) -> bytes:
+        if article.id == "poison":
             raise OverflowError("date value out of range")
-        return real(ctx, section, articles)
+        return real(article, language)
 
     # Patched here, so rendered here: worker processes would not see the patch.
-    monkeypatch.setitem(FORMATS, name, replace(FORMATS[name], render=fragile))
+    monkeypatch.setitem(FORMATS, name, replace(FORMATS[name], item=fragile))
     async with running_app(
         build_settings(tmp_path, run_scheduler=False, render_workers=0)
     ) as client:
@@ -150,12 +148,10 @@ async def test_a_renderer_that_fails_on_every_article_keeps_the_last_good_feed(
         before = await feed_text(client, "global", "rss.xml")
         assert before is not None and "headline kept" in before
 
-        def broken(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> bytes:
-            if articles:
-                raise RuntimeError("renderer bug")
-            return b""
+        def broken(article: Article, language: str) -> bytes:
+            raise RuntimeError("renderer bug")
 
-        monkeypatch.setitem(FORMATS, "rss", replace(FORMATS["rss"], render=broken))
+        monkeypatch.setitem(FORMATS, "rss", replace(FORMATS["rss"], item=broken))
         body = live_record("newer", sections=["global"])
         assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
         answer = await client.post(

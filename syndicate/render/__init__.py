@@ -1,4 +1,5 @@
-"""Feed renderers behind a tiny registry: pure `(ctx, section, articles) -> bytes` functions.
+"""Feed renderers behind a tiny registry: pure `(ctx, section, articles) -> bytes` functions,
+each a format's frame around its items (`fragments`).
 
 Nothing here touches the store, files, aiohttp or the clock.
 """
@@ -13,7 +14,13 @@ from syndicate.core.config import Section, Settings
 from syndicate.core.model import PUBLISHED, Article
 from syndicate.render import atom, jsonfeed, rss
 from syndicate.render.context import EPOCH, FeedContext, article_id, feed_updated
-from syndicate.render.fragments import FragmentCache, incremental
+from syndicate.render.fragments import (
+    FragmentCache,
+    FrameRenderer,
+    ItemRenderer,
+    assemble,
+    assembler,
+)
 
 __all__ = [
     "EPOCH",
@@ -37,19 +44,35 @@ Renderer = Callable[[FeedContext, Section, Sequence[Article]], bytes]
 
 @dataclass(frozen=True, slots=True)
 class Format:
-    """One feed format: its name, the file it is published as, its media type, its renderer."""
+    """One feed format: its name, the file it is published as, its media type, and how a
+    document is written: one `item` an article (a function of the article and the feed's
+    language), joined by `separator`, inside the `frame`."""
 
     name: str
     filename: str
     media_type: str
-    render: Renderer
+    item: ItemRenderer
+    frame: FrameRenderer
+    separator: bytes = b""
     label: str = ""  # what people call it: "RSS", "Atom", "JSON Feed"
+
+    def render(self, ctx: FeedContext, section: Section, articles: Sequence[Article]) -> bytes:
+        """The document of `articles` (newest first, already public and limited)."""
+        return assemble(self, ctx, section, articles)
 
 
 FORMATS: dict[str, Format] = {
-    "rss": Format("rss", rss.FILENAME, rss.MEDIA_TYPE, rss.render, "RSS"),
-    "atom": Format("atom", atom.FILENAME, atom.MEDIA_TYPE, atom.render, "Atom"),
-    "json": Format("json", jsonfeed.FILENAME, jsonfeed.MEDIA_TYPE, jsonfeed.render, "JSON Feed"),
+    "rss": Format("rss", rss.FILENAME, rss.MEDIA_TYPE, rss.item, rss.frame, label="RSS"),
+    "atom": Format("atom", atom.FILENAME, atom.MEDIA_TYPE, atom.item, atom.frame, label="Atom"),
+    "json": Format(
+        "json",
+        jsonfeed.FILENAME,
+        jsonfeed.MEDIA_TYPE,
+        jsonfeed.item,
+        jsonfeed.frame,
+        jsonfeed.SEPARATOR,
+        "JSON Feed",
+    ),
 }
 
 
@@ -177,12 +200,9 @@ def render_feed_counted(
 ) -> Fitted:
     """`render_feed` plus how many items made it in and which were shortened.
 
-    With `cache`, the document is assembled from cached item fragments (the same bytes).
+    With `cache`, the document is assembled from cached items and frames (the same bytes).
     """
-    renderer = FORMATS[name].render
-    if cache is not None:
-        renderer = incremental(name, renderer, cache)
-    return fit_counted(renderer, ctx, section, articles)
+    return fit_counted(assembler(FORMATS[name], cache), ctx, section, articles)
 
 
 def feed_sections(settings: Settings) -> tuple[Section, ...]:

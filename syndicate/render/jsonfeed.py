@@ -1,14 +1,19 @@
 """JSON Feed 1.1 for one section, written directly with `json.dumps` (no feedgen).
 
+An item is a function of its article and the feed's language only: each is dumped on its
+own, and the document is the feed object with the items between its `"items":[` and `]}`
+(`json.dumps` with these separators writes a list as its elements joined by commas).
+
 Image details and related links that JSON Feed has no field for go in a `_syndicate`
 extension object, which readers that do not know it ignore (JSON Feed 1.1, "Extensions").
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+
+import orjson
 
 from syndicate.core.config import Section
 from syndicate.core.model import Article
@@ -21,8 +26,20 @@ from syndicate.render.context import (
 from syndicate.render.documents import archive_links, archive_url, current_url, home_url, hub_url
 
 FILENAME = "feed.json"
+SEPARATOR = b","
 MEDIA_TYPE = "application/feed+json; charset=utf-8"
 VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def item(article: Article, feed_language: str) -> bytes:
+    """One item object, as the document carries it."""
+    return _dumps(_item(article, feed_language))
+
+
+def _dumps(value: dict[str, Any]) -> bytes:
+    # What `json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()` writes, byte
+    # for byte (a test holds the two together), at a fraction of its cost.
+    return orjson.dumps(value)
 
 
 def _item(article: Article, feed_language: str) -> dict[str, Any]:
@@ -74,8 +91,8 @@ def _item(article: Article, feed_language: str) -> dict[str, Any]:
     return item
 
 
-def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> bytes:
-    """JSON Feed 1.1 document for `section`; `articles` newest first, already limited."""
+def frame(ctx: FeedContext, section: Section, updated: datetime) -> tuple[bytes, bytes]:
+    """The document around the items (JSON Feed has no feed date: `updated` is unused)."""
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": feed_title(ctx, section),
@@ -92,6 +109,6 @@ def render(ctx: FeedContext, section: Section, articles: Sequence[Article]) -> b
     hub = hub_url(ctx, section)
     if hub:
         feed["hubs"] = [{"type": "WebSub", "url": hub}]
-    feed["items"] = [_item(a, section.language) for a in articles]
-    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8") + b"\n"
+    feed["items"] = []  # last: the items go where its `[]` is
+    document = _dumps(feed)
+    return document[:-2], b"]}\n"
