@@ -5,12 +5,20 @@ from __future__ import annotations
 import gzip
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import brotli
 import pytest
 
-from syndicate.pipeline.publish import gzip_bytes, publish, read_published
+from syndicate.pipeline.publish import (
+    gzip_bytes,
+    gzip_fast,
+    gzip_holds,
+    publish,
+    read_published,
+    write_copy,
+)
 
 DATA = "<rss>वैश्विक 📈</rss>".encode()
 
@@ -164,3 +172,47 @@ def test_a_new_feed_written_before_its_brotli_copy_leaves_no_stale_one(tmp_path:
     publish(tmp_path, "global", "rss.xml", DATA + b"!")
     assert publish(tmp_path, "global", "rss.xml", DATA + b"!", brotli_copy=False) is False
     assert (folder / "rss.xml.br").is_file()
+
+
+def test_another_compression_of_the_same_bytes_is_kept(tmp_path: Path) -> None:
+    # A new process's first run gzips fast; the folder holds the small copy of the same
+    # bytes, made in the background before: it is as good (smaller), and nothing is written.
+    body = DATA * 2000
+    publish(tmp_path, "global", "rss.xml", body)
+    small = tmp_path / "global" / "rss.xml.gz"
+    kept = small.read_bytes()
+    fast = gzip_fast(body)
+    assert fast != kept and gzip.decompress(fast) == body
+    assert publish(tmp_path, "global", "rss.xml", body, gz=fast, brotli_copy=False) is False
+    assert small.read_bytes() == kept and gzip_holds(small, body)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda gz: gz[: len(gz) // 2],  # cut short by a crash
+        lambda gz: gz[:-4],  # its size lost
+        lambda gz: b"",  # created, never written
+        lambda gz: gzip_bytes(DATA + b"older"),  # another feed's bytes
+    ],
+)
+def test_a_gzip_copy_that_does_not_hold_the_feed_is_written_again(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    body = DATA * 2000
+    publish(tmp_path, "global", "rss.xml", body)
+    copy = tmp_path / "global" / "rss.xml.gz"
+    copy.write_bytes(damage(copy.read_bytes()))
+    assert not gzip_holds(copy, body)
+    assert publish(tmp_path, "global", "rss.xml", body, gz=gzip_fast(body)) is True
+    assert gzip.decompress(copy.read_bytes()) == body
+
+
+def test_a_compressed_copy_already_there_is_not_written_again(tmp_path: Path) -> None:
+    publish(tmp_path, "global", "rss.xml", DATA)
+    copy = tmp_path / "global" / "rss.xml.br"
+    inode = copy.stat().st_ino
+    write_copy(tmp_path, "global", "rss.xml", ".br", copy.read_bytes(), mtime=1_700_000_000)
+    assert copy.stat().st_ino == inode and copy.stat().st_mtime == 1_700_000_000
+    write_copy(tmp_path, "global", "rss.xml", ".br", brotli.compress(DATA + b"!"))
+    assert copy.stat().st_ino != inode and brotli.decompress(copy.read_bytes()) == DATA + b"!"
