@@ -33,7 +33,7 @@ from syndicate.render.documents import (
     is_archive,
     self_url,
 )
-from syndicate.render.xmltext import attr, element, split_at, text
+from syndicate.render.xmltext import attr, body_text, element, split_at
 
 FILENAME = "atom.xml"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
@@ -65,7 +65,7 @@ def item(a: Article, feed_language: str) -> bytes:
         if author.url:
             out.append(element(b"uri", author.url))
         out.append(b"</author>")
-    out.append(b'<content type="html">%s</content>' % text(a.body_html))
+    out.append(b'<content type="html">%s</content>' % body_text(a.body_html))
     out.append(b'<link href="%s" rel="alternate" type="text/html"/>' % attr(a.canonical_url))
     image = a.image
     if image is not None:

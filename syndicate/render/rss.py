@@ -37,7 +37,7 @@ from syndicate.render.documents import (
     is_archive,
     self_url,
 )
-from syndicate.render.xmltext import attr, element, split_at, text
+from syndicate.render.xmltext import attr, body_text, element, split_at, text
 
 FILENAME = "rss.xml"
 MEDIA_TYPE = "application/rss+xml; charset=utf-8"
@@ -71,9 +71,9 @@ def item(a: Article, feed_language: str) -> bytes:
         # RSS readers take <description> as HTML: the plain-text summary is escaped as HTML
         # first, so a "<b>" typed by an editor shows as text, never as markup.
         out.append(element(b"description", html.escape(a.summary, quote=False)))
-        out.append(element(b"content:encoded", a.body_html))
+        out.append(b"<content:encoded>%s</content:encoded>" % body_text(a.body_html))
     else:
-        out.append(element(b"description", a.body_html))
+        out.append(b"<description>%s</description>" % body_text(a.body_html))
     guid, permalink = rss_guid(a)
     out.append(b'<guid isPermaLink="%s">%s</guid>' % (_BOOL[permalink], text(guid)))
     for term, scheme in categories(a):

@@ -46,6 +46,12 @@ from syndicate.store.push_sqlite import SQLitePush
 from syndicate.store.reach_sqlite import SQLiteReach
 from syndicate.store.tokens_sqlite import SQLiteTokens
 
+# Pages read through a memory map rather than a read() each: a full pass reads ~200 MB of
+# records and compares ~500 MB of stored feeds, 4 KB pages at a time (the kernel's time for
+# those reads was as much as the rest of the serving process's work). Address space, not
+# memory: the OS keeps what it can of the file in its page cache either way.
+MMAP_BYTES = 1 << 30
+
 # The newest record of article `a` the public saw (its newest change not held), for the
 # withdrawal and release rules; NULL if the public never saw it. Read only while `a` is held
 # back: the rules use it for nothing else, and most withdrawals are of public stories.
@@ -97,6 +103,7 @@ class SQLiteStore(
             await self._writer.execute("PRAGMA journal_mode=WAL")
             await self._writer.execute("PRAGMA synchronous=NORMAL")
             await self._writer.execute("PRAGMA busy_timeout=10000")
+            await self._writer.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             await self._migrate(self._writer)
             if self.path == ":memory:":
                 self._reader = self._writer
@@ -104,6 +111,7 @@ class SQLiteStore(
                 self._reader = await aiosqlite.connect(self.path, isolation_level=None)
                 await self._reader.execute("PRAGMA busy_timeout=10000")
                 await self._reader.execute("PRAGMA query_only=1")
+                await self._reader.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         except aiosqlite.Error as exc:
             raise StoreError(f"store: cannot open SQLite database {self.path}: {exc}") from exc
 
