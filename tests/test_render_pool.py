@@ -20,7 +20,7 @@ import brotli
 import pytest
 
 from syndicate.bench import corpus
-from syndicate.core.config import Settings
+from syndicate.core.config import ALL_SECTION, Settings
 from syndicate.core.model import FeedDocument
 from syndicate.pipeline import archive
 from syndicate.pipeline.publish import gzip_bytes, gzip_fast
@@ -407,6 +407,41 @@ async def test_a_section_is_rendered_by_the_same_worker_every_time(tmp_path: Pat
         assert by_home[0] != by_home[1]
     finally:
         pool.close()
+
+
+async def test_work_without_a_home_goes_to_the_worker_that_is_free(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    section = settings.feed_section(settings.section_slugs[0])
+    assert section is not None
+    pool = RenderPool(2, 0)
+    pool.worker = render_faults.whose_later  # type: ignore[assignment]
+    ctx = FeedContext.from_settings(settings)
+    try:
+        await asyncio.to_thread(pool.start)
+        for home in (0, 1):
+            busy, free = await asyncio.gather(
+                pool.render(ctx, section, [], {}, home=home), pool.render(ctx, section, [], {})
+            )
+            assert busy != free, home
+    finally:
+        pool.close()
+
+
+async def test_all_has_no_home_and_sections_have_theirs(tmp_path: Path) -> None:
+    # `all` changes with every section: on a home of its own it shared a worker with half of
+    # them, and the run after one story rendered the two one after the other.
+    async with _site(tmp_path, workers=0) as (settings, _, regenerator):
+        homes: dict[str, int | None] = {}
+        real = regenerator.pool.render
+
+        async def render(*args: Any, home: int | None = None) -> Any:
+            homes[args[1].slug] = home
+            return await real(*args, home=home)
+
+        regenerator.pool.render = render  # type: ignore[method-assign]
+        await regenerator.regenerate()
+    slugs = settings.section_slugs
+    assert homes == {ALL_SECTION: None} | {slug: n for n, slug in enumerate(slugs)}
 
 
 async def test_what_is_served_comes_back_from_a_worker_without_its_bytes(tmp_path: Path) -> None:

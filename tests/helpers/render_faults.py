@@ -20,3 +20,9 @@ def hang(*args: Any) -> Any:
 def whose(*args: Any) -> Any:
     """Not a fault: which worker process ran the task (for the pool's affinity test)."""
     return os.getpid()
+
+
+def whose_later(*args: Any) -> Any:
+    """`whose`, a moment later: the worker stays busy meanwhile."""
+    time.sleep(0.3)
+    return os.getpid()

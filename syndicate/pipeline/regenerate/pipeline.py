@@ -66,10 +66,11 @@ class SectionPipeline:
         # run read them all for its own, 500 reads of 500 rows in a 500-section pass).
         self._section_seqs = SharedRead(store.section_seqs)
         self._index = SharedRead(store.index_changes)  # and one indexing of new changes
-        # Each section's render worker (see RenderPool): the sections in turn, and `all`,
-        # which changes with every one of them, on the last.
+        # Each section's render worker (see RenderPool): the sections in turn. `all` has
+        # none: it changes with every section, and on a home of its own it shared a worker
+        # with half of them, so the run after a story in one of those rendered the two one
+        # after the other. It goes to the least busy worker; each keeps its items.
         self._homes = {slug: n for n, slug in enumerate(settings.section_slugs)}
-        self._homes[ALL_SECTION] = -1
 
     @property
     def feeds_dir(self) -> Path:
