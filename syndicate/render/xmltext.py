@@ -40,17 +40,9 @@ def text(value: str) -> bytes:
 
 
 def attr(value: str) -> bytes:
-    """An attribute value (inside double quotes) as libxml2 writes it."""
-    return (
-        _utf8(value)
-        .replace(b"&", b"&amp;")
-        .replace(b"<", b"&lt;")
-        .replace(b">", b"&gt;")
-        .replace(b'"', b"&quot;")
-        .replace(b"\r", b"&#13;")
-        .replace(b"\n", b"&#10;")
-        .replace(b"\t", b"&#9;")
-    )
+    """An attribute value (inside double quotes) as libxml2 writes it: as text, and the
+    quote, newline and tab too."""
+    return text(value).replace(b'"', b"&quot;").replace(b"\n", b"&#10;").replace(b"\t", b"&#9;")
 
 
 # A story's body is most of its item's bytes, and RSS and Atom escape the same body one after
