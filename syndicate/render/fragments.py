@@ -104,24 +104,31 @@ def assemble(
     language = section.language
     updated = feed_updated(articles)
     if cache is None:
-        before, after = fmt.frame(ctx, section, updated)
-        return before + fmt.separator.join([fmt.item(a, language) for a in articles]) + after
-    item = fmt.item
-    items = []
-    for article in articles:
-        key = (item, article, language)
-        found = cache.get(key)
-        if not isinstance(found, bytes):
-            found = item(article, language)
-            cache.put(key, found)
-        items.append(found)
-    # Sections hold dicts (titles by language): their repr is the stable, hashable key.
-    frame_key = (fmt.frame, ctx, repr(section), updated)
-    frame = cache.get(frame_key)
-    if not isinstance(frame, tuple):
+        items = [fmt.item(a, language) for a in articles]
         frame = fmt.frame(ctx, section, updated)
-        cache.put(frame_key, frame)
+    else:
+        items = [_cached_item(fmt.item, a, language, cache) for a in articles]
+        # Sections hold dicts (titles by language): their repr is the stable, hashable key.
+        frame_key = (fmt.frame, ctx, repr(section), updated)
+        found = cache.get(frame_key)
+        if isinstance(found, tuple):
+            frame = found
+        else:
+            frame = fmt.frame(ctx, section, updated)
+            cache.put(frame_key, frame)
     return frame[0] + fmt.separator.join(items) + frame[1]
+
+
+def _cached_item(
+    item: ItemRenderer, article: Article, language: str, cache: FragmentCache
+) -> bytes:
+    key = (item, article, language)
+    found = cache.get(key)
+    if isinstance(found, bytes):
+        return found
+    made = item(article, language)
+    cache.put(key, made)
+    return made
 
 
 def assembler(

@@ -1,8 +1,8 @@
-"""JSON Feed 1.1 for one section, written directly with `json.dumps` (no feedgen).
+"""JSON Feed 1.1 for one section, written directly with orjson (no feedgen).
 
 An item is a function of its article and the feed's language only: each is dumped on its
 own, and the document is the feed object with the items between its `"items":[` and `]}`
-(`json.dumps` with these separators writes a list as its elements joined by commas).
+(a compact JSON list is its elements joined by commas).
 
 Image details and related links that JSON Feed has no field for go in a `_syndicate`
 extension object, which readers that do not know it ignore (JSON Feed 1.1, "Extensions").

@@ -1,12 +1,13 @@
 """XML written as bytes: escaping exactly as libxml2 serialises a tree, for the feeds' items.
 
 A feed's items are most of its bytes and most of a cold render's cost. Built as lxml trees
-and serialised, an RSS item cost ~140 µs; written as bytes here, escaped with `bytes.replace`
-(a pass in C each), a fraction of that. The bytes stay those lxml writes (a test holds these
-functions and the items to lxml's serialiser over generated text), and so do its refusals: a
-string XML cannot carry raises `ValueError` as lxml does, so the renderers' callers
-quarantine that one article as before. (A `re` scan of a 6 KB body for those characters
-cost ~50 µs, more than the rest of its escaping: `bytes.translate` deletes them in C.)
+and serialised, an RSS item cost ~75 µs on the bench's articles; written as bytes here,
+escaped with `bytes.replace` (a pass in C each), ~37 µs. The bytes stay those lxml writes
+(a test holds these functions and the items to lxml's serialiser over generated text), and
+so do its refusals: a string XML cannot carry raises `ValueError` as lxml does, so the
+renderers' callers quarantine that one article as before. (A `re` scan of a 6 KB body for
+those characters cost ~50 µs, more than the rest of its escaping: `bytes.translate` deletes
+them in C.)
 """
 
 from __future__ import annotations
