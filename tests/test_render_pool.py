@@ -9,6 +9,7 @@ import itertools
 import json
 import random
 import signal
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +37,7 @@ from tests.helpers.clients import running_app
 from tests.helpers.processes import child_env, free_port, serving, wait_for_log
 from tests.helpers.records import live_record
 from tests.helpers.settings import build_settings, config_toml
+from tests.helpers.tokens import editor_header
 from tests.helpers.waiting import wait_until, wait_until_sync
 
 SECTIONS = {s: {"title": s} for s in corpus.SECTIONS[:4]}
@@ -319,6 +321,36 @@ async def test_the_workers_are_running_before_the_first_render(tmp_path: Path) -
     async with running_app(settings) as client:
         pool = client.app[REGENERATOR].pool
         assert pool.alive() == 2  # nothing has been rendered yet
+
+
+async def test_no_copy_is_written_into_the_feeds_folder_after_the_app_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The small copies follow a run in the background; one still writing when the app
+    # stopped wrote into a folder its owner was already removing (the bench's temp folder).
+    from syndicate.pipeline.regenerate.pipeline import SectionPipeline
+
+    started, release, written = threading.Event(), threading.Event(), threading.Event()
+    write = SectionPipeline._write_copies
+
+    def held(self: SectionPipeline, *args: Any) -> None:
+        started.set()
+        release.wait(30)  # held until the app has begun to stop
+        write(self, *args)
+        written.set()
+
+    monkeypatch.setattr(SectionPipeline, "_write_copies", held)
+    settings = build_settings(tmp_path, run_scheduler=False, render_workers=0)
+    async with running_app(settings) as client:
+        headers = await editor_header(client)
+        body = live_record("copied", sections=["global"])
+        assert (await client.post("/api/articles", json=body, headers=headers)).status == 201
+        await client.post("/api/regenerate", json={"sections": ["global"]}, headers=headers)
+        await asyncio.to_thread(started.wait, 30)
+        assert started.is_set() and not written.is_set()
+        # Let the write go once the app is stopping (its cleanup runs after this body).
+        asyncio.get_running_loop().call_later(0.5, release.set)
+    assert written.is_set()  # the app waited for it
 
 
 async def _true(value: bool) -> bool:

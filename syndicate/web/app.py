@@ -126,6 +126,8 @@ def create_app(
         for task in list(tasks):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # After the runs have drained (the scheduler's context closes first): their copies.
+        await regenerator.close()
 
     async def websub_ctx(app: web.Application) -> AsyncIterator[None]:
         if publisher is None:

@@ -177,6 +177,10 @@ class Regenerator:
         """Wait for background work (brotli copies) to finish: before exit, or in tests."""
         await self._pipeline.settle()
 
+    async def close(self) -> None:
+        """Stop background work, waiting for what is under way (at shutdown, after `drain`)."""
+        await self._pipeline.close()
+
     async def load_published(self, section: str | None = None) -> int:
         """Fill the serving cache (and this process's feeds folder) from the store."""
         return await self._pipeline.load_published(section)

@@ -62,6 +62,7 @@ class SectionPipeline:
         # older bytes.
         self._loading = asyncio.Lock()
         self._runs_in_progress = 0
+        self._closing = False  # set at shutdown: background work stops at its next document
         # A pass starts every section at once: one read of the seqs for all of them (each
         # run read them all for its own, 500 reads of 500 rows in a 500-section pass).
         self._section_seqs = SharedRead(store.section_seqs)
@@ -236,6 +237,8 @@ class SectionPipeline:
 
     async def _add_small_copies(self, documents: list[ServedFeed]) -> None:
         for doc in documents:
+            if self._closing:  # the smaller copies are an improvement: not worth a wait
+                return
             try:
                 # In a render worker, at its priority, once no run is in progress: never
                 # competing with a regeneration for the cores.
@@ -264,6 +267,13 @@ class SectionPipeline:
         """Wait for background work (the small copies) to finish: before exit, or in tests."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop background work at its next document and wait for the one under way: nothing
+        writes into the feeds folder once this returns (a copy's write, left running in its
+        thread at shutdown, wrote into a folder its owner was removing)."""
+        self._closing = True
+        await self.settle()
 
     async def load_published(self, section: str | None = None) -> int:
         """Fill the serving cache from the store (at start, or when another process wrote).
