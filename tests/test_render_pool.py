@@ -21,10 +21,11 @@ import brotli
 import pytest
 
 from syndicate.bench import corpus
+from syndicate.core.compression import gzip_fast
 from syndicate.core.config import ALL_SECTION, Settings
 from syndicate.core.model import FeedDocument
 from syndicate.pipeline import archive
-from syndicate.pipeline.publish import gzip_bytes, gzip_fast
+from syndicate.pipeline.publish import gzip_bytes
 from syndicate.pipeline.regenerate import Regenerator
 from syndicate.pipeline.render_pool import RenderFailed, RenderPool, render_section
 from syndicate.pipeline.served import FeedCache, ServedFeed

@@ -8,16 +8,20 @@ PostgreSQL (skipped with a reason when no server is configured).
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from syndicate.core.compression import gzip_fast
 from syndicate.core.errors import NotFound, PreconditionFailed
 from syndicate.core.model import FeedDocument
 from syndicate.core.tokens import new_token
 from syndicate.store.base import Store
+from syndicate.store.postgres import PostgresStore
+from syndicate.store.sqlite import SQLiteStore
 from tests.helpers.records import store_record
 from tests.helpers.stores import StoreFactory
 
@@ -288,6 +292,55 @@ async def test_feeds_save_and_load_bytes_exact(store: Store) -> None:
     await store.save_feeds([FeedDocument("global", "rss.xml", b"new", LATER + timedelta(hours=1))])
     [again] = [d for d in await store.load_feeds("global") if d.name == "rss.xml"]
     assert again.generated == LATER
+
+
+async def _feed_rows(store: Store) -> dict[tuple[str, str], tuple[str, bytes]]:
+    """(section, name) -> (encoding, stored bytes), as the table holds them."""
+    sql = "SELECT section, name, encoding, body FROM feeds"
+    if isinstance(store, SQLiteStore):
+        rows = await store._fetch_all(sql)
+    else:
+        assert isinstance(store, PostgresStore)
+        rows = await store._fetch(sql)
+    return {(r[0], r[1]): (r[2], bytes(r[3])) for r in rows}
+
+
+async def test_feeds_are_kept_gzipped_and_read_back_whole(store: Store) -> None:
+    # A fifth of the bytes to write and compare (see store/feed_bodies.py).
+    body = ("<rss>" + "<item>हिन्दी खबर</item>" * 5000 + "</rss>").encode()
+    made = gzip_fast(body)
+    await store.save_feeds([FeedDocument("global", "rss.xml", body, NOW, gzip=made)])
+    await store.save_feeds([FeedDocument("global", "feed.json", b"{}", NOW)])  # none given
+    rows = await _feed_rows(store)
+    assert rows[("global", "rss.xml")] == ("gzip", made)  # the worker's copy, kept as made
+    encoding, kept = rows[("global", "feed.json")]
+    assert encoding == "gzip" and gzip.decompress(kept) == b"{}"
+    loaded = {d.name: d for d in await store.load_feeds("global")}
+    assert loaded["rss.xml"].body == body and loaded["rss.xml"].gzip == made
+    assert loaded["feed.json"].body == b"{}"
+
+
+async def test_feeds_saved_whole_before_are_read_as_they_are(store: Store) -> None:
+    body = "<rss>पुराना</rss>".encode()
+    await store.save_feeds([FeedDocument("global", "rss.xml", b"placeholder", NOW)])
+    # A row as a store before the gzipped form wrote it.
+    if isinstance(store, SQLiteStore):
+        await store._write_many(
+            "UPDATE feeds SET body = ?, encoding = 'identity' WHERE name = ?", [(body, "rss.xml")]
+        )
+    else:
+        assert isinstance(store, PostgresStore)
+        await store._fetch(
+            "UPDATE feeds SET body = $1, encoding = 'identity' WHERE name = $2 RETURNING 1",
+            body,
+            "rss.xml",
+        )
+    [old] = await store.load_feeds("global")
+    assert (old.body, old.gzip, old.generated) == (body, None, NOW)
+    await store.save_feeds([FeedDocument("global", "rss.xml", b"<rss/>", LATER)])
+    assert (await _feed_rows(store))[("global", "rss.xml")] == ("gzip", gzip_fast(b"<rss/>"))
+    [new] = await store.load_feeds("global")
+    assert (new.body, new.generated) == (b"<rss/>", LATER)
 
 
 async def test_try_lead_in_a_single_process(store: Store) -> None:

@@ -328,6 +328,8 @@ class FeedDocument:
     Kept in the store as well as on disk so every process of a scale-out serves the same
     bytes; `generated` is when those bytes were first produced (for Last-Modified); `seq` is
     the store's change seq the render read (a render that read more replaces one that read less).
+    `gzip` is `body` by `core.compression.gzip_fast`, when made already (a render worker
+    makes it): the store keeps feeds in that form, and makes it itself when it is missing.
     """
 
     section: str
@@ -335,6 +337,7 @@ class FeedDocument:
     body: bytes
     generated: datetime
     seq: int = 0
+    gzip: bytes | None = field(default=None, compare=False, repr=False)
 
 
 PushFormat = Literal["newsml", "ninjs"]

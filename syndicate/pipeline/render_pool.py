@@ -30,9 +30,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from syndicate.core.compression import gzip_fast
 from syndicate.core.config import Section
 from syndicate.core.model import Article, StoredArticle
-from syndicate.pipeline.publish import gzip_bytes, gzip_fast
+from syndicate.pipeline.publish import gzip_bytes
 from syndicate.pipeline.served import strong_etag
 from syndicate.render import FORMATS, FeedContext, Fitted, render_feed_counted
 from syndicate.render.fragments import DEFAULT_BUDGET as DEFAULT_CACHE_BYTES

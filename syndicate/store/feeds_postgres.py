@@ -13,6 +13,7 @@ from typing import Any
 from syndicate.core.errors import StoreError
 from syndicate.core.model import FeedDocument
 from syndicate.store.base_postgres import PostgresMixin
+from syndicate.store.feed_bodies import GZIP, packed, unpacked
 from syndicate.store.pg_sessions import FeedListener, Leadership
 
 
@@ -49,17 +50,17 @@ class PostgresFeeds(PostgresMixin):
             # (a release due by the clock). Identical bytes keep the time they were first
             # made, so Last-Modified does not move when nothing changed.
             await conn.executemany(
-                "INSERT INTO feeds (section, name, body, generated, seq) "
-                "VALUES ($1, $2, $3, $4, $5) "
+                "INSERT INTO feeds (section, name, body, encoding, generated, seq) "
+                "VALUES ($1, $2, $3, $4, $5, $6) "
                 "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
-                "generated = excluded.generated, seq = excluded.seq "
-                "WHERE feeds.body <> excluded.body "
+                "encoding = excluded.encoding, generated = excluded.generated, seq = excluded.seq "
+                "WHERE (feeds.body <> excluded.body OR feeds.encoding <> excluded.encoding) "
                 "AND (feeds.seq, feeds.generated) < (excluded.seq, excluded.generated)",
-                [(d.section, d.name, d.body, d.generated, d.seq) for d in documents],
+                [(d.section, d.name, packed(d), GZIP, d.generated, d.seq) for d in documents],
             )
             # What a newer render kept: read back only those rows, not every saved body.
             rows = await conn.fetch(
-                "SELECT f.section, f.name, f.body, f.generated, f.seq FROM feeds f "
+                "SELECT f.section, f.name, f.body, f.encoding, f.generated, f.seq FROM feeds f "
                 "JOIN unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) "
                 "AS g(section, name, generated, seq) "
                 "ON f.section = g.section AND f.name = g.name "
@@ -74,23 +75,16 @@ class PostgresFeeds(PostgresMixin):
             for section in sorted({d.section for d in documents}):
                 await conn.execute("SELECT pg_notify($1, $2)", self._channel, section)
         given = {(d.section, d.name): d.body for d in documents}
-        won = (
-            FeedDocument(r["section"], r["name"], bytes(r["body"]), r["generated"], int(r["seq"]))
-            for r in rows
-        )
         # The same bytes from a newer render are no loss: ours are what it made.
-        return [doc for doc in won if doc.body != given[doc.section, doc.name]]
+        return [doc for doc in map(_document, rows) if doc.body != given[doc.section, doc.name]]
 
     async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
-        sql = "SELECT section, name, body, generated, seq FROM feeds"
+        sql = "SELECT section, name, body, encoding, generated, seq FROM feeds"
         if section is None:
             rows = await self._fetch(sql + " ORDER BY section, name")
         else:
             rows = await self._fetch(sql + " WHERE section = $1 ORDER BY name", section)
-        return [
-            FeedDocument(r["section"], r["name"], bytes(r["body"]), r["generated"], int(r["seq"]))
-            for r in rows
-        ]
+        return [_document(r) for r in rows]
 
     async def _feed_sections(self) -> list[str]:
         rows = await self._fetch("SELECT DISTINCT section FROM feeds ORDER BY section")
@@ -118,3 +112,8 @@ class PostgresFeeds(PostgresMixin):
             return {"degraded": False}
         listener = self._listener.health()
         return {"degraded": listener["degraded"], "feed_listener": listener}
+
+
+def _document(row: Any) -> FeedDocument:
+    body, gz = unpacked(bytes(row["body"]), row["encoding"])
+    return FeedDocument(row["section"], row["name"], body, row["generated"], int(row["seq"]), gz)

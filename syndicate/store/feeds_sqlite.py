@@ -12,6 +12,7 @@ from typing import Any
 
 from syndicate.core.model import FeedDocument, format_time, parse_time
 from syndicate.store.base_sqlite import SQLiteMixin
+from syndicate.store.feed_bodies import GZIP, packed, unpacked
 
 
 class SQLiteFeeds(SQLiteMixin):
@@ -30,23 +31,29 @@ class SQLiteFeeds(SQLiteMixin):
 
     async def save_feeds(self, documents: Sequence[FeedDocument]) -> list[FeedDocument]:
         # As on PostgreSQL: identical bytes keep the time they were first made, so
-        # Last-Modified does not move when nothing changed. One process renders into one
-        # SQLite file: no other render to lose to.
+        # Last-Modified does not move when nothing changed (compared gzipped: see
+        # feed_bodies). One process renders into one SQLite file: no other render to lose to.
         await self._write_many(
-            "INSERT INTO feeds (section, name, body, generated) VALUES (?, ?, ?, ?) "
+            "INSERT INTO feeds (section, name, body, encoding, generated) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (section, name) DO UPDATE SET body = excluded.body, "
-            "generated = excluded.generated WHERE feeds.body <> excluded.body",
-            [(d.section, d.name, d.body, format_time(d.generated)) for d in documents],
+            "encoding = excluded.encoding, generated = excluded.generated "
+            "WHERE feeds.body <> excluded.body OR feeds.encoding <> excluded.encoding",
+            [(d.section, d.name, packed(d), GZIP, format_time(d.generated)) for d in documents],
         )
         return []
 
     async def load_feeds(self, section: str | None = None) -> list[FeedDocument]:
         where, params = ("", ()) if section is None else (" WHERE section = ?", (section,))
         rows = await self._fetch_all(
-            f"SELECT section, name, body, generated FROM feeds{where} ORDER BY section, name",
+            f"SELECT section, name, body, encoding, generated FROM feeds{where} "
+            "ORDER BY section, name",
             params,
         )
-        return [FeedDocument(r[0], r[1], bytes(r[2]), parse_time(r[3])) for r in rows]
+        docs = []
+        for section_slug, name, data, encoding, generated in rows:
+            body, gz = unpacked(bytes(data), encoding)
+            docs.append(FeedDocument(section_slug, name, body, parse_time(generated), gzip=gz))
+        return docs
 
     async def subscribe_feeds(self, callback: Callable[[str], None]) -> None:
         # One SQLite file serves one process: nobody else to hear from.

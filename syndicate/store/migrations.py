@@ -188,6 +188,10 @@ SQLITE: tuple[str, ...] = (
     CREATE UNIQUE INDEX archive_entries_by_article ON archive_entries (article_id, section);
     CREATE TABLE reach_state (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
     """,
+    # Feeds kept gzipped (see store/feed_bodies.py); rows saved before are read as they are.
+    """
+    ALTER TABLE feeds ADD COLUMN encoding TEXT NOT NULL DEFAULT 'identity';
+    """,
 )
 
 
@@ -344,5 +348,9 @@ POSTGRES: tuple[str, ...] = (
         UNIQUE (article_id, section)
     );
     CREATE TABLE reach_state (name TEXT COLLATE "C" PRIMARY KEY, seq BIGINT NOT NULL);
+    """,
+    # Feeds kept gzipped (see store/feed_bodies.py); rows saved before are read as they are.
+    """
+    ALTER TABLE feeds ADD COLUMN encoding TEXT NOT NULL DEFAULT 'identity';
     """,
 )

@@ -135,7 +135,7 @@ class SectionPipeline:
                 # tells them apart. Which render is newer is decided by `seq`, never by times.
                 current = self.cache.get(slug, piece.filename)
                 body = current.body if piece.served and current is not None else fitted.body
-                doc = FeedDocument(section.slug, piece.filename, body, now, seq)
+                doc = FeedDocument(section.slug, piece.filename, body, now, seq, piece.gzip)
                 changed = current is None or current.body != doc.body
                 if changed:
                     fresh.append(doc)
