@@ -11,9 +11,10 @@ from pathlib import Path
 import brotli
 import pytest
 
+from syndicate.core.compression import gzip_fast
+from syndicate.pipeline import publish as publish_module
 from syndicate.pipeline.publish import (
     gzip_bytes,
-    gzip_fast,
     gzip_holds,
     publish,
     read_published,
@@ -81,8 +82,6 @@ def test_a_copy_left_short_is_rewritten_when_its_bytes_are_given(tmp_path: Path)
 
 
 def test_the_fast_gzip_copy_is_gzip_and_deterministic() -> None:
-    from syndicate.pipeline.publish import gzip_fast
-
     big = DATA * 5000
     assert gzip.decompress(gzip_fast(big)) == big and gzip_fast(big) == gzip_fast(big)
     assert gzip_fast(big)[4:8] == b"\0\0\0\0"  # mtime 0: the same bytes on every host
@@ -130,9 +129,46 @@ def test_failed_write_leaves_old_file_and_no_temp(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken)
+    monkeypatch.setattr(publish_module, "_swap", lambda new, path: broken(new, str(path)))
     with pytest.raises(OSError):
         publish(tmp_path, "global", "rss.xml", DATA + b"new")
     assert (tmp_path / "global" / "rss.xml").read_bytes() == DATA
+    assert _files(tmp_path / "global") == ["rss.xml", "rss.xml.br", "rss.xml.gz"]
+
+
+@pytest.mark.skipif(publish_module._renameat2 is None, reason="no renameat2 in this C library")
+def test_a_feed_is_replaced_by_swapping_names_not_by_renaming_over_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Renaming over a file made ext4 start writing its data out at once (see `_swap`).
+    publish(tmp_path, "global", "rss.xml", DATA, mtime=1_700_000_000)
+    path = tmp_path / "global" / "rss.xml"
+    replaced: list[str] = []
+    real_replace = os.replace
+
+    def counted(src: str, dst: str) -> None:
+        replaced.append(str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", counted)
+    with path.open("rb") as reader:  # a reader that opened the old file keeps its bytes
+        assert publish(tmp_path, "global", "rss.xml", DATA + b"new", mtime=1_700_000_100)
+        assert reader.read() == DATA
+    assert replaced == []
+    assert path.read_bytes() == DATA + b"new"
+    assert gzip.decompress((tmp_path / "global" / "rss.xml.gz").read_bytes()) == DATA + b"new"
+    assert path.stat().st_mtime == 1_700_000_100
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert _files(tmp_path / "global") == ["rss.xml", "rss.xml.br", "rss.xml.gz"]  # no temps
+
+
+def test_where_names_cannot_be_swapped_a_feed_is_renamed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(publish_module, "_renameat2", None)
+    publish(tmp_path, "global", "rss.xml", DATA)
+    assert publish(tmp_path, "global", "rss.xml", DATA + b"new")
+    assert (tmp_path / "global" / "rss.xml").read_bytes() == DATA + b"new"
     assert _files(tmp_path / "global") == ["rss.xml", "rss.xml.br", "rss.xml.gz"]
 
 
