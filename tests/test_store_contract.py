@@ -294,6 +294,16 @@ async def test_feeds_save_and_load_bytes_exact(store: Store) -> None:
     assert again.generated == LATER
 
 
+async def test_stored_articles_decode_to_what_was_put_byte_exact(store: Store) -> None:
+    await store.put(
+        store_record(headline="हिन्दी 🗞 \u0627\u0644\u0639\u0631\u0628\u064a\u0629"), now=NOW
+    )
+    [stored] = await store.latest_stored(None, 5, now=LATER)
+    assert stored.article() == await store.get("a1")
+    if isinstance(store, SQLiteStore):  # its UTF-8 bytes, never decoded on the way (see
+        assert isinstance(stored.record_json, bytes)  # changes_sqlite.ARTICLE_COLUMNS)
+
+
 async def _feed_rows(store: Store) -> dict[tuple[str, str], tuple[str, bytes]]:
     """(section, name) -> (encoding, stored bytes), as the table holds them."""
     sql = "SELECT section, name, encoding, body FROM feeds"

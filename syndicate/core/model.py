@@ -229,12 +229,13 @@ _compared = attrgetter(*(f.name for f in fields(Article) if f.compare))
 @quick_pickle()
 @dataclass(frozen=True, slots=True)
 class StoredArticle:
-    """An article as a store row holds it, not yet decoded: its record's JSON text and the
-    fields the store owns. Decoding (~30 us an article) is left to whoever renders it, so a
-    regeneration does not decode fifty articles a section on the loop that answers readers.
+    """An article as a store row holds it, not yet decoded: its record's JSON text (or that
+    text's UTF-8 bytes, as SQLite gives them) and the fields the store owns. Decoding (~30 us
+    an article) is left to whoever renders it, so a regeneration does not decode fifty
+    articles a section on the loop that answers readers.
     """
 
-    record_json: str
+    record_json: str | bytes
     version: int
     status: Status
     first_created: datetime | None

@@ -18,7 +18,10 @@ from syndicate.store.base_sqlite import SQLiteMixin
 from syndicate.store.plan import Entry, newest_per_section
 
 # The columns `article` reads: an article as it was at one change (`c` is a changes row).
-ARTICLE_COLUMNS = "c.record, c.version, c.status, c.first_created, c.version_created"
+# The record as its UTF-8 bytes (a BLOB, the same bytes): read as text, each one was decoded
+# here, on the reader thread, only for orjson to read it again in a render worker (a section's
+# fifty: 0.21 ms against 0.04 as bytes, and its pickle to the worker cost more too).
+ARTICLE_COLUMNS = "CAST(c.record AS BLOB), c.version, c.status, c.first_created, c.version_created"
 
 
 def stored(row: Sequence[Any]) -> StoredArticle:
