@@ -22,6 +22,7 @@ from lxml import etree
 
 from syndicate.bench import corpus
 from syndicate.core.config import load_settings
+from syndicate.store.feed_bodies import unpacked
 from syndicate.store.sqlite import SQLiteStore
 from tests.helpers.processes import child_env
 
@@ -145,7 +146,8 @@ def test_a_regeneration_killed_midway_leaves_no_partial_feed(tmp_path: Path) -> 
         os.utime(leftover, (time.time() - 120, time.time() - 120))
     # The stored documents (what a restarted process serves) are whole too.
     with sqlite3.connect(db) as conn:
-        for name, body in conn.execute("SELECT name, body FROM feeds"):
+        for name, data, encoding in conn.execute("SELECT name, body, encoding FROM feeds"):
+            body, _ = unpacked(data, encoding)
             json.loads(body) if name.endswith(".json") else etree.fromstring(body)
     again = subprocess.run(
         [sys.executable, "-m", "syndicate", "--config", "syndicate.toml", "regenerate"],
