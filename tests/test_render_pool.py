@@ -27,6 +27,7 @@ from syndicate.core.model import FeedDocument
 from syndicate.pipeline import archive
 from syndicate.pipeline.publish import gzip_bytes
 from syndicate.pipeline.regenerate import Regenerator
+from syndicate.pipeline.regenerate import pipeline as pipeline_module
 from syndicate.pipeline.render_pool import RenderFailed, RenderPool, render_section
 from syndicate.pipeline.served import FeedCache, ServedFeed
 from syndicate.render import FeedContext
@@ -550,6 +551,45 @@ async def test_a_pass_reads_the_seqs_and_indexes_once_not_once_a_section(
         assert len(indexings) == 1
         await regenerator.regenerate()  # a later pass reads again
         assert len(reads) == 4
+
+
+@pytest.mark.parametrize("sections", [["s01"], ["s01", "all"], None])
+async def test_a_few_runs_read_their_articles_while_indexing_a_pass_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sections: list[str] | None
+) -> None:
+    # The timer's common run (a section and `all`) starts rendering sooner; in a pass, the
+    # articles wait for the archive links, or their reads held every section's link back.
+    indexing = asyncio.Event()
+    release = asyncio.Event()
+    real_index = SQLiteStore.index_changes
+
+    async def held(self: SQLiteStore) -> int:
+        indexing.set()
+        await release.wait()
+        return await real_index(self)
+
+    monkeypatch.setattr(SQLiteStore, "index_changes", held)
+    reads = _calls_to(monkeypatch, "latest_stored")
+    async with _site(tmp_path, workers=0) as (settings, _, regenerator):
+        running = asyncio.ensure_future(regenerator.regenerate(sections))
+        await asyncio.wait_for(indexing.wait(), 10)
+        runs = len(sections) if sections else len(settings.section_slugs) + 1
+        if runs <= pipeline_module.FEW_RUNS:
+
+            async def all_read() -> bool:
+                return len(reads) == runs
+
+            await wait_until(all_read, timeout=10, what="the articles read while indexing")
+        else:
+            for _ in range(50):  # any turn the pass's reads could have taken
+                await asyncio.sleep(0)
+            assert reads == []
+        release.set()
+        results = await asyncio.wait_for(running, 30)
+        assert [r.error for r in results] == [None] * runs and len(reads) == runs
+        # Linked as far as indexed: the newest archive page of every section.
+        for result in results:
+            assert result.items
 
 
 async def test_a_shared_read_is_one_read_per_turn_of_the_loop() -> None:

@@ -27,6 +27,9 @@ from syndicate.render import FORMATS, FeedContext
 from syndicate.store.base import Store
 
 log = logging.getLogger("syndicate.regenerate")
+# Up to this many runs at once, a run reads its articles while the changes are indexed (on
+# the store's writer) and its archive link read: ~1.5 ms sooner to render.
+FEW_RUNS = 2
 T = TypeVar("T")
 
 
@@ -102,14 +105,19 @@ class SectionPipeline:
             now = self.clock()
             result.generated_at = now
             # RFC 5005: the feed links its newest archive page (see pipeline/archive.py).
-            # Linked before the articles are read: in a pass, every section's reads queue
-            # on the store's one reader, and indexing's short reads queued behind all of
-            # them held every render back (~90 ms of a 0.5 s pass).
-            section = await archive.linked(self.store, configured, index=self._index)
+            linking = archive.linked(self.store, configured, index=self._index)
             # Read undecoded: the worker that renders them decodes them (see StoredArticle).
-            articles = await self.store.latest_stored(
-                None if slug == ALL_SECTION else slug, section.limit, now=now
+            reading = self.store.latest_stored(
+                None if slug == ALL_SECTION else slug, configured.limit, now=now
             )
+            if self._runs_in_progress > FEW_RUNS:
+                # Linked before the articles are read: in a pass, every section's reads queue
+                # on the store's one reader, and indexing's short reads queued behind all of
+                # them held every render back (~90 ms of a 0.5 s pass).
+                section = await linking
+                articles = await reading
+            else:  # the timer's common run, a story's section and `all`: indexing meanwhile
+                section, articles = await asyncio.gather(linking, reading)
             served_etags = {
                 fmt.filename: current.etag
                 for fmt in FORMATS.values()
