@@ -4,6 +4,7 @@ crashes or hangs is one section's error (last good feeds kept), never a stalled 
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import itertools
 import json
@@ -11,6 +12,7 @@ import random
 import signal
 import threading
 import time
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -590,6 +592,26 @@ async def test_a_few_runs_read_their_articles_while_indexing_a_pass_after_it(
         # Linked as far as indexed: the newest archive page of every section.
         for result in results:
             assert result.items
+
+
+@pytest.mark.parametrize("sections", [["s01"], None])
+async def test_a_failed_archive_link_is_a_section_error_and_leaves_no_read_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sections: list[str] | None
+) -> None:
+    # CI: in a pass, the articles' read was made before the link failed and never awaited
+    # ("coroutine 'latest_stored' was never awaited", in the next test's setup).
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("archive index unreadable")
+
+    monkeypatch.setattr(archive, "linked", broken)
+    async with _site(tmp_path, workers=0) as (settings, _, regenerator):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results = await regenerator.regenerate(sections)
+            gc.collect()
+        runs = len(sections) if sections else len(settings.section_slugs) + 1
+        assert [r.error for r in results] == ["OSError: archive index unreadable"] * runs
+        assert [str(w.message) for w in caught] == []
 
 
 async def test_a_shared_read_is_one_read_per_turn_of_the_loop() -> None:

@@ -9,6 +9,7 @@ being served, and the files catch up at the next run that can write them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import defaultdict
@@ -107,17 +108,20 @@ class SectionPipeline:
             # RFC 5005: the feed links its newest archive page (see pipeline/archive.py).
             linking = archive.linked(self.store, configured, index=self._index)
             # Read undecoded: the worker that renders them decodes them (see StoredArticle).
-            reading = self.store.latest_stored(
-                None if slug == ALL_SECTION else slug, configured.limit, now=now
+            reading = functools.partial(
+                self.store.latest_stored,
+                None if slug == ALL_SECTION else slug,
+                configured.limit,
+                now=now,
             )
             if self._runs_in_progress > FEW_RUNS:
                 # Linked before the articles are read: in a pass, every section's reads queue
                 # on the store's one reader, and indexing's short reads queued behind all of
                 # them held every render back (~90 ms of a 0.5 s pass).
                 section = await linking
-                articles = await reading
+                articles = await reading()
             else:  # the timer's common run, a story's section and `all`: indexing meanwhile
-                section, articles = await asyncio.gather(linking, reading)
+                section, articles = await asyncio.gather(linking, reading())
             served_etags = {
                 fmt.filename: current.etag
                 for fmt in FORMATS.values()
