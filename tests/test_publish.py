@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import brotli
 import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from syndicate.core.compression import gzip_fast
 from syndicate.pipeline import publish as publish_module
 from syndicate.pipeline.publish import (
+    Seen,
+    brotli_bytes,
     gzip_bytes,
     gzip_holds,
     publish,
@@ -252,3 +259,112 @@ def test_a_compressed_copy_already_there_is_not_written_again(tmp_path: Path) ->
     assert copy.stat().st_ino == inode and copy.stat().st_mtime == 1_700_000_000
     write_copy(tmp_path, "global", "rss.xml", ".br", brotli.compress(DATA + b"!"))
     assert copy.stat().st_ino != inode and brotli.decompress(copy.read_bytes()) == DATA + b"!"
+
+
+def test_a_feed_this_process_left_as_it_is_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = Seen()
+    gz = gzip_fast(DATA)
+    assert publish(tmp_path, "global", "rss.xml", DATA, gz=gz, mtime=1_700_000_000, seen=seen)
+    reads: list[Path] = []
+    real_open = Path.open
+
+    def counted(self: Path, *args: object, **kwargs: object) -> object:
+        reads.append(self)
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", counted)
+    for _ in range(3):
+        again = bytes(DATA)  # equal bytes, another object: a new render of the same feed
+        assert not publish(
+            tmp_path, "global", "rss.xml", again, gz=gz, mtime=1_700_000_000, seen=seen
+        )
+    assert reads == []
+    # Asked for anything else (a new mtime here), it looks at the files again.
+    assert not publish(tmp_path, "global", "rss.xml", DATA, gz=gz, mtime=1_700_000_060, seen=seen)
+    assert reads
+    assert (tmp_path / "global" / "rss.xml").stat().st_mtime == 1_700_000_060
+
+
+FEEDS = [DATA, DATA + b"!", "<rss>عاجل</rss>".encode(), b"<rss>" + b"x" * 4000 + b"</rss>"]
+NAMES = ["rss.xml", "rss.xml.gz", "rss.xml.br"]
+
+
+class FolderUnderSeen(RuleBasedStateMachine):
+    """Publishing with a `Seen` while anyone else may touch the folder: after every publish
+    the feed and its copies hold what was asked, whatever happened to them before."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="seen-"))
+        self.seen = Seen()
+        self.data: bytes | None = None
+        self.asked: tuple[bytes, bool, bool, float | None] | None = None
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    @rule(
+        data=st.sampled_from(FEEDS),
+        fast_gz=st.booleans(),
+        brotli_copy=st.booleans(),
+        mtime=st.sampled_from([None, 1_700_000_000.0]),
+    )
+    def publish(self, data: bytes, fast_gz: bool, brotli_copy: bool, mtime: float | None) -> None:
+        self.asked = (data, fast_gz, brotli_copy, mtime)
+        self._publish()
+
+    @rule()
+    def publish_the_same_again(self) -> None:  # the hourly pass: the case `Seen` is for
+        if self.asked is not None:
+            self._publish()
+
+    def _publish(self) -> None:
+        assert self.asked is not None
+        data, fast_gz, brotli_copy, mtime = self.asked
+        # As a run asks: the gzip copy it has (fast, or the small one once made), the
+        # brotli copy once made; the same bytes in new objects, as a new render gives them.
+        gz = gzip_fast(data) if fast_gz else gzip_bytes(data)
+        br = brotli_bytes(data) if brotli_copy else None
+        publish(
+            self.folder, "s", "rss.xml", bytes(data),
+            gz=gz, br=br, brotli_copy=brotli_copy, mtime=mtime, seen=self.seen,
+        )  # fmt: skip
+        self.data = data
+        section = self.folder / "s"
+        assert (section / "rss.xml").read_bytes() == data
+        assert gzip.decompress((section / "rss.xml.gz").read_bytes()) == data
+        if brotli_copy:  # else it is left for later (`write_copy`), not looked at
+            assert brotli.decompress((section / "rss.xml.br").read_bytes()) == data
+        if mtime is not None:  # the .br left for later gets its time when it is made
+            written = NAMES if brotli_copy else NAMES[:2]
+            assert {(section / n).stat().st_mtime for n in written} == {mtime}
+
+    @rule(name=st.sampled_from(NAMES), how=st.sampled_from(["remove", "same size", "other"]))
+    def someone_else_touches(self, name: str, how: str) -> None:
+        path = self.folder / "s" / name
+        if not path.exists():
+            return
+        if how == "remove":
+            path.unlink()
+        elif how == "same size":  # in place, times put back (rsync -t): only the ctime tells
+            before = path.stat()
+            with path.open("r+b") as fh:
+                fh.write(b"\0" * before.st_size)
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        else:
+            other = path.with_name(".other")
+            other.write_bytes(b"not a feed")
+            os.replace(other, path)
+
+    @rule(suffix=st.sampled_from([".gz", ".br"]))
+    def the_small_copy_arrives(self, suffix: str) -> None:
+        if self.data is None:
+            return
+        made = gzip_bytes(self.data) if suffix == ".gz" else brotli.compress(self.data)
+        write_copy(self.folder, "s", "rss.xml", suffix, made)
+
+
+TestFolderUnderSeen = FolderUnderSeen.TestCase
+TestFolderUnderSeen.settings = settings(max_examples=200, stateful_step_count=12, deadline=None)

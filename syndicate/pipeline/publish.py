@@ -143,6 +143,7 @@ def publish(
     br: bytes | None = None,
     brotli_copy: bool = True,
     mtime: float | None = None,
+    seen: Seen | None = None,
 ) -> bool:
     """Write a feed and its `.gz`/`.br` copies; False (nothing written) if already current.
 
@@ -154,8 +155,30 @@ def publish(
     `mtime` is given to the file and its copies: the feed's own Last-Modified, so that every
     host publishing the same bytes shows a static server the same times (and nginx, whose
     ETag is made of mtime and size, the same ETags). An unchanged file gets it too.
+    `seen`: what this process last found current (see `Seen`); unchanged files are not read.
     """
     path = feed_path(feeds_dir, section_slug, filename)
+    gz_path = path.with_name(path.name + ".gz")
+    br_path = path.with_name(path.name + ".br")
+    files = (path, gz_path, br_path)
+    asked = (data, gz, br, brotli_copy, mtime)
+    if seen is not None and seen.current(files, asked):
+        return False
+    written = _publish(path, data, gz, br, brotli_copy=brotli_copy, mtime=mtime)
+    if seen is not None:
+        seen.note(files, asked)
+    return written
+
+
+def _publish(
+    path: Path,
+    data: bytes,
+    gz: bytes | None,
+    br: bytes | None,
+    *,
+    brotli_copy: bool,
+    mtime: float | None,
+) -> bool:
     gz_path = path.with_name(path.name + ".gz")
     copies = [(gz_path, gz, gzip_bytes)]
     if brotli_copy:
@@ -185,6 +208,55 @@ def publish(
             path.with_name(path.name + ".br").unlink()
     write_atomic(path, data, mtime=mtime)
     return True
+
+
+Stat = tuple[int, int, int, int] | None  # a file's inode, size, mtime and ctime; None: none
+
+
+def _stat(path: Path) -> Stat:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class Seen:
+    """What `publish` last found current in the folder, for each feed: what it was asked to
+    publish (the bytes themselves, held anyway by the serving cache) and the stat of the
+    feed and its copies after. Asked the same again, with every file as it was, `publish`
+    reads nothing: a full pass where nothing changed read and compared every feed and copy
+    in the folder, ~1.2 MB and ten system calls a feed (0.23 ms; ~15 ms a 20-section pass,
+    on threads whose every system call took the GIL from the readers' loop), where three
+    stats do. Any change to a file (a write, a rename over it, removal, another process's
+    swap) changes its inode or ctime, which no program can set back; then `publish` looks at
+    the files again. One per process: what it holds is true of this process's own writes.
+    """
+
+    def __init__(self) -> None:
+        self._feeds: dict[Path, tuple[tuple[object, ...], tuple[Stat, ...]]] = {}
+
+    def current(self, files: tuple[Path, ...], asked: tuple[object, ...]) -> bool:
+        known = self._feeds.pop(files[0], None)  # taken out: put back only once checked
+        if known is None or not _same(known[0], asked):
+            return False
+        stats = tuple(_stat(f) for f in files)
+        if stats != known[1]:
+            return False
+        self._feeds[files[0]] = known
+        return True
+
+    def note(self, files: tuple[Path, ...], asked: tuple[object, ...]) -> None:
+        """`asked` was found or made current just now."""
+        self._feeds[files[0]] = (asked, tuple(_stat(f) for f in files))
+
+    def __len__(self) -> int:
+        return len(self._feeds)
+
+
+def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    # The same objects, mostly (the served bytes): `==` only when they are not.
+    return all(x is y or x == y for x, y in zip(a, b, strict=True))
 
 
 def gzip_holds(path: Path, data: bytes) -> bool:

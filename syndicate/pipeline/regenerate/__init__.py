@@ -8,6 +8,7 @@ together and tracks which sections have changes its runs have not rendered yet.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -131,7 +132,7 @@ class Regenerator:
         if not sections:
             self.opml_error = await self._pipeline.write_files(
                 "opml.xml",
-                publish.publish,
+                functools.partial(publish.publish, seen=self._pipeline.seen),
                 self.settings.feeds_dir,
                 None,
                 "opml.xml",

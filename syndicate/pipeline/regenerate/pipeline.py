@@ -57,6 +57,7 @@ class SectionPipeline:
         # One writer a section (or file) at a time: the small copies of a document written
         # after the next run had written its own files would pair an old .gz with a new body.
         self._writing: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.seen = publish.Seen()  # what the feeds folder holds, as this process left it
         # The small copies of what the runs changed, made once no run is in progress: queued
         # in the workers behind a pass's renders still to come, they held up its later
         # sections. Keyed by document, so a feed changed twice meanwhile is compressed once.
@@ -240,6 +241,7 @@ class SectionPipeline:
                 brotli_copy=doc.br is not None,
                 # The feed's Last-Modified: static servers on every host show the same times.
                 mtime=doc.last_modified.timestamp(),
+                seen=self.seen,
             )
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
