@@ -8,6 +8,7 @@ import gc
 import gzip
 import itertools
 import json
+import os
 import random
 import signal
 import threading
@@ -281,6 +282,32 @@ async def test_a_crashing_or_hanging_worker_is_a_section_error_and_the_last_feed
     finally:
         pool.close()
         await store.close()
+
+
+async def test_calls_queued_behind_work_that_finishes_are_not_taken_for_a_hang() -> None:
+    # A call's wait counted its queue: the last sections of a long pass on cores busy with
+    # readers were "hung" (and their worker killed) while the worker was finishing others.
+    pool = RenderPool(1)
+    pool.timeout = 1.0
+    try:
+        calls = [pool.call(render_faults.whose_later) for _ in range(8)]  # 0.3 s each
+        started = time.monotonic()
+        pids = await asyncio.gather(*calls)
+        assert time.monotonic() - started > 2 * pool.timeout  # longer than a call may hang
+        assert len(set(pids)) == 1  # one worker did them all, never replaced
+    finally:
+        pool.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux's scheduling policies")
+async def test_workers_run_only_on_cores_the_readers_leave_idle() -> None:
+    pool = RenderPool(2)
+    try:
+        for _ in range(2):
+            assert await pool.call(os.sched_getscheduler, 0) == os.SCHED_IDLE
+        assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the readers' process is not
+    finally:
+        pool.close()
 
 
 def _descendants(pid: int) -> set[int]:
