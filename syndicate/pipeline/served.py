@@ -34,6 +34,9 @@ class ServedFeed:
     etag: str  # strong, quoted: a hash of the bytes, the same on every instance
     last_modified: datetime
     last_modified_http: str
+    # The store state it was rendered from (its section's newest change seq; -1: unknown):
+    # what orders two renders, whichever arrives last (see `FeedCache.put_served`).
+    seq: int = -1
 
     @classmethod
     def rendered(cls, doc: FeedDocument, etag: str, gzip: bytes | None) -> ServedFeed:
@@ -48,6 +51,7 @@ class ServedFeed:
             etag=etag,
             last_modified=modified,
             last_modified_http=format_datetime(modified, usegmt=True),
+            seq=doc.seq,
         )
 
     @classmethod
@@ -66,11 +70,17 @@ class ServedFeed:
             etag=strong_etag(doc.body),
             last_modified=modified,
             last_modified_http=format_datetime(modified, usegmt=True),
+            seq=doc.seq,
         )
 
 
 class FeedCache:
-    """(section, name) -> ServedFeed; replaced whole per document, so readers never tear."""
+    """(section, name) -> ServedFeed; replaced whole per document, so readers never tear.
+
+    A document is never replaced by one rendered from an older store state: a run here and a
+    load of another process's render may finish in either order (a run that saved the older
+    state put its render in after the newer one had been loaded, and served it for good).
+    """
 
     def __init__(self) -> None:
         self._feeds: dict[tuple[str, str], ServedFeed] = {}
@@ -79,15 +89,29 @@ class FeedCache:
         return self._feeds.get((section, name))
 
     def put(self, doc: FeedDocument) -> ServedFeed:
+        """Serve a stored document, unless what is served was rendered from a newer state."""
         current = self._feeds.get((doc.section, doc.name))
         if current is not None and current.body == doc.body:
+            return self._newest(current, doc.seq)
+        if current is not None and current.seq > doc.seq:
             return current
         served = ServedFeed.from_document(doc)
         self._feeds[(doc.section, doc.name)] = served
         return served
 
-    def put_served(self, served: ServedFeed) -> None:
+    def put_served(self, served: ServedFeed) -> bool:
+        """Serve `served`; False (nothing done) if what is served was rendered from a newer
+        store state."""
+        current = self._feeds.get((served.section, served.name))
+        if current is not None and current.seq > served.seq:
+            return False
         self._feeds[(served.section, served.name)] = served
+        return True
+
+    def _newest(self, current: ServedFeed, seq: int) -> ServedFeed:
+        if seq > current.seq:  # the same bytes, known to hold for a newer state
+            current = self._feeds[(current.section, current.name)] = replace(current, seq=seq)
+        return current
 
     def add_copies(self, section: str, name: str, body: bytes, gzip: bytes, br: bytes) -> bool:
         """Put the small gzip and brotli copies in, if the document is still the one they

@@ -170,8 +170,15 @@ class SectionPipeline:
             done_seq = seq
             if fresh:
                 made, served, done_seq = await self._keep(slug, fresh, made, served, seq)
-            for item in made:
-                self.cache.put_served(item)
+            kept = [item for item in made if self.cache.put_served(item)]
+            if len(kept) < len(made):
+                # A load of a newer state's render (another process's save) came in while
+                # this one was saved: that one is served, and written.
+                names = {item.name for item in kept}
+                served.extend(
+                    c for i in made if i.name not in names and (c := self.cache.get(slug, i.name))
+                )
+                made = kept
             result.files_error = await self.write_files(slug, self._publish_files, served + made)
             for item in made:  # made when no run is in progress (see `__init__`)
                 self._copies_due[(item.section, item.name)] = item
@@ -314,18 +321,18 @@ class SectionPipeline:
         loads what another rendered does so while it answers readers (~11 ms a feed)."""
         before = self.cache.get(doc.section, doc.name)
         if before is not None and before.body == doc.body:
-            return before
+            return self.cache.put(doc)  # the same bytes, as of the newer of the two seqs
         try:
             gz, br = await self.pool.call(publish.small_copies, doc.body)
         except RenderFailed:  # no worker to do it: here, rather than not serve the feed
             log.exception("regenerate: compressing %s/%s here", doc.section, doc.name)
             gz, br = publish.small_copies(doc.body)
-        now = self.cache.get(doc.section, doc.name)
-        if now is not before and now is not None:  # a run here put its render meanwhile
-            return now
         loaded = ServedFeed.from_document(doc, gzip=gz, br=br)
-        self.cache.put_served(loaded)
-        return loaded
+        if self.cache.put_served(loaded):
+            return loaded
+        # A run here put the render of a newer state meanwhile (the cache decides by seq: a
+        # run's render put in meanwhile may also be of an older state, saved before this).
+        return self.cache.get(doc.section, doc.name) or loaded
 
 
 class SharedRead(Generic[T]):
