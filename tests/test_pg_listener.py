@@ -6,6 +6,7 @@ listener's own backend); a failing catch-up is planted by replacing the store's 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import pytest
 
 from syndicate.core.errors import StoreError
 from syndicate.core.model import FeedDocument
+from syndicate.store import postgres as postgres_module
 from syndicate.store.postgres import PostgresStore
 from syndicate.web.keys import REGENERATOR, STORE
 from tests.helpers.clients import running_app, scrape
@@ -168,3 +170,31 @@ async def test_a_save_made_while_a_process_starts_is_served_by_it(
             await wait_until(serves_it, timeout=10, what="the save made during the start")
     finally:
         await theirs.close()
+
+
+async def test_a_connection_never_released_does_not_hold_the_store_open_for_good(
+    pg_factory: PgFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # CI: a server asked to stop sat in asyncpg's graceful `Pool.close()`, which waits for
+    # every connection to come back, past its supervisor's 10 s.
+    monkeypatch.setattr(postgres_module, "POOL_CLOSE_SECONDS", 0.2)
+    store = pg_factory()
+    await store.open()
+    pool = store.pool
+    held = await pool.acquire()  # and never released
+    pid = held.get_server_pid()
+    started = time.monotonic()
+    await asyncio.wait_for(store.close(), 10)
+    assert time.monotonic() - started < 5
+    assert "still in use" in caplog.text
+    other = pg_factory()
+    await other.open()
+    try:
+
+        async def session_gone() -> bool:
+            sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = $1"
+            return await other.pool.fetchval(sql, pid) == 0
+
+        await wait_until(session_gone, timeout=10, what="the held session to end")
+    finally:
+        await other.close()

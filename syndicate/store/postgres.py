@@ -9,6 +9,8 @@ timer's leadership and the feed listener).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -57,6 +59,8 @@ __all__ = [
     "unavailable",
     "with_schema",
 ]
+
+log = logging.getLogger(__name__)
 
 # Seconds a timer leader may go without a word to PostgreSQL before its lock is freed.
 LEASE_SECONDS = 4
@@ -166,7 +170,7 @@ class PostgresStore(
                     await leadership.close()
             finally:
                 if pool is not None:
-                    await pool.close()
+                    await _close_pool(pool)
 
     @property
     def pool(self) -> Any:
@@ -392,3 +396,17 @@ async def _write_rows(conn: Any, plan: rules.PutPlan) -> None:
         [p[2] for p in placed],
         [p[3] for p in placed],
     )
+
+
+# A graceful close waits for every connection to be released, for good if one never is (CI:
+# a server asked to stop sat in `Pool.close()` past its supervisor's 10 s, every task done).
+# After this long, the rest are cut (asyncpg's advice: `wait_for`, then `terminate`).
+POOL_CLOSE_SECONDS = 3.0
+
+
+async def _close_pool(pool: Any) -> None:
+    try:
+        await asyncio.wait_for(pool.close(), POOL_CLOSE_SECONDS)
+    except TimeoutError:
+        log.warning("store: connections still in use after %g s at close; cut", POOL_CLOSE_SECONDS)
+        pool.terminate()
