@@ -23,7 +23,7 @@ from syndicate.core.model import FeedDocument
 from syndicate.pipeline import archive, publish
 from syndicate.pipeline.regenerate.results import FormatResult, SectionResult
 from syndicate.pipeline.render_pool import Rendered, RenderFailed, RenderPool
-from syndicate.pipeline.served import FeedCache, ServedFeed
+from syndicate.pipeline.served import FeedCache, ServedFeed, strong_etag
 from syndicate.render import FORMATS, FeedContext
 from syndicate.store.base import Store
 
@@ -62,9 +62,9 @@ class SectionPipeline:
         # in the workers behind a pass's renders still to come, they held up its later
         # sections. Keyed by document, so a feed changed twice meanwhile is compressed once.
         self._copies_due: dict[tuple[str, str], ServedFeed] = {}
-        # Loads one at a time, each from reading the store to serving what it read: a load
-        # awaits its copies, and an older load finishing after a newer one would serve the
-        # older bytes.
+        # Loads one at a time, each from reading the store to serving what it read: an older
+        # load finishing after a newer one would serve the older bytes (on SQLite, whose
+        # stored feeds carry no seq, the cache cannot tell them apart).
         self._loading = asyncio.Lock()
         self._runs_in_progress = 0
         self._closing = False  # set at shutdown: background work stops at its next document
@@ -314,25 +314,35 @@ class SectionPipeline:
                         await asyncio.to_thread(self._publish_files, items)
                 except Exception:
                     log.exception("regenerate: cannot write loaded feeds to %s", self.feeds_dir)
+            due = [item for items in served.values() for item in items if item.br is None]
+            if due:
+                self._in_background(self._add_small_copies(due))
         return len(docs)
 
     async def _loaded(self, doc: FeedDocument) -> ServedFeed:
-        """A stored document as served, its copies compressed in a worker: a process that
-        loads what another rendered does so while it answers readers (~11 ms a feed)."""
+        """A stored document as served. With the fast gzip copy the store keeps, at once: the
+        small copies follow in the background, as after a run here (made first, in a worker,
+        a newer feed another process saved waited behind the workers, which yield to readers:
+        on a busy follower, for seconds). A row kept whole (saved before the store kept them
+        gzipped) has its copies made first, as before (~11 ms a feed)."""
         before = self.cache.get(doc.section, doc.name)
         if before is not None and before.body == doc.body:
             return self.cache.put(doc)  # the same bytes, as of the newer of the two seqs
+        if doc.gzip is not None:
+            return self._serve(ServedFeed.rendered(doc, strong_etag(doc.body), doc.gzip))
         try:
             gz, br = await self.pool.call(publish.small_copies, doc.body)
         except RenderFailed:  # no worker to do it: here, rather than not serve the feed
             log.exception("regenerate: compressing %s/%s here", doc.section, doc.name)
             gz, br = publish.small_copies(doc.body)
-        loaded = ServedFeed.from_document(doc, gzip=gz, br=br)
+        return self._serve(ServedFeed.from_document(doc, gzip=gz, br=br))
+
+    def _serve(self, loaded: ServedFeed) -> ServedFeed:
         if self.cache.put_served(loaded):
             return loaded
         # A run here put the render of a newer state meanwhile (the cache decides by seq: a
         # run's render put in meanwhile may also be of an older state, saved before this).
-        return self.cache.get(doc.section, doc.name) or loaded
+        return self.cache.get(loaded.section, loaded.name) or loaded
 
 
 class SharedRead(Generic[T]):
