@@ -164,14 +164,14 @@ def publish(
     asked = (data, gz, br, brotli_copy, mtime)
     if seen is not None and seen.current(files, asked):
         return False
-    written = _publish(path, data, gz, br, brotli_copy=brotli_copy, mtime=mtime)
+    written = _publish(files, data, gz, br, brotli_copy=brotli_copy, mtime=mtime)
     if seen is not None:
         seen.note(files, asked)
     return written
 
 
 def _publish(
-    path: Path,
+    files: tuple[Path, Path, Path],
     data: bytes,
     gz: bytes | None,
     br: bytes | None,
@@ -179,10 +179,10 @@ def _publish(
     brotli_copy: bool,
     mtime: float | None,
 ) -> bool:
-    gz_path = path.with_name(path.name + ".gz")
+    path, gz_path, br_path = files
     copies = [(gz_path, gz, gzip_bytes)]
     if brotli_copy:
-        copies.append((path.with_name(path.name + ".br"), br, brotli_bytes))
+        copies.append((br_path, br, brotli_bytes))
     if path.parent.is_dir():
         sweep_leftovers(path)
     # Copies given are compared (at start, a crash may have left one short): a `.gz` by what
@@ -205,7 +205,7 @@ def _publish(
         # The old bytes' .br beside the new feed would be served (nginx's brotli_static)
         # until the new one is made: none is better than a stale one.
         with contextlib.suppress(FileNotFoundError):
-            path.with_name(path.name + ".br").unlink()
+            br_path.unlink()
     write_atomic(path, data, mtime=mtime)
     return True
 
@@ -249,9 +249,6 @@ class Seen:
     def note(self, files: tuple[Path, ...], asked: tuple[object, ...]) -> None:
         """`asked` was found or made current just now."""
         self._feeds[files[0]] = (asked, tuple(_stat(f) for f in files))
-
-    def __len__(self) -> int:
-        return len(self._feeds)
 
 
 def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:

@@ -306,28 +306,33 @@ class SectionPipeline:
         async with self._loading:
             docs = await self.store.load_feeds(section)
             served: dict[str, list[ServedFeed]] = defaultdict(list)
-            for item in await asyncio.gather(*(self._loaded(doc) for doc in docs)):
+            due: list[ServedFeed] = []  # served now with the fast copy only
+            for item, new in await asyncio.gather(*(self._loaded(doc) for doc in docs)):
                 served[item.section].append(item)
+                if new and item.br is None:
+                    due.append(item)
             for slug, items in served.items():
                 try:
                     async with self._writing[slug]:
                         await asyncio.to_thread(self._publish_files, items)
                 except Exception:
                     log.exception("regenerate: cannot write loaded feeds to %s", self.feeds_dir)
-            due = [item for items in served.values() for item in items if item.br is None]
             if due:
                 self._in_background(self._add_small_copies(due))
         return len(docs)
 
-    async def _loaded(self, doc: FeedDocument) -> ServedFeed:
-        """A stored document as served. With the fast gzip copy the store keeps, at once: the
-        small copies follow in the background, as after a run here (made first, in a worker,
-        a newer feed another process saved waited behind the workers, which yield to readers:
-        on a busy follower, for seconds). A row kept whole (saved before the store kept them
-        gzipped) has its copies made first, as before (~11 ms a feed)."""
+    async def _loaded(self, doc: FeedDocument) -> tuple[ServedFeed, bool]:
+        """A stored document as served, and whether it is served now as loaded (not what was
+        served already: this process hears its own saves, and a run's copies are under way).
+
+        With the fast gzip copy the store keeps, at once: the small copies follow in the
+        background, as after a run here (made first, in a worker, a newer feed another process
+        saved waited behind the workers, which yield to readers: on a busy follower, for
+        seconds). A row kept whole (saved before the store kept them gzipped) has its copies
+        made first, as before (~11 ms a feed)."""
         before = self.cache.get(doc.section, doc.name)
         if before is not None and before.body == doc.body:
-            return self.cache.put(doc)  # the same bytes, as of the newer of the two seqs
+            return self.cache.put(doc), False  # the same bytes, as of the newer seq
         if doc.gzip is not None:
             return self._serve(ServedFeed.rendered(doc, strong_etag(doc.body), doc.gzip))
         try:
@@ -337,12 +342,12 @@ class SectionPipeline:
             gz, br = publish.small_copies(doc.body)
         return self._serve(ServedFeed.from_document(doc, gzip=gz, br=br))
 
-    def _serve(self, loaded: ServedFeed) -> ServedFeed:
+    def _serve(self, loaded: ServedFeed) -> tuple[ServedFeed, bool]:
         if self.cache.put_served(loaded):
-            return loaded
+            return loaded, True
         # A run here put the render of a newer state meanwhile (the cache decides by seq: a
         # run's render put in meanwhile may also be of an older state, saved before this).
-        return self.cache.get(loaded.section, loaded.name) or loaded
+        return self.cache.get(loaded.section, loaded.name) or loaded, False
 
 
 class SharedRead(Generic[T]):
